@@ -1,0 +1,107 @@
+"""The recording engine on tiny randomly initialised pipelines."""
+
+import numpy as np
+import pytest
+import torch
+from tiny_models import TINY_SIZE, tiny_prx_pipeline, tiny_stable_diffusion_pipeline
+
+from render.generate import sample_prx, sample_with_callback
+from render.requests import EmbeddingRecipe, GenerationRequest
+
+MODEL = {"id": "test:tiny-prx", "weights": "0"}
+
+
+def req(prompt="a red circle", seed=0, guidance=4.0, steps=3, negative=""):
+    return GenerationRequest(
+        prompt=prompt, seed=seed, steps=steps, guidance=guidance, width=TINY_SIZE, height=TINY_SIZE,
+        negative_prompt=negative,
+    )
+
+
+@pytest.fixture(scope="module")
+def prx():
+    return tiny_prx_pipeline()
+
+
+def plain_call(pipe, r: GenerationRequest) -> tuple[np.ndarray, list[torch.Tensor]]:
+    """PRXPipeline.__call__ for one request, with its latents after each step."""
+    states = []
+    out = pipe(
+        prompt=r.prompt,
+        negative_prompt=r.negative_prompt,
+        num_inference_steps=r.steps,
+        guidance_scale=r.guidance,
+        height=r.height,
+        width=r.width,
+        generator=torch.Generator("cpu").manual_seed(r.seed),
+        use_resolution_binning=False,
+        output_type="np",
+        callback_on_step_end=lambda p, i, t, kw: states.append(kw["latents"].clone()),
+    )
+    return out.images[0], states
+
+
+def test_batched_loop_matches_plain_call_for_each_request(prx):
+    requests = [
+        req("a red circle", seed=1, guidance=4.0),
+        req("a blue square on a yellow background", seed=2, guidance=1.0),
+        req("a star", seed=3, guidance=7.5, negative="a circle"),
+        req("", seed=4, guidance=2.0),
+    ]
+    trajectories = sample_prx(prx, requests, model_identity=MODEL)
+    for r, traj in zip(requests, trajectories, strict=True):
+        image, states = plain_call(prx, r)
+        np.testing.assert_allclose(traj.latents[1:].astype(np.float32), torch.cat(states).numpy(), atol=2e-3)
+        expected = (image * 255).round()
+        assert np.abs(traj.image.astype(np.float32) - expected).max() <= 2, r.describe()
+
+
+def test_recording_is_complete_and_consistent(prx):
+    r = req(steps=4)
+    (traj,) = sample_prx(prx, [r], model_identity=MODEL)
+    traj.check()
+    assert traj.latents.shape == (5, 4, TINY_SIZE // 2, TINY_SIZE // 2)
+    assert traj.previews.shape == (5, TINY_SIZE, TINY_SIZE, 3)
+    assert traj.x0_previews.shape == (4, TINY_SIZE, TINY_SIZE, 3)
+    assert traj.sigmas[0] == pytest.approx(1.0) and traj.sigmas[-1] == pytest.approx(0.0)
+    # The last step lands on sigma 0, where the state equals the predicted clean latent.
+    np.testing.assert_allclose(traj.latents[-1], traj.x0[-1], atol=1e-2)
+    np.testing.assert_array_equal(traj.image, traj.previews[-1])
+    assert traj.prompt_mask.sum() > 0 and traj.pooled.shape == (32,)
+
+
+def test_same_seed_is_bitwise_identical_and_seeds_differ(prx):
+    a1, b = sample_prx(prx, [req(seed=11), req(seed=12)], model_identity=MODEL)
+    (a2,) = sample_prx(prx, [req(seed=11)], model_identity=MODEL)
+    np.testing.assert_array_equal(a1.latents[0], a2.latents[0])
+    assert np.abs(a1.latents[0].astype(np.float32) - b.latents[0]).mean() > 0.5
+    assert not np.array_equal(a1.image, b.image)
+    (a3,) = sample_prx(prx, [req(seed=11)], model_identity=MODEL)
+    np.testing.assert_array_equal(a2.latents, a3.latents)
+    np.testing.assert_array_equal(a2.image, a3.image)
+
+
+def test_embedding_mix_ends_equal_the_prompts(prx):
+    recipe = lambda t: GenerationRequest(  # noqa: E731
+        embedding=EmbeddingRecipe(from_prompt="a red circle", to_prompt="a blue star", t=t),
+        seed=5, steps=2, guidance=4.0, width=TINY_SIZE, height=TINY_SIZE,
+    )
+    start, end, a, b = sample_prx(
+        prx, [recipe(0.0), recipe(1.0), req("a red circle", seed=5, steps=2), req("a blue star", seed=5, steps=2)],
+        model_identity=MODEL,
+    )
+    # A mix at t=0 keeps the union of both masks, so it is close to, not equal to, the plain prompt.
+    np.testing.assert_allclose(start.prompt_embeds, a.prompt_embeds, atol=1e-3)
+    np.testing.assert_allclose(end.prompt_embeds, b.prompt_embeds, atol=1e-3)
+
+
+def test_any_other_pipeline_is_recorded_through_its_callback():
+    pipe = tiny_stable_diffusion_pipeline()
+    r = req(steps=3, guidance=3.0)
+    traj = sample_with_callback(pipe, r, model_identity={"id": "test:tiny-sd", "weights": "0"})
+    traj.check()
+    assert traj.latents.shape[0] == 4 and traj.x0.shape[0] == 3
+    assert traj.previews.shape == (4, TINY_SIZE, TINY_SIZE, 3)
+    assert type(pipe.scheduler).step is not None and "step" not in vars(pipe.scheduler)  # restored
+    again = sample_with_callback(pipe, r, model_identity={"id": "test:tiny-sd", "weights": "0"})
+    np.testing.assert_array_equal(traj.image, again.image)
