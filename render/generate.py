@@ -232,9 +232,9 @@ def sample_with_callback(
         result = original_step(model_output, timestep, sample, *args, **kwargs)
         before.append(sample.float().cpu())
         if isinstance(result, tuple):  # return_dict=False: (prev_sample, pred_original_sample, ...)
-            prev_sample, predicted = result[0], (result[1] if len(result) > 1 else None)
+            predicted = result[1] if len(result) > 1 else None
         else:
-            prev_sample, predicted = result.prev_sample, getattr(result, "pred_original_sample", None)
+            predicted = getattr(result, "pred_original_sample", None)
         if predicted is None and is_flow:
             sigma = scheduler.sigmas[scheduler.step_index - 1]
             predicted = sample.float() - sigma.item() * model_output.float()
@@ -309,7 +309,11 @@ def _encode_for_record(pipe, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
     if tokenizer is None or encoder is None:
         return torch.zeros(0, 0), torch.zeros(0, dtype=torch.bool)
     tokens = tokenizer(
-        [prompt], padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt"
+        [prompt],
+        padding="max_length",
+        max_length=tokenizer.model_max_length,
+        truncation=True,
+        return_tensors="pt",
     )
     mask = tokens["attention_mask"].bool()
     out = encoder(input_ids=tokens["input_ids"].to(encoder.device), attention_mask=mask.to(encoder.device))

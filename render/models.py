@@ -66,12 +66,12 @@ def resolve_dtype(requested: str, device: str):
 def model_folder(model_id: str) -> Path:
     """The local folder holding a model's weights, without loading it. Raises ModelError if absent."""
     if model_id == BUILTIN_TINY_PRX:
-        if not (TINY_PRX_DIR / "transformer").is_dir():
-            raise ModelError(
-                f"the embedded model's weights are not in {TINY_PRX_DIR.relative_to(REPO_ROOT)}; "
-                "train them with `noise2image train-model --preset cpu`"
-            )
-        return TINY_PRX_DIR
+        from render.tiny_prx import TinyPrxMissing, check_model_dir
+
+        try:
+            return check_model_dir(TINY_PRX_DIR)
+        except TinyPrxMissing as e:
+            raise ModelError(str(e)) from e
     path = Path(model_id).expanduser()
     if path.is_dir():
         if not (path / "model_index.json").is_file():
@@ -127,6 +127,10 @@ def model_identity(model_id: str) -> dict[str, Any]:
 def native_size(model_id: str) -> tuple[int, int]:
     """The (width, height) a model was made for, read from its configs without loading weights."""
     folder = model_folder(model_id)
+    if model_id == BUILTIN_TINY_PRX:
+        from render.tiny_prx import native_size as tiny_size
+
+        return tiny_size(folder), tiny_size(folder)
     index = _read_json(folder / "model_index.json")
     sample = index.get("default_sample_size")
     if sample:
@@ -157,7 +161,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def load_model(model_id: str, device: str = "auto", dtype: str = "auto", *, say=print) -> LoadedModel:
     """Load the storyboard's model on its device, offline."""
-    import torch
     from diffusers import DiffusionPipeline, PRXPipeline
 
     identity = model_identity(model_id)

@@ -13,7 +13,12 @@ MODEL = {"id": "test:tiny-prx", "weights": "0"}
 
 def req(prompt="a red circle", seed=0, guidance=4.0, steps=3, negative=""):
     return GenerationRequest(
-        prompt=prompt, seed=seed, steps=steps, guidance=guidance, width=TINY_SIZE, height=TINY_SIZE,
+        prompt=prompt,
+        seed=seed,
+        steps=steps,
+        guidance=guidance,
+        width=TINY_SIZE,
+        height=TINY_SIZE,
         negative_prompt=negative,
     )
 
@@ -84,10 +89,15 @@ def test_same_seed_is_bitwise_identical_and_seeds_differ(prx):
 def test_embedding_mix_ends_equal_the_prompts(prx):
     recipe = lambda t: GenerationRequest(  # noqa: E731
         embedding=EmbeddingRecipe(from_prompt="a red circle", to_prompt="a blue star", t=t),
-        seed=5, steps=2, guidance=4.0, width=TINY_SIZE, height=TINY_SIZE,
+        seed=5,
+        steps=2,
+        guidance=4.0,
+        width=TINY_SIZE,
+        height=TINY_SIZE,
     )
     start, end, a, b = sample_prx(
-        prx, [recipe(0.0), recipe(1.0), req("a red circle", seed=5, steps=2), req("a blue star", seed=5, steps=2)],
+        prx,
+        [recipe(0.0), recipe(1.0), req("a red circle", seed=5, steps=2), req("a blue star", seed=5, steps=2)],
         model_identity=MODEL,
     )
     # A mix at t=0 keeps the union of both masks, so it is close to, not equal to, the plain prompt.

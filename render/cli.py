@@ -1,0 +1,145 @@
+"""The `noise2image` command. Each subcommand is one stage (or all of them, `render`).
+
+Exit codes: 0 done, 1 a run-time failure (a message, no traceback), 2 an invalid storyboard or
+bad arguments, 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+QUALITIES = ["low", "medium", "high", "production", "fourk"]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="noise2image",
+        description="Render a narrated explainer video of how text-to-image diffusion works, from storyboard.yaml.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def storyboard_command(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("storyboard", type=Path, help="the storyboard file (YAML)")
+        p.add_argument("--cache", help="cache folder (default: $NOISE2IMAGE_CACHE, else build/cache beside it)")
+        return p
+
+    storyboard_command("check", "validate a storyboard without loading the model")
+    storyboard_command("plan", "list the generation requests and which chapters use them")
+    g = storyboard_command("generate", "record every planned trajectory that is not in the cache")
+    g.add_argument("--batch-size", type=int, help="requests per batch (default: 16 on CPU, 32 on CUDA)")
+
+    r = storyboard_command("render", "make the video: generate, analyse, narrate, render chapters, assemble")
+    r.add_argument("--chapters", help="comma-separated chapter ids to render (default: all)")
+    r.add_argument("--quality", choices=QUALITIES, help="overrides video.quality")
+    r.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters rendered in parallel")
+    r.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
+    r.add_argument("--dry-run", action="store_true", help="say what would be redone and why, do nothing")
+    r.add_argument("--slides", action="store_true", help="also export clips for slides (see `export`)")
+    r.add_argument("--batch-size", type=int, help="requests per generation batch")
+
+    e = storyboard_command("export", "export slide clips (MP4, WebM, GIF, poster PNG) and a PowerPoint deck")
+    e.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
+    e.add_argument("--width", type=int, help="width of the slide clips in pixels (default: the video's)")
+    e.add_argument("--fps", type=int, help="frame rate of the slide clips (default: the video's)")
+    e.add_argument("--no-audio", action="store_true", help="slide clips without narration")
+    e.add_argument("--no-deck", action="store_true", help="skip the PowerPoint deck")
+
+    t = sub.add_parser("train-model", help="train the embedded model builtin:tiny-prx")
+    t.add_argument("--preset", choices=["cpu", "gpu", "smoke"], default="cpu")
+    t.add_argument("--out", type=Path, default=None, help="model folder (default: assets/models/tiny-prx)")
+    t.add_argument("--seed", type=int, default=0)
+
+    v = sub.add_parser("eval-model", help="measure the embedded model's behaviour (prints a table)")
+    v.add_argument("--model", type=Path, default=None, help="model folder (default: assets/models/tiny-prx)")
+    v.add_argument("--device", default="auto")
+    v.add_argument("--prompts", type=int, default=200)
+    v.add_argument("--out", type=Path, help="also write the table to this Markdown file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from render.models import ModelError
+    from render.storyboard import StoryboardError
+
+    try:
+        return _run(args)
+    except StoryboardError as e:
+        _say(str(e))
+        return 2
+    except ModelError as e:
+        _say(f"noise2image: {e}")
+        return 1
+    except KeyboardInterrupt:
+        _say("\nnoise2image: interrupted; finished work is kept in the cache, run the same command to resume")
+        return 130
+    except UserFacingError as e:
+        _say(f"noise2image: {e}")
+        return 1
+
+
+class UserFacingError(Exception):
+    """A failure whose message is enough (a disk that is full, a folder that cannot be written)."""
+
+
+def _run(args) -> int:
+    if args.command == "train-model":
+        from render.models import TINY_PRX_DIR
+        from render.train import train_model
+
+        train_model(args.preset, args.out or TINY_PRX_DIR, seed=args.seed)
+        return 0
+    if args.command == "eval-model":
+        from render.model_eval import run_eval
+
+        run_eval(model_dir=args.model, device=args.device, n_prompts=args.prompts, out=args.out)
+        return 0
+
+    from render import run
+
+    try:
+        if args.command == "check":
+            run.check(args.storyboard)
+        elif args.command == "plan":
+            print(run.plan_text(args.storyboard, cache=args.cache))
+        elif args.command == "generate":
+            run.generate(args.storyboard, cache=args.cache, batch_size=args.batch_size)
+        elif args.command == "render":
+            run.render(
+                args.storyboard,
+                cache=args.cache,
+                out=args.out,
+                chapters=args.chapters.split(",") if args.chapters else None,
+                quality=args.quality,
+                jobs=max(1, args.jobs),
+                dry_run=args.dry_run,
+                slides=args.slides,
+                batch_size=args.batch_size,
+            )
+        elif args.command == "export":
+            run.export(
+                args.storyboard,
+                cache=args.cache,
+                out=args.out,
+                width=args.width,
+                fps=args.fps,
+                audio=not args.no_audio,
+                deck=not args.no_deck,
+            )
+    except OSError as e:
+        if e.filename:
+            raise UserFacingError(f"{e.strerror or e}: {e.filename}") from e
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The generate stage: make every planned trajectory that the cache does not hold yet."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tqdm import tqdm
+
+from render.cache import Cache
+from render.plan import Plan, PlannedRequest
+
+DEFAULT_BATCH = {"cpu": 16, "cuda": 32, "mps": 8}
+
+
+@dataclass
+class GenerateReport:
+    total: int
+    generated: int
+    seconds: float
+    loaded_model: bool
+
+
+def batches(pending: list[PlannedRequest], size: int) -> list[list[PlannedRequest]]:
+    """Group requests that share steps and size, then cut each group into batches of `size`."""
+    groups: dict[tuple[int, int, int], list[PlannedRequest]] = {}
+    for p in pending:
+        groups.setdefault(p.request.batch_shape, []).append(p)
+    return [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
+def run_generate(
+    plan: Plan,
+    cache: Cache,
+    load: Callable[[], object],
+    *,
+    batch_size: int | None = None,
+    say: Callable[[str], None] = print,
+    progress: bool = True,
+) -> GenerateReport:
+    """Generate the missing bundles of `plan` into `cache`; `load()` returns a LoadedModel on demand."""
+    start = time.perf_counter()
+    with cache.lock("generate", say=say):
+        pending = plan.missing(cache.has_trajectory)
+        if not pending:
+            say(f"generate: all {len(plan.requests)} trajectories are in the cache; no model work")
+            return GenerateReport(len(plan.requests), 0, time.perf_counter() - start, False)
+        model = load()
+        size = batch_size or DEFAULT_BATCH.get(model.device, 8)
+        total_steps = sum(p.request.steps for p in pending)
+        say(
+            f"generate: {len(pending)} of {len(plan.requests)} trajectories to make "
+            f"on {model.device} ({total_steps} steps, batches of up to {size})"
+        )
+        done = 0
+        with tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True) as bar:
+            bar.set_postfix_str(f"requests 0/{len(pending)}")
+
+            def on_step(n: int) -> None:
+                bar.update(n)
+
+            queue = batches(pending, size)
+            while queue:
+                batch = queue.pop(0)
+                steps_before = bar.n
+                try:
+                    trajectories = _sample(model, batch, on_step)
+                except Exception as e:  # only CUDA out-of-memory is retried, smaller
+                    if not _is_oom(e) or len(batch) == 1:
+                        raise
+                    half = len(batch) // 2
+                    say(f"generate: out of GPU memory at batch {len(batch)}; retrying in batches of {half}")
+                    _free_cuda()
+                    queue[:0] = [batch[:half], batch[half:]]
+                    bar.n = steps_before  # the failed batch's steps are redone
+                    bar.refresh()
+                    continue
+                for p, trajectory in zip(batch, trajectories, strict=True):
+                    trajectory.save(cache.trajectory_dir(p.folder))
+                done += len(batch)
+                bar.set_postfix_str(f"requests {done}/{len(pending)}")
+    seconds = time.perf_counter() - start
+    say(f"generate: made {done} trajectories in {seconds:.1f} s")
+    return GenerateReport(len(plan.requests), done, seconds, True)
+
+
+def _sample(model, batch: list[PlannedRequest], on_step):
+    from render.generate import sample_prx, sample_with_callback
+
+    if model.is_prx:
+        return sample_prx(
+            model.pipe,
+            [p.request for p in batch],
+            model_identity=model.identity,
+            keys=[p.key for p in batch],
+            on_step=on_step,
+        )
+    return [
+        sample_with_callback(model.pipe, p.request, model_identity=model.identity, key=p.key, on_step=on_step)
+        for p in batch
+    ]
+
+
+def _is_oom(error: Exception) -> bool:
+    import torch
+
+    return isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+def _free_cuda() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -1,0 +1,146 @@
+import subprocess
+
+import av
+import numpy as np
+import pytest
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+from render.assemble import ChapterMedia, probe
+from render.export import GIF_MAX_FPS, export_slides
+from render.narrate import NarrationSettings, plan_chapter_timeline, synthesize
+
+FPS = 15
+SETTINGS = NarrationSettings(voice="espeak:en-us", speed=2.0, pause=0.2)
+CHAPTERS = [
+    ("noise", "Noise", ["Pure noise.", "Then less noise."]),
+    ("image", "An image", ["A cat appears."]),
+]
+
+
+def make_chapters(root):
+    media = []
+    for chapter_id, title, texts in CHAPTERS:
+        beats = [synthesize(text, SETTINGS, root / "cache") for text in texts]
+        timeline = plan_chapter_timeline(beats, SETTINGS.pause, lead_in=0.2, tail=0.3, fps=FPS)
+        clip = root / f"{chapter_id}.mp4"
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc=size=320x180:rate={FPS}",
+                "-frames:v",
+                str(round(timeline.total * FPS)),
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                str(clip),
+            ],
+            check=True,
+        )
+        media.append(ChapterMedia(chapter_id, title, clip, timeline))
+    return media
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export")
+    chapters = make_chapters(root)
+    return (
+        chapters,
+        export_slides(chapters, root / "out", deck_title="Noise to image"),
+        root / "out" / "slides",
+    )
+
+
+def test_every_file_is_written(exported):
+    _, paths, slides = exported
+    names = [p.name for p in paths]
+    assert names == [
+        "01-noise.mp4",
+        "01-noise.webm",
+        "01-noise.gif",
+        "01-noise.png",
+        "01-noise-b1.mp4",
+        "01-noise-b2.mp4",
+        "02-image.mp4",
+        "02-image.webm",
+        "02-image.gif",
+        "02-image.png",
+        "02-image-b1.mp4",
+        "deck.pptx",
+    ]
+    assert sorted(p.name for p in slides.iterdir()) == sorted(names)  # and no temporary files left
+
+
+def test_mp4_and_webm_play_everywhere(exported):
+    chapters, _, slides = exported
+    for chapter, stem in zip(chapters, ["01-noise", "02-image"], strict=True):
+        source_frames = probe(chapter.clip)["video"]["frames"]
+        mp4 = probe(slides / f"{stem}.mp4")
+        assert (mp4["video"]["codec"], mp4["video"]["pix_fmt"], mp4["audio"]["codec"]) == (
+            "h264",
+            "yuv420p",
+            "aac",
+        )
+        assert mp4["video"]["frames"] == source_frames
+        assert abs(mp4["video"]["duration"] - mp4["audio"]["duration"]) <= 1 / FPS
+        webm = probe(slides / f"{stem}.webm")
+        assert (webm["video"]["codec"], webm["audio"]["codec"]) == ("vp9", "opus")
+        assert webm["video"]["frames"] == source_frames
+
+
+def test_gif_loops_at_reduced_rate(exported):
+    _, _, slides = exported
+    gif = slides / "01-noise.gif"
+    assert b"NETSCAPE2.0" in gif.read_bytes()  # the looping extension
+    info = probe(gif)["video"]
+    assert info["codec"] == "gif" and info["width"] == 320
+    source = probe(slides / "01-noise.mp4")["video"]
+    assert info["frames"] <= source["frames"] * GIF_MAX_FPS / FPS + 1
+
+
+def test_poster_is_the_final_frame(exported):
+    chapters, _, slides = exported
+    with av.open(str(chapters[0].clip)) as clip:
+        last = [frame.to_ndarray(format="rgb24") for frame in clip.decode(video=0)][-1]
+    with av.open(str(slides / "01-noise.png")) as png:
+        poster = next(png.decode(video=0)).to_ndarray(format="rgb24")
+    assert poster.shape == last.shape
+    assert np.abs(poster.astype(int) - last.astype(int)).mean() < 4
+
+
+def test_beat_clips_cut_at_beat_starts(exported):
+    chapters, _, slides = exported
+    timeline = chapters[0].timeline
+    b1, b2 = probe(slides / "01-noise-b1.mp4"), probe(slides / "01-noise-b2.mp4")
+    assert b1["video"]["frames"] == round(timeline.starts[1] * FPS)
+    assert b1["video"]["frames"] + b2["video"]["frames"] == probe(chapters[0].clip)["video"]["frames"]
+    for info in (b1, b2):
+        assert abs(info["video"]["duration"] - info["audio"]["duration"]) <= 1 / FPS
+
+
+def test_deck_has_one_movie_slide_per_chapter(exported):
+    chapters, _, slides = exported
+    deck = Presentation(str(slides / "deck.pptx"))
+    assert len(deck.slides) == 1 + len(chapters)
+    assert deck.slides[0].shapes.title.text == "Noise to image"
+    for slide, chapter in zip(list(deck.slides)[1:], chapters, strict=True):
+        assert slide.shapes.title.text == chapter.title
+        assert [s.shape_type for s in slide.shapes].count(MSO_SHAPE_TYPE.MEDIA) == 1
+        assert slide.notes_slide.notes_text_frame.text == "\n\n".join(b.text for b in chapter.timeline.beats)
+
+
+def test_smaller_silent_export_without_deck(tmp_path):
+    chapters = make_chapters(tmp_path)[1:]
+    paths = export_slides(chapters, tmp_path / "out", width=160, fps=10, audio=False, deck=False)
+    assert "deck.pptx" not in [p.name for p in paths]
+    mp4 = probe(tmp_path / "out" / "slides" / "01-image.mp4")
+    assert mp4["audio"] is None and mp4["video"]["width"] == 160 and mp4["video"]["fps"] == 10
+    assert probe(tmp_path / "out" / "slides" / "01-image.webm")["audio"] is None
