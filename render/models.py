@@ -161,22 +161,32 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def load_model(model_id: str, device: str = "auto", dtype: str = "auto", *, say=print) -> LoadedModel:
     """Load the storyboard's model on its device, offline."""
+    import warnings
+
+    import diffusers
+    import transformers
     from diffusers import DiffusionPipeline, PRXPipeline
+
+    # Loading is quiet: no per-file progress bars or notices aimed at library authors.
+    transformers.logging.set_verbosity_error()
+    diffusers.logging.set_verbosity_error()
 
     identity = model_identity(model_id)
     device = resolve_device(device, say=say)
     torch_dtype = resolve_dtype(dtype, device)
-    if model_id == BUILTIN_TINY_PRX:
-        from render.tiny_prx import load_tiny_prx
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # PRXPipeline's own LoraLoaderMixin notice
+        if model_id == BUILTIN_TINY_PRX:
+            from render.tiny_prx import load_tiny_prx
 
-        pipe = load_tiny_prx(TINY_PRX_DIR, device=device, dtype=torch_dtype)
-    else:
-        folder = model_folder(model_id)
-        try:
-            pipe = DiffusionPipeline.from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
-        except (OSError, ValueError) as e:
-            raise ModelError(f"could not load model '{model_id}' from {folder}: {e}") from e
-        pipe.to(device)
+            pipe = load_tiny_prx(TINY_PRX_DIR, device=device, dtype=torch_dtype)
+        else:
+            folder = model_folder(model_id)
+            try:
+                pipe = DiffusionPipeline.from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
+            except (OSError, ValueError) as e:
+                raise ModelError(f"could not load model '{model_id}' from {folder}: {e}") from e
+            pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     return LoadedModel(
         pipe=pipe, identity=identity, device=device, dtype=torch_dtype, is_prx=isinstance(pipe, PRXPipeline)

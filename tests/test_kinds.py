@@ -1,0 +1,151 @@
+"""Each chapter kind's requests and analysis on small fake trajectories (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from render.chapter_data import estimate_timing, load_chapter_data, make_timing, write_chapter_data
+from render.kinds import KINDS, fit_latent_basis
+from scenes.common import plan_slots
+
+GROUPS = {"circles": ["a red circle", "a blue circle"], "stars": ["a star", "an orange star"]}
+KIND_PARAMS = {
+    "noise_sampling": {"samples": 5},
+    "denoising": {"prompt": "a red circle"},
+    "latent_space": {"prompt": "a red circle"},
+    "embedding_map": {"groups": GROUPS, "highlight": "a red circle", "method": "tsne"},
+    "seed_comparison": {"prompt": "a red circle", "seeds": [1, 2, 3]},
+    "step_comparison": {"prompt": "a red circle", "step_counts": [1, 3]},
+    "prompt_detail": {"prompts": ["a shape", "a red circle on blue"], "seeds": [1, 2]},
+    "prompt_length": {"prompt": "a red circle"},
+    "interpolation": {"from_prompt": "a red circle", "to_prompt": "a green star", "points": 3},
+    "guidance_comparison": {"prompt": "a red circle", "guidance_scales": [1.0, 4.0, 15.0]},
+    "summary": {"prompt": "a red circle"},
+}
+
+
+def test_every_kind_is_registered():
+    assert set(KINDS) == set(KIND_PARAMS)
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_PARAMS))
+def test_analysis_is_json_and_uint8_images(kind, analyse_kind, params_for, tmp_path):
+    info, arrays = analyse_kind(kind, params_for(**KIND_PARAMS[kind]))
+    for name, a in arrays.items():
+        assert isinstance(a, np.ndarray), name
+        if a.ndim >= 3 and a.shape[-1] == 3:
+            assert a.dtype == np.uint8, name
+    full = {**info, "kind": kind, "title": kind, "params": params_for(**KIND_PARAMS[kind]), "theme": "dark"}
+    back_info, back_arrays = load_chapter_data(write_chapter_data(tmp_path / kind, full, arrays))
+    assert back_info["kind"] == kind
+    assert set(back_arrays) == set(arrays)
+
+
+def test_noise_sampling_exponent_for_64px(analyse_kind, params_for):
+    info, arrays = analyse_kind("noise_sampling", params_for(samples=4, width=64, height=64))
+    assert info["exponent"] == pytest.approx(64 * 64 * 3 * math.log10(256))
+    # 12,288 values of 256 levels: 256^12288 = 10^29592.5 (19728.3 would be 8,192 bytes, i.e. 2^65536)
+    assert info["exponent"] == pytest.approx(29592.5, abs=0.05)
+    assert info["digits"] == 29593
+    assert info["nesting_levels"] == pytest.approx(info["exponent"] / 80)
+    assert arrays["samples"].shape == (4, 64, 64, 3)
+    again = analyse_kind("noise_sampling", params_for(samples=4, width=64, height=64))[1]["samples"]
+    np.testing.assert_array_equal(arrays["samples"], again)
+
+
+def test_noise_sampling_needs_no_generation():
+    assert KINDS["noise_sampling"].requests({"seed": 0, "steps": 4, "guidance": 4.0, "width": 16, "height": 16}) == {}
+
+
+def test_denoising_keeps_every_step(analyse_kind, params_for):
+    info, arrays = analyse_kind("denoising", params_for(prompt="a red circle"))
+    assert arrays["previews"].shape == (5, 16, 16, 3)
+    assert arrays["x0_previews"].shape == (4, 16, 16, 3)
+    assert info["sigmas"][0] == 1.0 and info["sigmas"][-1] == 0.0
+
+
+def test_latent_space_sizes_and_colours(analyse_kind, params_for):
+    info, arrays = analyse_kind("latent_space", params_for(prompt="a red circle"))
+    assert info["latent_shape"] == [2, 4, 4]
+    assert info["ratio"] == pytest.approx(16 * 16 * 3 / 32)
+    assert arrays["latent_colour"].shape == (5, 4, 4, 3)
+    assert arrays["path"].shape == (5, 2)
+
+
+def test_embedding_map_groups_and_highlight(analyse_kind, params_for):
+    info, arrays = analyse_kind("embedding_map", params_for(**KIND_PARAMS["embedding_map"]))
+    assert info["group_of"] == [0, 0, 1, 1]
+    assert info["highlight"] == 0
+    assert arrays["coords"].shape == (4, 2)
+    assert np.abs(arrays["coords"]).max() == pytest.approx(1.0)
+    np.testing.assert_allclose(arrays["coords"], arrays["tsne"])
+    assert KINDS["embedding_map"].embeddings(params_for(**KIND_PARAMS["embedding_map"])) == info["prompts"]
+
+
+def test_seed_comparison_paths_diverge_from_different_starts(analyse_kind, params_for):
+    info, arrays = analyse_kind("seed_comparison", params_for(**KIND_PARAMS["seed_comparison"]))
+    assert arrays["previews"].shape == (3, 5, 16, 16, 3)
+    assert arrays["paths"].shape == (3, 5, 2)
+    assert arrays["spread"][0] == pytest.approx(1.0)
+    assert info["image_distance"][0][1] > 0 and info["image_distance"][1][1] == 0
+
+
+def test_step_comparison_runs_per_count(analyse_kind, params_for):
+    info, arrays = analyse_kind("step_comparison", params_for(**KIND_PARAMS["step_comparison"]))
+    assert info["step_counts"] == [1, 3]
+    assert arrays["previews_0"].shape[0] == 2 and arrays["previews_1"].shape[0] == 4
+
+
+def test_prompt_detail_variety_per_prompt(analyse_kind, params_for):
+    info, arrays = analyse_kind("prompt_detail", params_for(**KIND_PARAMS["prompt_detail"]))
+    assert arrays["images"].shape == (2, 2, 16, 16, 3)
+    assert len(info["variety"]) == 2 and all(v > 0 for v in info["variety"])
+
+
+def test_prompt_length_one_request_per_prefix(params_for):
+    reqs = KINDS["prompt_length"].requests(params_for(prompt="a red circle"))["prefixes"]
+    assert [r.prompt for r in reqs] == ["a", "a red", "a red circle"]
+
+
+def test_interpolation_recipes(params_for):
+    reqs = KINDS["interpolation"].requests(params_for(**KIND_PARAMS["interpolation"]))["path"]
+    assert [r.embedding.t for r in reqs] == [0.0, 0.5, 1.0]
+    assert all(r.prompt is None for r in reqs)
+
+
+def test_guidance_saturation_grows_with_scale(analyse_kind, params_for):
+    info, _ = analyse_kind("guidance_comparison", params_for(**KIND_PARAMS["guidance_comparison"]))
+    assert info["saturation"] == sorted(info["saturation"])
+
+
+def test_requests_need_resolved_size():
+    with pytest.raises(ValueError, match="width"):
+        KINDS["denoising"].requests(
+            {"prompt": "x", "seed": 0, "steps": 4, "guidance": 4.0, "width": None, "height": None}
+        )
+
+
+def test_latent_basis_is_deterministic_and_sign_fixed(fake_trajectory, params_for):
+    from render.requests import GenerationRequest
+
+    ts = [
+        fake_trajectory(GenerationRequest(prompt="a red circle", seed=s, steps=4, guidance=4.0, width=16, height=16))
+        for s in range(3)
+    ]
+    a, b = fit_latent_basis(ts), fit_latent_basis(list(ts))
+    np.testing.assert_array_equal(a.path_components, b.path_components)
+    for comp in a.colour_components[:2]:
+        assert comp[np.argmax(np.abs(comp))] > 0
+
+
+def test_slots_partition_the_timing():
+    timing = make_timing([1.0, 2.0, 1.5], ["a", "b", "c"])
+    for n in (1, 2, 3, 5, 7):
+        slots = plan_slots(timing, n)
+        assert slots[0].start == 0 and slots[-1].end == pytest.approx(timing["total"])
+        assert all(x.end == pytest.approx(y.start) for x, y in zip(slots, slots[1:], strict=False))
+    assert plan_slots(timing, 3)[1].start == timing["beats"][1]["start"]
+    assert estimate_timing(["one two three"])["beats"][0]["duration"] == pytest.approx(3 / 2.6)
