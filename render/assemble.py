@@ -130,7 +130,7 @@ def probe(path: Path, *, count_frames: bool = True) -> dict:
                 "pix_fmt": s.get("pix_fmt"),
                 "width": s.get("width"),
                 "height": s.get("height"),
-                "fps": _rate(s.get("avg_frame_rate")),
+                "fps": _rate(s.get("r_frame_rate")) or _rate(s.get("avg_frame_rate")),
                 "sample_rate": int(s["sample_rate"]) if "sample_rate" in s else None,
                 "channels": s.get("channels"),
                 "start": _float(s.get("start_time")),

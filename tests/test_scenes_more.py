@@ -1,0 +1,61 @@
+"""The comparison, prompt, interpolation, guidance and summary scenes render from small bundles.
+
+Each scene is rendered by the engine's own path (render/clips.render_clip: a manim subprocess) at a
+tiny size and frame rate, from a bundle analysed from fake trajectories (tests/conftest.py), and the
+clip is read back with ffprobe: size, frame rate, and a length equal to the narration's total.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from render.chapter_data import load_timing
+from render.clips import probe, render_clip
+
+SIZE = (256, 144)
+FPS = 10
+BEATS = ["One short beat here.", "A second beat follows.", "And a third one ends it."]
+
+KIND_PARAMS = {
+    "step_comparison": {"prompt": "a large orange star", "step_counts": [1, 2, 4]},
+    "prompt_detail": {"prompts": ["a star", "a large orange star on a teal background"], "seeds": [1, 2, 3]},
+    "prompt_length": {"prompt": "a large orange star"},
+    "interpolation": {"from_prompt": "a red circle", "to_prompt": "a yellow star", "points": 4},
+    "guidance_comparison": {"prompt": "a large orange star", "guidance_scales": [1.0, 4.0, 15.0]},
+    "summary": {"prompt": "a large orange star"},
+}
+
+
+def render_and_probe(tmp_path, chapter_bundle, params_for, kind, narration, theme="dark"):
+    chapter, timing = chapter_bundle(kind, params_for(**KIND_PARAMS[kind]), narration, theme=theme)
+    clip = render_clip(kind, chapter, timing, tmp_path / f"{kind}.mp4", "low", fps=FPS, resolution=SIZE)
+    return probe(clip), float(load_timing(timing)["total"])
+
+
+def check_meta(meta: dict, total: float) -> None:
+    assert meta["codec"] == "h264"
+    assert (meta["width"], meta["height"]) == SIZE
+    assert meta["fps"] == FPS
+    assert abs(meta["frames"] - round(total * FPS)) <= 1
+    assert abs(meta["duration"] - total) <= 1 / FPS + 1e-6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", list(KIND_PARAMS))
+def test_scene_renders_to_narration_length(tmp_path, chapter_bundle, params_for, kind):
+    meta, total = render_and_probe(tmp_path, chapter_bundle, params_for, kind, BEATS)
+    check_meta(meta, total)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["prompt_detail", "interpolation"])
+def test_scene_fits_more_beats_than_phases_in_light_theme(tmp_path, chapter_bundle, params_for, kind):
+    narration = [f"Beat number {i} of six is spoken." for i in range(6)]
+    meta, total = render_and_probe(tmp_path, chapter_bundle, params_for, kind, narration, theme="light")
+    check_meta(meta, total)
+
+
+def test_slider_drag_goes_back_and_forth():
+    from scenes.interpolation import triangle
+
+    assert [round(triangle(u, 3), 6) for u in (0, 1 / 6, 1 / 3, 0.5, 2 / 3, 1)] == [0, 0.5, 1, 0.5, 0, 1]
