@@ -91,8 +91,8 @@ def _hub_snapshot(model_id: str) -> Path:
     except (LocalEntryNotFoundError, OSError, ValueError) as e:
         raise ModelError(
             f"model '{model_id}' is not available offline (not in the local Hugging Face cache). "
-            f"Fetch it once on a machine with network: `huggingface-cli download {model_id}` "
-            "(or `hf download`), or set model.id to a local folder that holds it"
+            f"Fetch it once on a machine with network: `hf download {model_id}` "
+            "(or `huggingface-cli download`), or set model.id to a local folder that holds it"
         ) from e
 
 
