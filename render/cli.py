@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _main(args)
+    except KeyboardInterrupt:  # the stage that was running has said what it finished
+        _say("noise2image: interrupted; finished work is kept in the cache, run the same command to resume")
+        return 130
+
+
+def _main(args) -> int:
     from render.models import ModelError
     from render.storyboard import StoryboardError
 
@@ -78,9 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as e:
         _say(f"noise2image: {e}")
         return 1
-    except KeyboardInterrupt:
-        _say("\nnoise2image: interrupted; finished work is kept in the cache, run the same command to resume")
-        return 130
     except UserFacingError as e:
         _say(f"noise2image: {e}")
         return 1

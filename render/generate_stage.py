@@ -39,47 +39,60 @@ def run_generate(
     say: Callable[[str], None] = print,
     progress: bool = True,
 ) -> GenerateReport:
-    """Generate the missing bundles of `plan` into `cache`; `load()` returns a LoadedModel on demand."""
+    """Generate the missing bundles of `plan` into `cache`; `load()` returns a LoadedModel on demand.
+
+    Each bundle is saved as soon as its batch is done, so an interrupted run keeps what it finished
+    (and says how much) and the next run makes only the rest. Stored bundles are checksummed first:
+    a damaged one is reported and made again.
+    """
     start = time.perf_counter()
     with cache.lock("generate", say=say):
-        pending = plan.missing(cache.has_trajectory)
+        cache.remove_partial_writes(say=say)
+        pending = plan.missing(lambda folder: cache.verify_trajectory(folder, warn=say))
         if not pending:
-            say(f"generate: all {len(plan.requests)} trajectories are in the cache; no model work")
+            say(f"generate: all {len(plan.requests)} trajectories are in the cache ({cache.root}); no model work")
             return GenerateReport(len(plan.requests), 0, time.perf_counter() - start, False)
         model = load()
         size = batch_size or DEFAULT_BATCH.get(model.device, 8)
         total_steps = sum(p.request.steps for p in pending)
         say(
             f"generate: {len(pending)} of {len(plan.requests)} trajectories to make "
-            f"on {model.device} ({total_steps} steps, batches of up to {size})"
+            f"on {model.device} ({total_steps} steps, batches of up to {size}) into {cache.root}"
         )
         done = 0
-        with tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True) as bar:
-            bar.set_postfix_str(f"requests 0/{len(pending)}")
+        try:
+            with tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True) as bar:
+                bar.set_postfix_str(f"requests 0/{len(pending)}")
 
-            def on_step(n: int) -> None:
-                bar.update(n)
+                def on_step(n: int) -> None:
+                    bar.update(n)
 
-            queue = batches(pending, size)
-            while queue:
-                batch = queue.pop(0)
-                steps_before = bar.n
-                try:
-                    trajectories = _sample(model, batch, on_step)
-                except Exception as e:  # only CUDA out-of-memory is retried, smaller
-                    if not _is_oom(e) or len(batch) == 1:
-                        raise
-                    half = len(batch) // 2
-                    say(f"generate: out of GPU memory at batch {len(batch)}; retrying in batches of {half}")
-                    _free_cuda()
-                    queue[:0] = [batch[:half], batch[half:]]
-                    bar.n = steps_before  # the failed batch's steps are redone
-                    bar.refresh()
-                    continue
-                for p, trajectory in zip(batch, trajectories, strict=True):
-                    trajectory.save(cache.trajectory_dir(p.folder))
-                done += len(batch)
-                bar.set_postfix_str(f"requests {done}/{len(pending)}")
+                queue = batches(pending, size)
+                while queue:
+                    batch = queue.pop(0)
+                    steps_before = bar.n
+                    try:
+                        trajectories = _sample(model, batch, on_step)
+                    except Exception as e:  # only CUDA out-of-memory is retried, smaller
+                        if not _is_oom(e) or len(batch) == 1:
+                            raise
+                        half = len(batch) // 2
+                        say(f"generate: out of GPU memory at batch {len(batch)}; retrying in batches of {half}")
+                        _free_cuda()
+                        queue[:0] = [batch[:half], batch[half:]]
+                        bar.n = steps_before  # the failed batch's steps are redone
+                        bar.refresh()
+                        continue
+                    for p, trajectory in zip(batch, trajectories, strict=True):
+                        trajectory.save(cache.trajectory_dir(p.folder))
+                        done += 1
+                    bar.set_postfix_str(f"requests {done}/{len(pending)}")
+        except KeyboardInterrupt:
+            say(
+                f"generate: interrupted; {done} of {len(pending)} trajectories finished and kept in {cache.root}, "
+                f"{len(pending) - done} still to make"
+            )
+            raise
     seconds = time.perf_counter() - start
     say(f"generate: made {done} trajectories in {seconds:.1f} s")
     return GenerateReport(len(plan.requests), done, seconds, True)

@@ -1,0 +1,75 @@
+"""Loading the embedded model as a real PRXPipeline, offline."""
+
+import json
+
+import pytest
+import torch
+
+from render import model_eval, tiny_prx, train, world
+
+
+@pytest.fixture(scope="module")
+def smoke_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny-prx-load")
+    train.train_model("smoke", out, seed=0, resume=False, log=lambda *_: None, device="cpu",
+                      overrides={"steps": 10, "vae_steps": 10})
+    return out
+
+
+def test_missing_weights_error(tmp_path):
+    with pytest.raises(tiny_prx.TinyPrxMissing, match="noise2image train-model --preset cpu"):
+        tiny_prx.load_tiny_prx(tmp_path)
+
+
+def test_load_and_generate_offline(smoke_dir, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    from diffusers.pipelines.prx.pipeline_prx import PRXPipeline
+
+    pipe = tiny_prx.load_tiny_prx(smoke_dir)
+    assert isinstance(pipe, PRXPipeline)
+    assert tiny_prx.native_size(smoke_dir) == 32 == pipe.default_sample_size
+    assert pipe.tokenizer.model_max_length == 64
+    g = torch.Generator().manual_seed(0)
+    out = pipe("a red circle on a blue background", guidance_scale=4.0, num_inference_steps=3, generator=g,
+               use_resolution_binning=False, output_type="np")
+    assert out.images.shape == (1, 32, 32, 3)
+
+
+def test_batched_loop_seeds(smoke_dir):
+    pipe = tiny_prx.load_tiny_prx(smoke_dir)
+    a = model_eval.generate(pipe, ["a star", "a star", "a star"], [1, 1, 2], steps=3, guidance=4.0)
+    assert a.shape == (3, 32, 32, 3)
+    assert (a[0] == a[1]).all() and not (a[0] == a[2]).all()
+
+
+def test_evaluate_runs(smoke_dir):
+    pipe = tiny_prx.load_tiny_prx(smoke_dir)
+    res = model_eval.evaluate(pipe, n_prompts=3, guidances=(1.0, 4.0), steps=2, step_counts=(1, 2),
+                              n_step_prompts=2, n_seeds=2, saturation_guidances=(1.0, 15.0), n_sat_prompts=2,
+                              log=lambda *_: None)
+    md = model_eval.to_markdown(res)
+    assert "| 4.0 |" in md and set(res["accuracy"]["4.0"]) == set(model_eval.ATTRS)
+
+
+def _shipped_model_trained() -> bool:
+    d = tiny_prx.DEFAULT_MODEL_DIR
+    if not (d / "transformer" / "diffusion_pytorch_model.safetensors").exists():
+        return False
+    try:
+        return json.loads((d / "training.json").read_text())["preset"]["name"] != "smoke"
+    except (OSError, KeyError, ValueError):
+        return True
+
+
+@pytest.mark.skipif(
+    not _shipped_model_trained(),
+    reason="no trained weights in assets/models/tiny-prx (missing, or only a smoke run; train them with "
+    "`noise2image train-model --preset cpu`, or `python -m render.train --preset gpu` on a GPU)",
+)
+def test_shipped_model_follows_background_colour():
+    pipe = tiny_prx.load_tiny_prx()
+    prompt = "a large red circle in the center on a blue background"
+    imgs = model_eval.generate(pipe, [prompt] * 4, [0, 1, 2, 3], steps=28, guidance=4.0)
+    for img in imgs:
+        assert world.read_image(img)["background"] == "blue"

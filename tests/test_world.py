@@ -1,0 +1,72 @@
+"""The procedural world: renders, captions, and the analyser that reads images back."""
+
+import numpy as np
+import torch
+
+from render import world
+
+
+def _batch(n=400, size=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return world.sample_batch(n, size, g, "cpu")
+
+
+def test_sample_batch_shapes_and_range():
+    imgs, caps, attrs = _batch(32)
+    assert imgs.shape == (32, 3, 64, 64) and imgs.dtype == torch.float32
+    assert float(imgs.min()) >= -1.0 and float(imgs.max()) <= 1.0
+    assert len(caps) == len(attrs) == 32
+    assert all(a["background"] != a["color"] for a in attrs)
+
+
+def test_fresh_and_deterministic():
+    a, ca, _ = _batch(16, seed=1)
+    b, cb, _ = _batch(16, seed=1)
+    c, cc, _ = _batch(16, seed=2)
+    assert torch.equal(a, b) and ca == cb
+    assert not torch.equal(a, c)
+
+
+def test_caption_levels_and_empty_fraction():
+    _, caps, _ = _batch(1000, size=16)
+    empty = sum(c == "" for c in caps) / len(caps)
+    assert 0.06 < empty < 0.14
+    lengths = {len(c.split()) for c in caps if c}
+    assert min(lengths) <= 2 and max(lengths) >= 9  # vague to detailed
+
+
+def test_captions_match_what_is_drawn():
+    _, caps, attrs = _batch(1000, size=16)
+    for c, a in zip(caps, attrs):
+        for k, v in world.parse_caption(c).items():
+            assert a[k] == v, (c, a)
+
+
+def test_parse_caption():
+    p = world.parse_caption("a large orange star in the center on a teal background")
+    assert p == {"shape": "star", "color": "orange", "size": "large", "position": "center", "background": "teal"}
+    assert world.parse_caption("an orange star on teal") == {"shape": "star", "color": "orange", "background": "teal"}
+    assert world.parse_caption("a star") == {"shape": "star"}
+    assert world.parse_caption("") == {}
+    assert world.parse_caption("a small blue ring in the top right corner")["position"] == "top right"
+
+
+def test_analyser_reads_ground_truth():
+    imgs, _, attrs = _batch(300, seed=3)
+    hits = {k: [] for k in ("background", "color", "shape", "position")}
+    for im, a in zip(imgs, attrs):
+        if a["second"] is not None:
+            continue
+        r = world.read_image(world.to_uint8(im))
+        for k in hits:
+            hits[k].append(r[k] == a[k])
+    for k, v in hits.items():
+        assert len(v) > 200
+        assert np.mean(v) >= 0.99, (k, np.mean(v))
+
+
+def test_render_scene_fixed_attributes():
+    img = world.render_scene({"shape": "heart", "color": "red", "background": "blue", "position": "top left"}, 64)
+    assert img.shape == (64, 64, 3) and img.dtype == np.uint8
+    r = world.read_image(img)
+    assert (r["shape"], r["color"], r["background"], r["position"]) == ("heart", "red", "blue", "top left")
