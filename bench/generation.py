@@ -11,6 +11,9 @@ Both run in the same process, alternating, for --rounds rounds; medians are repo
 the engine's time spent decoding previews is measured by timing `render.generate.decode_latents`.
 
     .venv/bin/python bench/generation.py [--rounds 3] [--threads N]
+    .venv/bin/python bench/generation.py --model builtin [--device cuda --dtype bfloat16]
+
+`--model builtin` runs the shipped embedded model (128 px) instead of the random 64 px one.
 """
 
 from __future__ import annotations
@@ -104,15 +107,21 @@ def build_pipeline() -> PRXPipeline:
     return pipe
 
 
-def requests() -> list[GenerationRequest]:
+def requests(size: int = SIZE) -> list[GenerationRequest]:
     return [
-        GenerationRequest(prompt=p, seed=s, steps=STEPS, guidance=GUIDANCE, width=SIZE, height=SIZE)
+        GenerationRequest(prompt=p, seed=s, steps=STEPS, guidance=GUIDANCE, width=size, height=size)
         for p in PROMPTS
         for s in SEEDS
     ]
 
 
+def synchronize() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def run_plain(pipe: PRXPipeline, batch: list[GenerationRequest]) -> float:
+    synchronize()
     start = time.perf_counter()
     for r in batch:
         pipe(
@@ -125,6 +134,7 @@ def run_plain(pipe: PRXPipeline, batch: list[GenerationRequest]) -> float:
             use_resolution_binning=False,
             output_type="np",
         )
+    synchronize()
     return time.perf_counter() - start
 
 
@@ -135,16 +145,20 @@ def run_engine(pipe: PRXPipeline, batch: list[GenerationRequest]) -> tuple[float
 
     def timed_decode(vae, latents):
         nonlocal decoding
+        synchronize()
         start = time.perf_counter()
         try:
             return original(vae, latents)
         finally:
+            synchronize()
             decoding += time.perf_counter() - start
 
     engine.decode_latents = timed_decode
     try:
+        synchronize()
         start = time.perf_counter()
         engine.sample_prx(pipe, batch, model_identity=MODEL)
+        synchronize()
         total = time.perf_counter() - start
     finally:
         engine.decode_latents = original
@@ -155,21 +169,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--model", choices=["random", "builtin"], default="random")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default="float32")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    pipe = build_pipeline()
-    batch = requests()
+    dtype = getattr(torch, args.dtype)
+    if args.model == "builtin":
+        from render.tiny_prx import load_tiny_prx, native_size
+
+        pipe, size = load_tiny_prx(device=args.device, dtype=dtype), native_size()
+        pipe.set_progress_bar_config(disable=True)
+    else:
+        pipe, size = build_pipeline().to(args.device, dtype), SIZE
+    batch = requests(size)
     sizes = {
         name: sum(p.numel() for p in getattr(pipe, name).parameters())
         for name in ("transformer", "vae", "text_encoder")
     }
     print(f"date      {datetime.datetime.now().isoformat(timespec='seconds')}")
     print(f"machine   {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.system()}")
-    print(f"torch     {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"torch     {torch.__version__}, {torch.get_num_threads()} threads, {args.device} {args.dtype}")
+    if args.device.startswith("cuda"):
+        print(f"gpu       {torch.cuda.get_device_name()}")
     print("model     " + ", ".join(f"{k} {v / 1e6:.2f}M params" for k, v in sizes.items()))
-    print(f"work      {len(batch)} requests, {STEPS} steps, guidance {GUIDANCE}, {SIZE}x{SIZE} px")
+    print(f"work      {len(batch)} requests, {STEPS} steps, guidance {GUIDANCE}, {size}x{size} px ({args.model})")
 
     run_plain(pipe, batch[:1])  # warm-up (allocator, lazy inits)
     run_engine(pipe, batch[:2])

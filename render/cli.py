@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Quiet library loading: no per-file "Loading weights" bars (read when transformers is imported).
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         return _main(args)
     except KeyboardInterrupt:  # the stage that was running has said what it finished
