@@ -332,8 +332,7 @@ def _timestamp(seconds: float, sep: str) -> str:
 def srt_text(cues: list[Cue]) -> str:
     """SubRip text of ``cues``, lines wrapped at 42 characters."""
     blocks = [
-        f"{i}\n"
-        f"{_timestamp(c.start, ',')} --> {_timestamp(c.end, ',')}\n{_wrap(c.text.replace('-->', '->'))}\n"
+        f"{i}\n{_timestamp(c.start, ',')} --> {_timestamp(c.end, ',')}\n{_wrap(c.text.replace('-->', '->'))}\n"
         for i, c in enumerate(cues, 1)
     ]
     return "\n".join(blocks)
@@ -345,9 +344,7 @@ def vtt_text(cues: list[Cue]) -> str:
     def escape(text: str) -> str:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    blocks = [
-        f"{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n{_wrap(escape(c.text))}\n" for c in cues
-    ]
+    blocks = [f"{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n{_wrap(escape(c.text))}\n" for c in cues]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
@@ -376,6 +373,14 @@ def _ffmetadata(title: str, chapters: list[ChapterMedia], starts: list[float], t
 def _concat_quote(path: Path) -> str:
     """Quote a path for an ffconcat list (a quote inside is closed, escaped, reopened)."""
     return "'" + str(path).replace("'", "'\\''") + "'"
+
+
+def remove_stale(folder: Path, keep: list[Path]) -> None:
+    """Delete the numbered outputs (`NN-*`) in `folder` that this run did not write (an earlier order's)."""
+    kept = {Path(p).resolve() for p in keep}
+    for path in Path(folder).glob("[0-9][0-9]-*"):
+        if path.is_file() and path.resolve() not in kept:
+            path.unlink()
 
 
 def chapter_stem(index: int, chapter: ChapterMedia) -> str:
@@ -420,9 +425,7 @@ def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> Assembl
             )
         )
         joined = tmp / "joined.mp4"
-        run_ffmpeg(
-            ["-f", "concat", "-safe", "0", "-i", str(concat_list), "-map", "0:v:0", "-c", "copy", str(joined)]
-        )
+        run_ffmpeg(["-f", "concat", "-safe", "0", "-i", str(concat_list), "-map", "0:v:0", "-c", "copy", str(joined)])
         joined_info = clip_info(joined)
         if joined_info.frames != sum(i.frames for i in infos):
             raise RuntimeError(
@@ -436,7 +439,8 @@ def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> Assembl
         track = np.zeros(round(total * SAMPLE_RATE), np.int16)
         for chapter, info, start in zip(chapters, infos, starts, strict=True):
             a, b = round(start * SAMPLE_RATE), min(round((start + info.duration) * SAMPLE_RATE), track.size)
-            track[a:b] = fitted_chapter_audio(chapter.timeline, info.duration, info.fps)[: b - a]
+            segment = fitted_chapter_audio(chapter.timeline, info.duration, info.fps)[: b - a]
+            track[a : a + segment.size] = segment  # rounding may leave one sample of silence
         narration = tmp / "narration.wav"
         write_wav(narration, track)
 
@@ -466,9 +470,7 @@ def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> Assembl
                 _check_av_gap(part)
             srt = out_dir / "chapters" / f"{stem}.srt"
             with writing(srt) as part:
-                part.write_text(
-                    srt_text(chapter_cues(chapter.timeline, until=info.duration)), encoding="utf-8"
-                )
+                part.write_text(srt_text(chapter_cues(chapter.timeline, until=info.duration)), encoding="utf-8")
             chapter_clips.append(clip_out)
             chapter_subtitles.append(srt)
 
@@ -486,6 +488,7 @@ def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> Assembl
     for name, text in outputs.items():
         with writing(out_dir / name) as part:
             part.write_text(text, encoding="utf-8")
+    remove_stale(out_dir / "chapters", chapter_clips + chapter_subtitles)
 
     return AssemblyResult(
         video=out_dir / "video.mp4",

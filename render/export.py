@@ -21,6 +21,7 @@ from render.assemble import (
     clip_info,
     fitted_chapter_audio,
     probe,
+    remove_stale,
     run_ffmpeg,
     write_wav,
     writing,
@@ -75,9 +76,7 @@ def export_slides(
             stem = chapter_stem(k, chapter)
             info = clip_info(chapter.clip)
             video = probe(chapter.clip, count_frames=False)["video"]
-            copy_video = (
-                width is None and fps is None and video["codec"] == "h264" and video["pix_fmt"] == "yuv420p"
-            )
+            copy_video = width is None and fps is None and video["codec"] == "h264" and video["pix_fmt"] == "yuv420p"
 
             # 1. The chapter's narration, fitted to the clip's real length.
             pcm = fitted_chapter_audio(chapter.timeline, info.duration, info.fps) if audio else None
@@ -209,6 +208,7 @@ def export_slides(
         with writing(deck_path) as part:
             _write_deck(movies, deck_title, part)
         written.append(deck_path)
+    remove_stale(slides, written)
     return written
 
 

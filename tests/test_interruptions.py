@@ -20,7 +20,7 @@ from test_engine import CLI, assert_cache_intact, bundles, cli_env, made_count, 
 from render.cache import CACHE_ENV
 from render.cli import main
 
-SEEDS = 8  # one chapter, eight requests of four steps: eight batches of one
+SEEDS = 12  # one chapter, twelve requests of four steps: twelve batches of one
 CHAPTERS = f"""\
   - id: seeds
     kind: seed_comparison
@@ -38,18 +38,22 @@ def storyboard(tmp_path_factory) -> Path:
 
 
 def start_and_stop(storyboard: Path, cache: Path, sig: signal.Signals) -> tuple[int, str, float]:
-    """Start generate, wait for its first bundle plus a random moment, send `sig`.
+    """Start generate, wait until a random number of its bundles (at least one, at most half) are
+    stored, then a random moment within the next bundle's work, and send `sig`.
 
+    The moment is counted in bundles, not seconds: a tiny model on a quiet machine stores a bundle
+    every few tens of milliseconds, so a fixed wait could outlast the whole run.
     Returns (exit code, stderr, seconds from the signal to the exit).
     """
+    stop_after = random.randint(1, SEEDS // 2)
     command = [*CLI, "generate", str(storyboard), "--cache", str(cache), "--batch-size", "1"]
     run = subprocess.Popen(command, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not bundles(cache):
+    while len(bundles(cache)) < stop_after:
         assert run.poll() is None, run.communicate()[1]
-        assert time.monotonic() < deadline, "generate made no bundle in 120 s"
-        time.sleep(0.02)
-    time.sleep(random.uniform(0.0, 0.4))
+        assert time.monotonic() < deadline, f"generate made fewer than {stop_after} bundles in 120 s"
+        time.sleep(0.002)
+    time.sleep(random.uniform(0.0, 0.01))
     run.send_signal(sig)
     sent = time.monotonic()
     _, err = run.communicate(timeout=60)

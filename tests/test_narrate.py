@@ -16,9 +16,7 @@ from render.narrate import (
 )
 
 ESPEAK = NarrationSettings(voice="espeak:en-us", speed=1.5)
-HOSTILE = (
-    'He said "hi" 😀 — it’s $(rm -rf /) & `ls` | <b>tags</b> {x}; naïve café costs $5, 50% off… ½ 512x512 ✓'
-)
+HOSTILE = 'He said "hi" 😀 — it’s $(rm -rf /) & `ls` | <b>tags</b> {x}; naïve café costs $5, 50% off… ½ 512x512 ✓'
 
 
 def wav_facts(path):
@@ -66,9 +64,7 @@ def test_cache_is_hit_on_second_call(tmp_path, monkeypatch):
 
 def test_cache_key_follows_the_audio_not_the_pause(tmp_path):
     key = narrate.cache_key("Same words.", ESPEAK)
-    assert (
-        narrate.cache_key("Same words.", NarrationSettings(voice="espeak:en-us", speed=1.5, pause=2.0)) == key
-    )
+    assert narrate.cache_key("Same words.", NarrationSettings(voice="espeak:en-us", speed=1.5, pause=2.0)) == key
     assert narrate.cache_key("Same words.", NarrationSettings(voice="espeak:en-us", speed=1.0)) != key
     assert narrate.cache_key("Same words.", NarrationSettings(voice="espeak:en-gb", speed=1.5)) != key
     assert narrate.cache_key("Other words.", ESPEAK) != key
@@ -84,9 +80,7 @@ def test_torn_cache_file_is_made_again(tmp_path):
 
 def test_none_voice_is_silence_timed_by_words(tmp_path):
     settings = NarrationSettings(voice="none", speed=2.0)
-    beat = synthesize(
-        "one two three four five six seven eight nine ten eleven twelve thirteen", settings, tmp_path
-    )
+    beat = synthesize("one two three four five six seven eight nine ten eleven twelve thirteen", settings, tmp_path)
     assert beat.duration_s == pytest.approx(13 / (narrate.WORDS_PER_SECOND * 2.0), abs=1e-3)
     pcm, _ = narrate._read_wav(beat.wav_path)
     assert not pcm.any()
@@ -94,9 +88,7 @@ def test_none_voice_is_silence_timed_by_words(tmp_path):
 
 def test_speed_shortens_speech(tmp_path):
     slow = synthesize("Speed changes how long this takes.", NarrationSettings(voice="espeak:en-us"), tmp_path)
-    fast = synthesize(
-        "Speed changes how long this takes.", NarrationSettings(voice="espeak:en-us", speed=2), tmp_path
-    )
+    fast = synthesize("Speed changes how long this takes.", NarrationSettings(voice="espeak:en-us", speed=2), tmp_path)
     assert fast.duration_s < 0.75 * slow.duration_s
 
 

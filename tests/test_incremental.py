@@ -1,0 +1,202 @@
+"""Edit and render again: only what an edit touches is redone (issue 6).
+
+One render of a two-chapter storyboard (tiny PRX folder at 32 px, espeak narration, low quality,
+10 fps) is made once for the module; each test copies its project, storyboard, cache and output
+(mtimes kept), edits the storyboard copy, renders through the command line and reads back which
+files were written: the cached clips, narration WAVs and trajectories are compared by inode and
+mtime, so "not re-rendered" means the very same file.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers_video import ffprobe_json, run_cli, save_tiny_prx, snapshot, storyboard_data, write_storyboard
+
+from render.cache import CACHE_ENV
+
+pytestmark = pytest.mark.slow
+
+FPS = 10  # fixed in the storyboard, so a quality change keeps the frame count and only the size changes
+EDITED = "Each seed ends in a picture of its own."
+
+
+@dataclass
+class Project:
+    storyboard: Path
+    data: dict
+    cache: Path
+    out: Path
+
+    def write(self, data: dict) -> None:
+        self.data = data
+        write_storyboard(self.storyboard, data)
+
+    def render(self, *extra: object) -> str:
+        code, log = run_cli("render", self.storyboard, "--cache", self.cache, "--out", self.out, "--jobs", "2", *extra)
+        assert code == 0 and "Traceback" not in log, log
+        return log
+
+    def manifest(self) -> dict:
+        return json.loads((self.out / "manifest.json").read_text())
+
+    def clip(self, chapter_id: str) -> Path:
+        return Path(self.manifest()["chapters"][chapter_id]["clip"])
+
+
+def rendered_chapters(log: str) -> list[str]:
+    """The chapters a render says it rendered ("render: [k/n] ID: ...")."""
+    return re.findall(r"^render: \[\d+/\d+\] (\S+):", log, flags=re.M)
+
+
+@pytest.fixture(autouse=True)
+def no_cache_env(monkeypatch):
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+
+
+@pytest.fixture(scope="module")
+def first_render(tmp_path_factory) -> Project:
+    root = tmp_path_factory.mktemp("incremental")
+    model = save_tiny_prx(root / "tiny-prx")
+    project = Project(root / "project" / "story.yaml", {}, root / "cache", root / "out")
+    project.write(storyboard_data(model, steps=3, quality="low", fps=FPS, voice="espeak:en-us"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(CACHE_ENV, raising=False)
+        log = project.render()
+    assert sorted(rendered_chapters(log)) == ["denoise", "seeds"], log
+    return project
+
+
+@pytest.fixture
+def project(first_render, tmp_path) -> Project:
+    """A copy of the first render's storyboard, cache and output (file mtimes kept) to edit."""
+    copied = Project(tmp_path / "project" / "story.yaml", copy.deepcopy(first_render.data),
+                     tmp_path / "cache", tmp_path / "out")  # fmt: skip
+    shutil.copytree(first_render.storyboard.parent, copied.storyboard.parent)
+    shutil.copytree(first_render.cache, copied.cache)
+    shutil.copytree(first_render.out, copied.out)
+    # The manifest names clips by absolute path: point it at the copied cache.
+    manifest = copied.out / "manifest.json"
+    manifest.write_text(manifest.read_text().replace(str(first_render.cache), str(copied.cache)))
+    return copied
+
+
+def edit_sentence(project: Project) -> dict:
+    data = copy.deepcopy(project.data)
+    data["chapters"][1]["narration"][1] = EDITED
+    return data
+
+
+def test_a_narration_edit_respeaks_that_beat_and_rerenders_only_that_chapter(project):
+    denoise_clip, seeds_clip = project.clip("denoise"), project.clip("seeds")
+    clips, narration = snapshot(project.cache / "clips"), snapshot(project.cache / "narration")
+    trajectories, data = snapshot(project.cache / "trajectories"), snapshot(project.cache / "chapters")
+    video_before = snapshot(project.out)["video.mp4"]
+
+    project.write(edit_sentence(project))
+    log = project.render()
+
+    # One new WAV (the edited beat); every other beat's WAV is the same file.
+    after = snapshot(project.cache / "narration")
+    new = sorted(set(after) - set(narration))
+    assert len(new) == 1 and new[0].startswith("each-seed-ends-in-a-picture"), new
+    assert {k: after[k] for k in narration} == narration
+    # Only `seeds` was rendered; `denoise`'s clip is the very same file, and still the one used.
+    assert rendered_chapters(log) == ["seeds"], log
+    assert "render: 1 chapter clip(s)" in log
+    clips_after = snapshot(project.cache / "clips")
+    assert clips_after[denoise_clip.name] == clips[denoise_clip.name]
+    assert project.clip("denoise") == denoise_clip and project.clip("seeds") != seeds_clip
+    assert project.clip("seeds").is_file()
+    # No generation, no analysis.
+    assert "no model work" in log and "analyse:" not in log, log
+    assert snapshot(project.cache / "trajectories") == trajectories
+    assert snapshot(project.cache / "chapters") == data
+    # Re-assembled: a new video whose subtitles say the new sentence.
+    assert re.search(r"^assemble: [\d.]+ s of video in", log, flags=re.M), log
+    assert snapshot(project.out)["video.mp4"] != video_before
+    assert EDITED in (project.out / "video.srt").read_text(encoding="utf-8")
+    assert EDITED in (project.out / "chapters" / "02-seeds.srt").read_text(encoding="utf-8")
+
+
+def test_a_render_with_nothing_changed_renders_no_clip_and_says_the_video_is_up_to_date(project):
+    before = {name: snapshot(project.cache / name) for name in ("clips", "narration", "trajectories", "chapters")}
+    out_before = snapshot(project.out)
+    log = project.render()
+    assert rendered_chapters(log) == [] and "chapter clip(s) to render" not in log, log
+    assert "the video is up to date" in log and "no model work" in log
+    assert {name: snapshot(project.cache / name) for name in before} == before
+    changed = {k for k in out_before if snapshot(project.out).get(k) != out_before[k]}
+    assert changed <= {"manifest.json"}, changed
+
+
+def test_changing_the_quality_rerenders_the_clips_but_generates_nothing(project):
+    narration, trajectories = snapshot(project.cache / "narration"), snapshot(project.cache / "trajectories")
+    data = snapshot(project.cache / "chapters")
+    log = project.render("--quality", "medium")
+    assert "no model work" in log and "loading" not in log and "analyse:" not in log, log
+    assert "render: 2 chapter clip(s) to render at medium quality" in log
+    assert sorted(rendered_chapters(log)) == ["denoise", "seeds"]
+    assert snapshot(project.cache / "narration") == narration
+    assert snapshot(project.cache / "trajectories") == trajectories
+    assert snapshot(project.cache / "chapters") == data
+    video = ffprobe_json(project.out / "video.mp4", "-show_streams")["streams"][0]
+    assert (video["width"], video["height"]) == (1280, 720)
+    assert project.manifest()["quality"] == "medium"
+
+
+def test_reordering_the_chapters_rerenders_nothing_and_only_reassembles(project):
+    clips = snapshot(project.cache / "clips")
+    data = copy.deepcopy(project.data)
+    data["chapters"].reverse()
+    project.write(data)
+    log = project.render()
+    assert rendered_chapters(log) == [] and "chapter clip(s) to render" not in log, log
+    assert re.search(r"^assemble: [\d.]+ s of video in", log, flags=re.M), log
+    assert snapshot(project.cache / "clips") == clips
+    chapters = ffprobe_json(project.out / "video.mp4", "-show_chapters")["chapters"]
+    assert [c["tags"]["title"] for c in chapters] == [c["title"] for c in data["chapters"]]
+
+
+def test_reordering_leaves_no_chapter_clips_of_the_old_order(project):
+    data = copy.deepcopy(project.data)
+    data["chapters"].reverse()
+    project.write(data)
+    project.render()
+    assert sorted(p.name for p in (project.out / "chapters").iterdir()) == [
+        "01-seeds.mp4", "01-seeds.srt", "02-denoise.mp4", "02-denoise.srt"
+    ]  # fmt: skip
+
+
+def test_dry_run_after_an_edit_names_the_chapter_and_the_reason_and_changes_nothing(project):
+    before = {name: snapshot(project.cache / name) for name in ("clips", "narration", "trajectories", "chapters")}
+    out_before = snapshot(project.out)
+    project.write(edit_sentence(project))
+    log = project.render("--dry-run")
+    assert "render: seeds: 1 narration beat(s) new or edited" in log, log
+    assert re.search(r"^render: denoise: up to date", log, flags=re.M), log
+    assert "1 of 2 chapters would be re-rendered" in log
+    assert "generate: 0 of 2 trajectories to make" in log
+    assert {name: snapshot(project.cache / name) for name in before} == before
+    assert snapshot(project.out) == out_before
+
+
+def test_dry_run_after_a_quality_change_gives_the_old_and_new_quality(project):
+    log = project.render("--dry-run", "--quality", "medium")
+    for chapter in ("denoise", "seeds"):
+        assert f"render: {chapter}: quality low@{FPS} -> medium@{FPS}" in log, log
+    assert "2 of 2 chapters would be re-rendered" in log
+
+
+def test_dry_run_after_a_reorder_says_the_video_will_be_reassembled(project):
+    data = copy.deepcopy(project.data)
+    data["chapters"].reverse()
+    project.write(data)
+    log = project.render("--dry-run")
+    assert "nothing to redo" not in log and "assembl" in log, log
