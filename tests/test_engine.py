@@ -313,6 +313,7 @@ def test_a_model_folder_that_fails_to_load_is_a_clear_runtime_error(tmp_path, ti
     assert f"could not load model '{broken}'" in err
 
 
+@pytest.mark.slow  # two CLI processes, each loading torch and the model
 def test_two_generate_processes_at_once_share_the_work_through_the_lock(storyboard, tmp_path):
     cache = tmp_path / "cache"
     command = [*CLI, "generate", str(storyboard), "--cache", str(cache), "--batch-size", "1"]

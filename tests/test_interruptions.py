@@ -20,6 +20,8 @@ from test_engine import CLI, assert_cache_intact, bundles, cli_env, made_count, 
 from render.cache import CACHE_ENV
 from render.cli import main
 
+pytestmark = pytest.mark.slow  # real CLI processes, two per test
+
 SEEDS = 12  # one chapter, twelve requests of four steps: twelve batches of one
 CHAPTERS = f"""\
   - id: seeds
