@@ -24,7 +24,9 @@ import torch
 from render.requests import GenerationRequest
 from render.trajectory import Trajectory
 
-PREVIEW_DECODE_BATCH = 64
+# Latents per VAE decode call. On the CPU small batches stay in cache and run about twice as fast per
+# latent as batches of 64 (measured on the shipped 128 px VAE: 50 ms against 90 ms); GPUs want large ones.
+PREVIEW_DECODE_BATCH = {"cpu": 4, "cuda": 64, "mps": 16}
 
 
 @dataclass
@@ -92,7 +94,7 @@ def decode_latents(vae, latents: torch.Tensor) -> np.ndarray:
     scaling = getattr(vae.config, "scaling_factor", None) or 0.18215
     shift = getattr(vae.config, "shift_factor", None) or 0.0
     out = []
-    for chunk in latents.split(PREVIEW_DECODE_BATCH):
+    for chunk in latents.split(PREVIEW_DECODE_BATCH.get(vae.device.type, 16)):
         chunk = chunk.to(device=vae.device, dtype=vae.dtype) / scaling + shift
         images = vae.decode(chunk, return_dict=False)[0]
         images = ((images.float() / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
