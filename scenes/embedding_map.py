@@ -57,24 +57,34 @@ class EmbeddingMapScene(ChapterScene):
         # keep room for labels to the right of points
         points = fit_points(coords, (map_box[0], map_box[1] - 1.6, map_box[2] + 0.2, map_box[3] - 0.2), pad=0.02)
 
-        dots, labels, placed = [], [], [legend, method]
-        for i, p in enumerate(prompts):
-            dot = Dot(points[i], radius=0.08, color=colour_of[i])
-            label = self.text(p, SMALL_SIZE, colour_of[i])
+        dots = [Dot(points[i], radius=0.08, color=colour_of[i]) for i in range(len(prompts))]
+        labels: list = [None] * len(prompts)
+        placed = [legend, method, *dots]
+        # The highlighted prompt is labelled first, so it gets the clearest place.
+        highlight = info.get("highlight")
+        order = ([highlight] if highlight is not None else []) + [i for i in range(len(prompts)) if i != highlight]
+        candidates = [(d, buff) for buff in (0.1, 0.3, 0.55) for d in (RIGHT, LEFT, UP, DOWN, UP + RIGHT, DOWN + RIGHT)]
+        for i in order:
+            label = self.text(prompts[i], SMALL_SIZE, colour_of[i])
             self.fit_width(label, 3.2)
-            for direction in (RIGHT, LEFT, UP, DOWN, UP + RIGHT, DOWN + RIGHT):
-                label.next_to(dot, direction, buff=0.1)
+            best, best_cost = None, None
+            for direction, buff in candidates:
+                label.next_to(dots[i], direction, buff=buff)
                 inside = (
                     label.get_left()[0] >= left
                     and label.get_right()[0] <= map_box[1] + 0.3
                     and label.get_bottom()[1] >= bottom
                     and label.get_top()[1] <= top
                 )
-                if inside and not any(_overlaps(label, other) for other in placed):
+                # cost: how many placed things it touches (outside the map counts as many)
+                cost = sum(_overlaps(label, other) for other in placed if other is not dots[i]) + (0 if inside else 99)
+                if best_cost is None or cost < best_cost:
+                    best, best_cost = (direction, buff), cost
+                if cost == 0:
                     break
+            label.next_to(dots[i], best[0], buff=best[1])
             placed.append(label)
-            dots.append(dot)
-            labels.append(label)
+            labels[i] = label
 
         # 1. Groups appear in turn
         with self.beat(s[1], "groups"):
