@@ -3,6 +3,8 @@
 Each call gets its own fresh media folder (Manim's text/SVG caches must not be shared between
 parallel renders), the output is checked (a video stream, frames, the duration of the timing)
 and only then renamed into place, so a truncated file never sits under the final name.
+Renders started with a `ClipRenders` can all be stopped at once (`stop()`), which is how an
+interrupted `render` ends its Manim processes instead of waiting for them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -42,6 +45,46 @@ class ClipError(Exception):
     """Manim failed, or its output is not the clip that was asked for."""
 
 
+class ClipRenders:
+    """The Manim processes of a batch of renders (possibly in several threads), to stop them together.
+
+    After `stop()` the running processes are terminated and no new one starts (ClipError instead).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen] = set()
+        self.stopped = False
+
+    def run(self, cmd: list[str], **kwargs) -> tuple[int, str]:
+        """Run `cmd` to its end: (exit code, stdout + stderr)."""
+        with self._lock:
+            if self.stopped:
+                raise ClipError("clip rendering was stopped")
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+            self._running.add(proc)
+        try:
+            out, err = proc.communicate()
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+        return proc.returncode, out + err
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Terminate every running render (killed if it has not ended after `timeout` s) and wait for it."""
+        with self._lock:
+            self.stopped = True
+            running = list(self._running)
+        for proc in running:
+            proc.terminate()
+        for proc in running:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 def render_clip(
     kind: str,
     chapter_dir: Path,
@@ -50,11 +93,13 @@ def render_clip(
     quality: str,
     fps: int | None = None,
     resolution: tuple[int, int] | None = None,
+    renders: ClipRenders | None = None,
 ) -> Path:
     """Render `kind`'s scene for a chapter bundle, timed by `timing_path`, to `out_mp4`.
 
     `quality` is a storyboard quality name (low|medium|high|production|fourk); `fps` overrides the
-    preset's frame rate, `resolution` (width, height) its size (tests use tiny ones).
+    preset's frame rate, `resolution` (width, height) its size (tests use tiny ones). Pass a shared
+    `renders` to be able to stop this render from another thread.
     Raises ClipError with the tail of Manim's log when rendering or the check fails.
     """
     if kind not in SCENES:
@@ -88,11 +133,10 @@ def render_clip(
             "N2I_TIMING": str(Path(timing_path).resolve()),
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         }
-        proc = subprocess.run(cmd, cwd=media, env=env, capture_output=True, text=True)
-        log = proc.stdout + proc.stderr
+        returncode, log = (renders or ClipRenders()).run(cmd, cwd=media, env=env)
         produced = list(media.rglob("clip.mp4"))
-        if proc.returncode != 0 or not produced:
-            raise ClipError(f"manim failed for {kind} (exit {proc.returncode}):\n{_tail(log)}")
+        if returncode != 0 or not produced:
+            raise ClipError(f"manim failed for {kind} (exit {returncode}):\n{_tail(log)}")
         check_clip(produced[0], total)
         os.replace(produced[0], out_mp4)
     finally:

@@ -156,17 +156,25 @@ def analysis_key(session: Session, chapter: ChapterPlan) -> str:
 
 def analyse(session: Session, chapters: list[ChapterPlan]) -> dict[str, Path]:
     """Chapter data bundles (cache/chapters/{id}-{key}), made where missing."""
-    from render.chapter_data import CHAPTER_JSON, write_chapter_data
+    from render.chapter_data import CHAPTER_JSON
+
+    folders = {
+        chapter.id: session.cache.stage_dir("chapters") / f"{chapter.id}-{analysis_key(session, chapter)[:12]}"
+        for chapter in chapters
+    }
+    if all((folder / CHAPTER_JSON).is_file() for folder in folders.values()):
+        return folders
+    with session.cache.lock("analyse", say=say):  # a second run waits, then finds the bundles made
+        todo = [chapter for chapter in chapters if not (folders[chapter.id] / CHAPTER_JSON).is_file()]
+        if todo:
+            _analyse(session, todo, folders)
+    return folders
+
+
+def _analyse(session: Session, todo: list[ChapterPlan], folders: dict[str, Path]) -> None:
+    from render.chapter_data import write_chapter_data
     from render.kinds import KINDS, AnalysisContext, ModelInfo, fit_latent_basis
 
-    folders, todo = {}, []
-    for chapter in chapters:
-        folder = session.cache.stage_dir("chapters") / f"{chapter.id}-{analysis_key(session, chapter)[:12]}"
-        folders[chapter.id] = folder
-        if not (folder / CHAPTER_JSON).is_file():
-            todo.append(chapter)
-    if not todo:
-        return folders
     basis = None
     if any(c.kind in BASIS_KINDS for c in todo) and _basis_keys(session):
         basis = fit_latent_basis(_trajectories(session, _basis_keys(session)))
@@ -188,7 +196,6 @@ def analyse(session: Session, chapters: list[ChapterPlan]) -> dict[str, Path]:
         }  # fmt: skip
         write_chapter_data(folders[chapter.id], info, arrays)
         say(f"analyse: {chapter.id} ({chapter.kind}) in {time.perf_counter() - start:.1f} s")
-    return folders
 
 
 class _PromptEncoder:
@@ -284,33 +291,74 @@ def clip_key_parts(session: Session, chapter: ChapterPlan, data_folder: Path, ti
 def render_clips(
     session: Session, jobs: list[tuple[ChapterPlan, Path, dict, dict]], quality: str, fps: int, n_jobs: int
 ):
-    """Render the chapters whose clip is not cached, `n_jobs` Manim processes at a time."""
-    from render.chapter_data import write_timing
-    from render.clips import render_clip
+    """Render the chapters whose clip is not cached, `n_jobs` Manim processes at a time.
 
+    Clip rendering holds the cache's `clips` lock: a second run on the same cache waits and then
+    finds the clips made, and whatever hidden temporary renders are found then were left by a
+    killed run and are removed. On Ctrl-C the Manim processes are stopped at once and the finished
+    clips are kept.
+    """
     clip_dir = session.cache.stage_dir("clips")
-    clips, todo = {}, []
-    for chapter, data_folder, timing, parts in jobs:
-        path = clip_dir / f"{chapter.id}-{content_key(parts)[:12]}.mp4"
-        clips[chapter.id] = path
-        if not path.is_file():
-            todo.append((chapter, data_folder, timing, path))
-    if not todo:
+    clips = {chapter.id: clip_dir / f"{chapter.id}-{content_key(parts)[:12]}.mp4" for chapter, _, _, parts in jobs}
+    if all(path.is_file() for path in clips.values()):
         return clips
+    with session.cache.lock("clips", say=say):
+        _remove_unfinished_clips(clip_dir)
+        todo = [(c, data, timing, clips[c.id]) for c, data, timing, _ in jobs if not clips[c.id].is_file()]
+        if todo:
+            _render_missing_clips(todo, len(jobs), clip_dir, quality, fps, n_jobs)
+    return clips
+
+
+def _remove_unfinished_clips(clip_dir: Path) -> None:
+    """Remove the temporary renders of runs that were killed. Call only while holding the `clips` lock."""
+    import shutil
+
+    if not clip_dir.is_dir():
+        return
+    leftovers = [p for p in clip_dir.iterdir() if p.name.startswith(".")]
+    for path in leftovers:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if leftovers:
+        say(f"noise2image: removed {len(leftovers)} unfinished clip render(s) left by an interrupted run")
+
+
+def _render_missing_clips(todo, n_chapters: int, clip_dir: Path, quality: str, fps: int, n_jobs: int) -> None:
+    from render.chapter_data import write_timing
+    from render.clips import ClipRenders, render_clip
+
     say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, {min(n_jobs, len(todo))} at a time")
+    renders = ClipRenders()
 
     def one(chapter, data_folder, timing, path):
         start = time.perf_counter()
         timing_path = write_timing(path.with_suffix(".timing.json"), timing)
-        render_clip(chapter.kind, data_folder, timing_path, path, quality, fps=fps)
+        render_clip(chapter.kind, data_folder, timing_path, path, quality, fps=fps, renders=renders)
         return chapter.id, time.perf_counter() - start, timing["total"]
 
-    with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as pool:  # each job is its own manim process
+    done = 0
+    pool = ThreadPoolExecutor(max_workers=max(1, n_jobs))  # each job is its own manim process
+    try:
         futures = [pool.submit(one, *job) for job in todo]
-        for done, future in enumerate(as_completed(futures), 1):
+        for future in as_completed(futures):
             chapter_id, seconds, total = future.result()
+            done += 1
             say(f"render: [{done}/{len(todo)}] {chapter_id}: {total:.1f} s of video in {seconds:.1f} s")
-    return clips
+    except BaseException as e:  # Ctrl-C or a failed clip: stop the other renders now, not when they end
+        pool.shutdown(wait=False, cancel_futures=True)
+        renders.stop()
+        if isinstance(e, KeyboardInterrupt):
+            finished = n_chapters - len(todo) + done
+            say(
+                f"render: interrupted; {finished} of {n_chapters} chapter clips finished and kept in {clip_dir}, "
+                f"{n_chapters - finished} still to render"
+            )
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 # ---- the whole run -------------------------------------------------------------------------------
@@ -340,6 +388,7 @@ def render(
     if dry_run:
         say(dry_run_report(session, selected, quality, fps))
         return
+    _check_out_folder(session.out)
 
     # 2. Generate the trajectories the chosen chapters need
     session.plan.requests = {
@@ -364,17 +413,17 @@ def render(
         {"title": sb.title, "clips": [str(clips[c.id].name) for c in selected],
          "timelines": [timing_of(timelines[c.id]) for c in selected], "code": code_version("render/assemble.py")}
     )  # fmt: skip
-    session.out.mkdir(parents=True, exist_ok=True)
-    manifest_path = session.out / "manifest.json"
-    previous = _read_manifest(manifest_path)
     video = session.out / "video.mp4"
-    if previous.get("assembly_key") == assembly_key and video.is_file():
-        say("assemble: nothing changed; the video is up to date")
-    else:
-        start = time.perf_counter()
-        result = assemble(media, session.out, sb.title)
-        say(f"assemble: {result.duration:.1f} s of video in {time.perf_counter() - start:.1f} s")
-    _write_manifest(session, selected, parts_by_chapter, data, timelines, quality, fps, assembly_key)
+    with session.cache.lock(_out_lock_name(session.out), say=say):  # one assembly per out folder at a time
+        session.out.mkdir(parents=True, exist_ok=True)
+        previous = _read_manifest(session.out / "manifest.json")
+        if previous.get("assembly_key") == assembly_key and video.is_file():
+            say("assemble: nothing changed; the video is up to date")
+        else:
+            start = time.perf_counter()
+            result = assemble(media, session.out, sb.title)
+            say(f"assemble: {result.duration:.1f} s of video in {time.perf_counter() - start:.1f} s")
+        _write_manifest(session, selected, parts_by_chapter, data, timelines, quality, fps, assembly_key)
 
     # 7. Export for slides
     if slides:
@@ -427,6 +476,19 @@ def _select(session: Session, ids: list[str] | None) -> list[ChapterPlan]:
 
         raise UserFacingError(f"no chapter with id {', '.join(unknown)}; the storyboard has: {', '.join(known)}")
     return [c for c in session.plan.chapters if c.id in ids]
+
+
+def _check_out_folder(out: Path) -> None:
+    """Make the output folder, or fail now (before any work) with a message naming it."""
+    from render.cli import UserFacingError
+
+    out.mkdir(parents=True, exist_ok=True)  # an OSError names the path (see cli._run)
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UserFacingError(f"cannot write to the output folder {out}")
+
+
+def _out_lock_name(out: Path) -> str:
+    return "assemble-" + hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
 
 
 def _read_manifest(path: Path) -> dict:
