@@ -59,10 +59,21 @@ class Session:
     cache: Cache
     plan: Plan
     out: Path
+    model: Any = None  # the LoadedModel, once a stage has needed it
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+    def load_model(self):
+        """The storyboard's model, loaded on first use and shared by the stages that need it."""
+        if self.model is None:
+            from render.models import load_model
+
+            m = self.storyboard.model
+            say(f"loading {m.id}")
+            self.model = load_model(m.id, m.device, m.dtype, say=say)
+        return self.model
 
 
 def load_checked(path: Path) -> Storyboard:
@@ -95,16 +106,6 @@ def plan_text(path: Path, cache: str | None = None) -> str:
 # ---- generate ------------------------------------------------------------------------------------
 
 
-def _loader(storyboard: Storyboard):
-    def load():
-        from render.models import load_model
-
-        say(f"generate: loading {storyboard.model.id}")
-        return load_model(storyboard.model.id, storyboard.model.device, storyboard.model.dtype, say=say)
-
-    return load
-
-
 def generate(path: Path, cache: str | None = None, batch_size: int | None = None, session: Session | None = None):
     from render.generate_stage import run_generate
 
@@ -112,7 +113,7 @@ def generate(path: Path, cache: str | None = None, batch_size: int | None = None
     return run_generate(
         session.plan,
         session.cache,
-        _loader(session.storyboard),
+        session.load_model,
         batch_size=batch_size,
         say=say,
         progress=sys.stderr.isatty(),
@@ -203,7 +204,6 @@ class _PromptEncoder:
 
     def __init__(self, session: Session):
         self.session = session
-        self.model = None
 
     def __call__(self, prompts: list[str]):
         import numpy as np
@@ -226,12 +226,11 @@ class _PromptEncoder:
 
         from render.generate import pooled_embedding
 
-        if self.model is None:
-            self.model = _loader(self.session.storyboard)()
-        pipe = self.model.pipe
+        model = self.session.load_model()
+        pipe = model.pipe
         with torch.no_grad():
-            if self.model.is_prx:
-                embeds, mask, _, _ = pipe.encode_prompt([prompt], self.model.device, do_classifier_free_guidance=False)
+            if model.is_prx:
+                embeds, mask, _, _ = pipe.encode_prompt([prompt], model.device, do_classifier_free_guidance=False)
             else:
                 from render.generate import _encode_for_record
 
