@@ -41,6 +41,10 @@ ESTIMATED_WORDS_PER_SECOND = 2.6
 # Silence between estimated beats, matching the storyboard's default `narration.pause`.
 ESTIMATED_PAUSE = 0.4
 
+# The process's umask, read once (os.umask can only be read by setting it).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 class ChapterDataError(Exception):
     """A chapter data bundle or timing file is missing or malformed."""
@@ -58,6 +62,7 @@ def write_chapter_data(folder: Path, info: dict[str, Any], arrays: dict[str, np.
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes it private; a cache may be shared
     try:
         with open(tmp / CHAPTER_ARRAYS, "wb") as f:
             np.savez(f, **{name: np.asarray(a) for name, a in arrays.items()})

@@ -36,6 +36,10 @@ ARRAY_FIELDS = (
     "pooled",
 )
 
+# The process's umask, read once (os.umask can only be read by setting it).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 class CorruptBundle(Exception):
     """A bundle on disk is missing, truncated or inconsistent."""
@@ -91,6 +95,7 @@ class Trajectory:
         folder = Path(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes it private; a cache may be shared
         try:
             arrays = {name: getattr(self, name) for name in ARRAY_FIELDS}
             with open(tmp / ARRAYS, "wb") as f:
