@@ -1,0 +1,54 @@
+"""Checks of a valid storyboard against this machine: prompt lengths, voices, sizes (no model weights loaded)."""
+
+import textwrap
+
+from render.checks import environment_problems
+from render.storyboard import load_storyboard
+
+LONG_PROMPT = " ".join(["a large orange star in the center on a teal background with a small blue circle"] * 6)
+
+
+def storyboard(tmp_path, *, prompt="a star", voice="none", width="null"):
+    path = tmp_path / "story board.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            title: Checks
+            model: {{id: builtin:tiny-prx}}
+            defaults: {{width: {width}, height: null}}
+            narration: {{voice: "{voice}"}}
+            chapters:
+              - id: one
+                kind: denoising
+                title: One
+                prompt: {prompt}
+                narration: [Hello.]
+            """
+        )
+    )
+    return load_storyboard(path)
+
+
+def test_a_prompt_longer_than_the_text_encoder_takes_is_a_warning_saying_what_is_kept(tmp_path):
+    problems, warnings = environment_problems(storyboard(tmp_path, prompt=LONG_PROMPT))
+    assert problems == []
+    (warning,) = warnings
+    assert "story board.yaml:9:" in warning and "chapters[0].prompt" in warning
+    assert "the text encoder takes 64" in warning and "only this much is used: 'a large orange star" in warning
+
+
+def test_a_short_prompt_gives_no_warning(tmp_path):
+    assert environment_problems(storyboard(tmp_path)) == ([], [])
+
+
+def test_a_voice_that_is_not_installed_is_a_problem_at_its_line(tmp_path):
+    problems, _ = environment_problems(storyboard(tmp_path, voice="piper:/nowhere/voice.onnx"))
+    (problem,) = problems
+    assert problem.field == "narration.voice" and problem.line == 4
+    assert "/nowhere/voice.onnx" in problem.message
+
+
+def test_the_embedded_model_takes_its_own_size_only_and_says_which(tmp_path):
+    problems, _ = environment_problems(storyboard(tmp_path, width=64))
+    (problem,) = problems
+    assert problem.field == "defaults.width" and "128x128" in problem.message
