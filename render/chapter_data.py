@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,6 @@ TIMING_JSON = "timing.json"
 ESTIMATED_WORDS_PER_SECOND = 2.6
 # Silence between estimated beats, matching the storyboard's default `narration.pause`.
 ESTIMATED_PAUSE = 0.4
-
-# The process's umask, read once (os.umask can only be read by setting it).
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 class ChapterDataError(Exception):
@@ -61,8 +58,9 @@ def write_chapter_data(folder: Path, info: dict[str, Any], arrays: dict[str, np.
         raise ChapterDataError(f"chapter info lacks {', '.join(missing)}")
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes it private; a cache may be shared
+    # A unique sibling made with mkdir, so its permissions follow the umask (mkdtemp's are private).
+    tmp = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
     try:
         with open(tmp / CHAPTER_ARRAYS, "wb") as f:
             np.savez(f, **{name: np.asarray(a) for name, a in arrays.items()})

@@ -305,6 +305,16 @@ def sample_with_callback(
     )
 
 
+@torch.no_grad()
+def pooled_prompt_embedding(pipe, prompt: str, *, is_prx: bool) -> np.ndarray:
+    """One prompt's pooled embedding (float32 [D]), encoded the way the pipeline encodes it."""
+    if is_prx:
+        embeds, mask, _, _ = pipe.encode_prompt([prompt], pipe._execution_device, do_classifier_free_guidance=False)
+    else:
+        embeds, mask = (x[None] for x in _encode_for_record(pipe, prompt))
+    return pooled_embedding(embeds.float(), mask.to(embeds.device))[0].cpu().numpy().astype(np.float32)
+
+
 def _encode_for_record(pipe, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Token-level embedding of a prompt from the pipeline's (first) tokenizer and text encoder."""
     tokenizer, encoder = getattr(pipe, "tokenizer", None), getattr(pipe, "text_encoder", None)

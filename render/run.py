@@ -222,21 +222,10 @@ class _PromptEncoder:
         return np.stack(out)
 
     def _encode(self, prompt: str):
-        import torch
-
-        from render.generate import pooled_embedding
+        from render.generate import pooled_prompt_embedding
 
         model = self.session.load_model()
-        pipe = model.pipe
-        with torch.no_grad():
-            if model.is_prx:
-                embeds, mask, _, _ = pipe.encode_prompt([prompt], model.device, do_classifier_free_guidance=False)
-            else:
-                from render.generate import _encode_for_record
-
-                e, m = _encode_for_record(pipe, prompt)
-                embeds, mask = e[None], m[None]
-        return pooled_embedding(embeds.float(), mask)[0].cpu().numpy().astype("float32")
+        return pooled_prompt_embedding(model.pipe, prompt, is_prx=model.is_prx)
 
 
 # ---- narrate -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,10 +35,6 @@ ARRAY_FIELDS = (
     "prompt_mask",
     "pooled",
 )
-
-# The process's umask, read once (os.umask can only be read by setting it).
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 class CorruptBundle(Exception):
@@ -94,8 +90,9 @@ class Trajectory:
         self.check()
         folder = Path(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes it private; a cache may be shared
+        # A unique sibling made with mkdir, so its permissions follow the umask (mkdtemp's are private).
+        tmp = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:12]}"
+        tmp.mkdir()
         try:
             arrays = {name: getattr(self, name) for name in ARRAY_FIELDS}
             with open(tmp / ARRAYS, "wb") as f:
