@@ -163,7 +163,10 @@ _SDFS = [_sd_circle, _sd_square, _sd_triangle, _sd_star, _sd_ring, _sd_heart]
 
 
 def _coverage(shape_idx, cx, cy, radius, size: int, device) -> torch.Tensor:
-    """Anti-aliased coverage [N, S, S] of shapes with centres/radii given as fractions of the width."""
+    """Anti-aliased coverage [N, S, S] of shapes with centres/radii given as fractions of the width.
+
+    shape_idx is a CPU tensor: the rows are grouped by shape there, so that on a GPU the
+    rendering queues without waiting for the device (no boolean indexing, no `.any()`)."""
     n = shape_idx.shape[0]
     coords = (torch.arange(size, device=device, dtype=torch.float32) + 0.5) / size
     gx = coords.view(1, 1, size).expand(n, size, size)
@@ -171,18 +174,52 @@ def _coverage(shape_idx, cx, cy, radius, size: int, device) -> torch.Tensor:
     r = radius.view(n, 1, 1)
     x = (gx - cx.view(n, 1, 1)) / r
     y = -(gy - cy.view(n, 1, 1)) / r  # y up
-    sd = torch.zeros(n, size, size, device=device)
-    for i, fn in enumerate(_SDFS):
-        sel = shape_idx == i
-        if bool(sel.any()):
-            sd[sel] = fn(x[sel], y[sel])
+    shape_idx = shape_idx.cpu()
+    order = torch.argsort(shape_idx, stable=True)
+    counts = torch.bincount(shape_idx, minlength=len(_SDFS)).tolist()
+    order_dev = _to_device(order, device)
+    xs, ys = x.index_select(0, order_dev), y.index_select(0, order_dev)
+    parts, start = [], 0
+    for fn, k in zip(_SDFS, counts, strict=True):
+        if k:
+            parts.append(fn(xs[start : start + k], ys[start : start + k]))
+        start += k
+    sd = torch.empty(n, size, size, device=device).index_copy_(0, order_dev, torch.cat(parts))
     sd_px = sd * r * size  # distance in pixels
     return (0.5 - sd_px).clamp(0.0, 1.0)
 
 
+def _to_device(t: torch.Tensor, device) -> torch.Tensor:
+    """A CPU tensor on `device`; to a GPU from pinned memory, without waiting for the copy."""
+    device = torch.device(device)
+    if device.type == "cpu":
+        return t
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
+_TABLES: dict[tuple[str, str], torch.Tensor] = {}
+
+
+def _table(name: str, device) -> torch.Tensor:
+    """Constant tables (palette, positions, sizes) on a device, copied there once."""
+    key = (name, str(torch.device(device)))
+    if key not in _TABLES:
+        cpu = {
+            "palette": _PALETTE,
+            "positions": torch.tensor(list(POSITIONS.values()), dtype=torch.float32),
+            "sizes": torch.tensor(list(SIZES.values()), dtype=torch.float32),
+        }[name]
+        _TABLES[key] = cpu.to(device)
+    return _TABLES[key]
+
+
 def _render(idx: dict[str, torch.Tensor], size: int, device) -> torch.Tensor:
-    """Render from index tensors (all length N, on any device). Returns float [-1, 1] NCHW."""
-    pal = _PALETTE.to(device)
+    """Render from CPU index tensors (all length N) on `device`. Returns float [-1, 1] NCHW."""
+    shape_cpu, shape2_cpu, any_second = idx["shape"], idx["shape2"], bool(idx["has_second"].any())
+    idx = _index_to_device(idx, device)
+    pal = _table("palette", device)
     n = idx["shape"].shape[0]
     bg = pal[idx["background"]]  # [N, 3]
     coords = (torch.arange(size, device=device, dtype=torch.float32) + 0.5) / size
@@ -201,19 +238,19 @@ def _render(idx: dict[str, torch.Tensor], size: int, device) -> torch.Tensor:
     rp = ramp.unsqueeze(1)
     img = torch.where(rp > 0, bgc + (light - bgc) * rp, bgc + (bgc - dark) * rp)
     # main object
-    pos = torch.tensor(list(POSITIONS.values()), device=device, dtype=torch.float32)
-    sizes = torch.tensor(list(SIZES.values()), device=device, dtype=torch.float32)
+    pos = _table("positions", device)
+    sizes = _table("sizes", device)
     p = pos[idx["position"]]
     cx = p[:, 0] + idx["dx"]
     cy = p[:, 1] + idx["dy"]
     rad = sizes[idx["size"]] * (1 + idx["ds"])
-    cov = _coverage(idx["shape"], cx, cy, rad, size, device).unsqueeze(1)
+    cov = _coverage(shape_cpu, cx, cy, rad, size, device).unsqueeze(1)
     col = (pal[idx["color"]] + idx["cjit"]).clamp(0, 1).view(n, 3, 1, 1)
     img = img * (1 - cov) + col * cov
     has2 = idx["has_second"]
-    if bool(has2.any()):
+    if any_second:
         p2 = pos[idx["position2"]]
-        cov2 = _coverage(idx["shape2"], p2[:, 0], p2[:, 1], sizes[0].expand(n) * 0.85, size, device).unsqueeze(1)
+        cov2 = _coverage(shape2_cpu, p2[:, 0], p2[:, 1], sizes[0].expand(n) * 0.85, size, device).unsqueeze(1)
         cov2 = cov2 * has2.view(n, 1, 1, 1).float()
         col2 = pal[idx["color2"]].view(n, 3, 1, 1)
         img = img * (1 - cov2) + col2 * cov2
@@ -294,11 +331,18 @@ def _sample_scenes(n: int, generator: torch.Generator) -> tuple[list[Scene], tor
     return scenes, torch.as_tensor(u[:, 20:], dtype=torch.float64)
 
 
-def _index_tensors(scenes: list[Scene], device) -> dict[str, torch.Tensor]:
+_LONG_FIELDS = ("shape", "color", "background", "size", "position", "gradient", "shape2", "color2", "position2")
+_FLOAT_FIELDS = ("grad_sign", "dx", "dy", "ds", "cjit_r", "cjit_g", "cjit_b", "has_second")
+
+
+def _index_tensors(scenes: list[Scene]) -> dict[str, torch.Tensor]:
+    """The scenes as CPU tensors of indices and offsets, one entry per scene."""
+
     def t(vals, dtype=torch.long):
-        return torch.tensor(vals, dtype=dtype, device=device)
+        return torch.tensor(vals, dtype=dtype)
 
     f = torch.float32
+    cjit = t([s.extra.get("cjit", [0.0, 0.0, 0.0]) for s in scenes], f).view(-1, 3)
     return {
         "shape": t([SHAPES.index(s.shape) for s in scenes]),
         "color": t([COLOR_NAMES.index(s.color) for s in scenes]),
@@ -310,7 +354,9 @@ def _index_tensors(scenes: list[Scene], device) -> dict[str, torch.Tensor]:
         "dx": t([s.jitter[0] for s in scenes], f),
         "dy": t([s.jitter[1] for s in scenes], f),
         "ds": t([s.jitter[2] for s in scenes], f),
-        "cjit": t([s.extra.get("cjit", [0.0, 0.0, 0.0]) for s in scenes], f).view(-1, 3),
+        "cjit_r": cjit[:, 0],
+        "cjit_g": cjit[:, 1],
+        "cjit_b": cjit[:, 2],
         "has_second": t([s.second is not None for s in scenes], torch.bool),
         "shape2": t([SHAPES.index(s.second["shape"]) if s.second else 0 for s in scenes]),
         "color2": t([COLOR_NAMES.index(s.second["color"]) if s.second else 0 for s in scenes]),
@@ -318,9 +364,21 @@ def _index_tensors(scenes: list[Scene], device) -> dict[str, torch.Tensor]:
     }
 
 
+def _index_to_device(idx: dict[str, torch.Tensor], device) -> dict[str, torch.Tensor]:
+    """All index tensors in one copy (indices are exact in float32), split again on the device."""
+    packed = torch.stack([idx[k].float() for k in _LONG_FIELDS + _FLOAT_FIELDS], 1)
+    cols = _to_device(packed, device).unbind(1)
+    out = dict(zip(_LONG_FIELDS + _FLOAT_FIELDS, cols, strict=True))
+    for k in _LONG_FIELDS:
+        out[k] = out[k].long()
+    out["has_second"] = out["has_second"] > 0.5
+    out["cjit"] = torch.stack([out.pop("cjit_r"), out.pop("cjit_g"), out.pop("cjit_b")], 1)
+    return out
+
+
 def render_scenes(scenes: list[Scene], size: int, device="cpu") -> torch.Tensor:
     """Render scenes to float [-1, 1] NCHW."""
-    return _render(_index_tensors(scenes, device), size, device)
+    return _render(_index_tensors(scenes), size, device)
 
 
 def render_scene(attrs: dict | Scene, size: int = 64) -> np.ndarray:

@@ -51,22 +51,88 @@ def test_resume_continues_from_checkpoint(smoke_model, tmp_path):
     assert meta["steps_done"] == SMOKE_STEPS + 3
 
 
-def test_text_conditioner_matches_pipeline_tokenisation():
-    import torch
+def _pipeline_states(tc, captions):
+    """What PRXPipeline feeds the transformer: clean_text, padding to 64, the encoder's states."""
     from diffusers.pipelines.prx.pipeline_prx import TextPreprocessor
 
-    tc = train.TextConditioner("cpu")
-    caps = ["a large orange star in the center on a teal background", ""]
-    emb, mask = tc(caps)
     tok = tc.tokenizer(
-        [TextPreprocessor().clean_text(c) for c in caps],
+        [TextPreprocessor().clean_text(c) for c in captions],
         padding="max_length",
         max_length=64,
         truncation=True,
         return_tensors="pt",
     )
-    full = tc.encoder(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"])["last_hidden_state"]
-    assert emb.shape == (2, 64, 384)
-    assert torch.equal(mask, tok["attention_mask"].bool())
+    states = tc.encoder(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"])["last_hidden_state"]
+    return states, tok["attention_mask"].bool()
+
+
+@pytest.fixture(scope="module")
+def conditioner():
+    return train.TextConditioner("cpu")
+
+
+def test_world_captions_tokenise_like_the_pipeline(conditioner):
+    """The per-word shortcut gives exactly the pipeline's ids, and clean_text leaves world captions alone."""
+    import torch
+    from diffusers.pipelines.prx.pipeline_prx import TextPreprocessor
+
+    from render import world
+
+    clean = TextPreprocessor().clean_text
+    _, caps, _ = world.sample_batch(3000, 8, torch.Generator().manual_seed(5), "cpu")
+    caps = list(dict.fromkeys(caps))
+    assert len(caps) > 1000 and "" in caps and any("," in c for c in caps)
+    for c in caps:
+        assert clean(c) == c
+        assert conditioner.token_ids(c) == conditioner.tokenizer(c, truncation=True, max_length=64)["input_ids"], c
+    odd = "A  <b>LARGE</b> Star!! https://example.com " + "very " * 80
+    assert conditioner.token_ids(odd) == conditioner.tokenizer(clean(odd), truncation=True, max_length=64)["input_ids"]
+
+
+def test_text_conditioner_matches_pipeline_encoding(conditioner):
+    import torch
+
+    caps = ["a large orange star in the center on a teal background", "", "a star", "A Star, on TEAL!"]
+    emb, mask = conditioner(caps)
+    full, full_mask = _pipeline_states(conditioner, caps)
+    n = emb.shape[1]
+    assert emb.shape == (4, n, 384) and n == int(full_mask.sum(1).max())  # trimmed to the longest caption
+    assert torch.equal(mask, full_mask[:, :n])
+    assert not full_mask[:, n:].any()
     m = mask.unsqueeze(-1)
-    assert torch.allclose(emb * m, full * m, atol=2e-3)
+    assert torch.allclose(emb * m, full[:, :n] * m, atol=2e-3)
+    assert torch.all(emb[~mask] == 0)
+    again, again_mask = conditioner(list(reversed(caps)))  # now from the cache, in another order
+    assert torch.equal(again, emb.flip(0)) and torch.equal(again_mask, mask.flip(0))
+
+
+def test_text_conditioner_when_the_cache_is_full():
+    import torch
+
+    tc = train.TextConditioner("cpu", max_cache=2)
+    caps = ["a red circle", "a blue ring on pink", "a star", "a red circle", "a green heart at the top"]
+    emb, mask = tc(caps)
+    assert len(tc.slots) == 2
+    full, full_mask = _pipeline_states(tc, caps)
+    n = emb.shape[1]
+    assert torch.equal(mask, full_mask[:, :n])
+    assert torch.allclose(emb * mask.unsqueeze(-1), full[:, :n] * mask.unsqueeze(-1), atol=2e-3)
+    assert torch.equal(tc(caps)[0], emb)
+
+
+def test_trimmed_text_gives_the_transformer_the_same_result(conditioner):
+    """Training feeds text trimmed to the batch's longest caption; the pipeline pads to 64 tokens."""
+    import torch
+
+    from render import train as tr
+
+    model = tr.make_transformer(tr.PRESETS["smoke"]).eval()
+    caps = ["a large orange star in the center on a teal background", "", "a star"]
+    emb, mask = conditioner(caps)
+    full, full_mask = _pipeline_states(conditioner, caps)
+    x = torch.randn(3, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    t = torch.tensor([0.2, 0.5, 0.9])
+    with torch.no_grad():
+        a = model(hidden_states=x, timestep=t, encoder_hidden_states=emb, attention_mask=mask, return_dict=False)[0]
+        b = model(hidden_states=x, timestep=t, encoder_hidden_states=full, attention_mask=full_mask, return_dict=False)[0]
+    assert torch.allclose(a, b, atol=1e-4)
