@@ -108,6 +108,29 @@ def detailed_prompts(n: int, seed: int = 0) -> list[tuple[str, dict]]:
     return out
 
 
+def _score(images, prompts: list[str]) -> dict:
+    hits = {a: [] for a in ATTRS}
+    for img, p in zip(images, prompts, strict=True):
+        for k, ok in world.caption_matches(p, world.read_image(img)).items():
+            hits[k].append(ok)
+    return {a: float(np.mean(v)) if v else None for a, v in hits.items()}
+
+
+@torch.no_grad()
+def vae_round_trip(pipe, items: list[tuple[str, dict]], device=None, batch_size: int = 64) -> dict:
+    """Accuracy on the prompts' ground-truth renders after the VAE's encode + decode: the best the
+    model can score, since every image it makes comes out of this decoder."""
+    device = torch.device(device or pipe.device)
+    keys = ("shape", "color", "background", "size", "position")
+    scenes = [world.Scene(**{k: d[k] for k in keys}) for _, d in items]
+    out = []
+    for i in range(0, len(scenes), batch_size):
+        x = world.render_scenes(scenes[i : i + batch_size], pipe.default_sample_size, device).to(pipe.vae.dtype)
+        rec = pipe.vae.decode(pipe.vae.encode(x).latent_dist.mode(), return_dict=False)[0]
+        out += [world.to_uint8(r) for r in rec]
+    return _score(out, [p for p, _ in items])
+
+
 def _pairwise(imgs: np.ndarray) -> float:
     x = imgs.astype(np.float32) / 255.0
     d = [np.abs(a - b).mean() for a, b in itertools.combinations(x, 2)]
@@ -142,15 +165,12 @@ def evaluate(
     items = detailed_prompts(n_prompts, seed)
     prompts = [p for p, _ in items]
     seeds = [seed * 100_000 + i for i in range(n_prompts)]
+    res["vae_round_trip"] = vae_round_trip(pipe, items, device=device, batch_size=batch_size)
+    log(f"VAE round trip of the ground truth: {res['vae_round_trip']}")
     acc = {}
     for g in guidances:
         imgs = generate(pipe, prompts, seeds, steps, g, device=device, batch_size=batch_size)
-        hits = {a: [] for a in ATTRS}
-        for img, p in zip(imgs, prompts, strict=True):
-            read = world.read_image(img)
-            for k, ok in world.caption_matches(p, read).items():
-                hits[k].append(ok)
-        acc[str(g)] = {a: float(np.mean(v)) if v else None for a, v in hits.items()}
+        acc[str(g)] = _score(imgs, prompts)
         log(f"guidance {g}: {acc[str(g)]}")
     res["accuracy"] = acc
     # convergence: distance of k-step results from the 50-step result of the same seed
@@ -189,9 +209,14 @@ def to_markdown(res: dict) -> str:
         "| guidance | background | object colour | shape | position |",
         "|---|---|---|---|---|",
     ]
+
+    def cells(a: dict) -> str:
+        return " | ".join(f"{100 * a[k]:.1f}%" if a.get(k) is not None else "-" for k in ATTRS)
+
     for g, a in res["accuracy"].items():
-        cells = [f"{100 * a[k]:.1f}%" if a.get(k) is not None else "-" for k in ATTRS]
-        lines.append(f"| {g} | " + " | ".join(cells) + " |")
+        lines.append(f"| {g} | {cells(a)} |")
+    if "vae_round_trip" in res:
+        lines.append(f"| ceiling: the ground truth through the VAE | {cells(res['vae_round_trip'])} |")
     lines += [
         "",
         "Mean pixel distance (0-1) from the 50-step result, guidance 4:",
@@ -217,24 +242,32 @@ def to_markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def run_eval(
+    model_dir: Path | str | None = None, device: str = "auto", n_prompts: int = 200, out: Path | str | None = None
+) -> dict:
+    """`noise2image eval-model`: evaluate a tiny-prx folder, print the table (and write it to `out`)."""
+    from render.models import resolve_device
     from render.tiny_prx import load_tiny_prx
 
-    ap = argparse.ArgumentParser(description="Evaluate the embedded tiny-prx model.")
-    ap.add_argument("--model", default="assets/models/tiny-prx")
-    ap.add_argument("--device", default=None)
-    ap.add_argument("--n", type=int, default=200)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=None)
-    a = ap.parse_args(argv)
-    dev = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    pipe = load_tiny_prx(Path(a.model), device=dev)
-    res = evaluate(pipe, n_prompts=a.n, device=dev, seed=a.seed, batch_size=256 if dev == "cuda" else 32)
+    dev = resolve_device(device or "auto")
+    pipe = load_tiny_prx(model_dir, device=dev)
+    res = evaluate(pipe, n_prompts=n_prompts, device=dev, batch_size=256 if dev == "cuda" else 32)
     md = to_markdown(res)
     print(md)
-    if a.out:
-        Path(a.out).write_text(md)
-        Path(a.out).with_suffix(".json").write_text(json.dumps(res, indent=1))
+    if out:
+        Path(out).write_text(md + "\n")
+        Path(out).with_suffix(".json").write_text(json.dumps(res, indent=1))
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Evaluate the embedded tiny-prx model.")
+    ap.add_argument("--model", default=None, help="model folder (default: assets/models/tiny-prx)")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args(argv)
+    run_eval(a.model, a.device, a.n, a.out)
     return 0
 
 

@@ -90,3 +90,29 @@ def test_shipped_model_follows_background_colour():
     imgs = model_eval.generate(pipe, [prompt] * 4, [0, 1, 2, 3], steps=28, guidance=4.0)
     for img in imgs:
         assert world.read_image(img)["background"] == "blue"
+
+
+@pytest.mark.skipif(not _shipped_model_trained(), reason="no trained weights in assets/models/tiny-prx")
+def test_shipped_vae_round_trip_keeps_colours():
+    """The ceiling row of the evaluation: the shipped VAE keeps backgrounds and object colours."""
+    pipe = tiny_prx.load_tiny_prx()
+    acc = model_eval.vae_round_trip(pipe, model_eval.detailed_prompts(24, seed=1))
+    assert acc["background"] >= 0.95 and acc["color"] >= 0.9 and acc["position"] >= 0.9
+
+
+def test_eval_model_command(smoke_model, tmp_path, capsys, monkeypatch):
+    from render import cli
+
+    full = model_eval.evaluate  # the command's wiring, with a small evaluation
+    small = {"guidances": (1.0, 4.0), "steps": 2, "step_counts": (1, 2), "n_seeds": 2, "saturation_guidances": (1.0,)}
+    monkeypatch.setattr(model_eval, "evaluate", lambda pipe, **kw: full(pipe, **kw, **small))
+    out = tmp_path / "eval.md"
+    rc = cli.main(
+        ["eval-model", "--model", str(smoke_model[0]), "--prompts", "2", "--device", "cpu", "--out", str(out)]
+    )
+    assert rc == 0
+    table = out.read_text()
+    assert "| 4.0 |" in table and "ceiling: the ground truth through the VAE" in table
+    assert table.strip() in capsys.readouterr().out
+    res = json.loads(out.with_suffix(".json").read_text())
+    assert set(res["vae_round_trip"]) == set(model_eval.ATTRS) and res["n_prompts"] == 2

@@ -133,6 +133,6 @@ def test_trimmed_text_gives_the_transformer_the_same_result(conditioner):
     x = torch.randn(3, 4, 8, 8, generator=torch.Generator().manual_seed(0))
     t = torch.tensor([0.2, 0.5, 0.9])
     with torch.no_grad():
-        a = model(hidden_states=x, timestep=t, encoder_hidden_states=emb, attention_mask=mask, return_dict=False)[0]
-        b = model(hidden_states=x, timestep=t, encoder_hidden_states=full, attention_mask=full_mask, return_dict=False)[0]
+        a = model(hidden_states=x, timestep=t, encoder_hidden_states=emb, attention_mask=mask)[0]
+        b = model(hidden_states=x, timestep=t, encoder_hidden_states=full, attention_mask=full_mask)[0]
     assert torch.allclose(a, b, atol=1e-4)
