@@ -141,12 +141,12 @@ class TextConditioner:
     def _encode(self, rows: list[list[int]]) -> torch.Tensor:
         """float16 [n, longest, 384] on the device, zero beyond each caption's length."""
         ids, mask = self._padded(rows, max(len(r) for r in rows))
-        ids, mask = world._to_device(ids, self.device), world._to_device(mask, self.device)
+        ids, mask = world.to_device(ids, self.device), world.to_device(mask, self.device)
         hs = self.encoder(input_ids=ids, attention_mask=mask.long())["last_hidden_state"]
         return (hs * mask[..., None]).to(torch.float16)
 
     def _index(self, rows: list[int]) -> torch.Tensor:
-        return world._to_device(torch.tensor(rows, dtype=torch.long), self.device)
+        return world.to_device(torch.tensor(rows, dtype=torch.long), self.device)
 
     def _store(self, captions: list[str], emb: torch.Tensor) -> None:
         first, n = len(self.slots), len(captions)
@@ -191,7 +191,7 @@ class TextConditioner:
             back[i] = j
         emb = torch.cat(parts).index_select(0, self._index(back)).float()
         _, mask = self._padded([ids[c] for c in captions], length)
-        return emb, world._to_device(mask, self.device)
+        return emb, world.to_device(mask, self.device)
 
 
 # ---------------------------------------------------------------------------------------------

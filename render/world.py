@@ -177,7 +177,7 @@ def _coverage(shape_idx, cx, cy, radius, size: int, device) -> torch.Tensor:
     shape_idx = shape_idx.cpu()
     order = torch.argsort(shape_idx, stable=True)
     counts = torch.bincount(shape_idx, minlength=len(_SDFS)).tolist()
-    order_dev = _to_device(order, device)
+    order_dev = to_device(order, device)
     xs, ys = x.index_select(0, order_dev), y.index_select(0, order_dev)
     parts, start = [], 0
     for fn, k in zip(_SDFS, counts, strict=True):
@@ -189,7 +189,7 @@ def _coverage(shape_idx, cx, cy, radius, size: int, device) -> torch.Tensor:
     return (0.5 - sd_px).clamp(0.0, 1.0)
 
 
-def _to_device(t: torch.Tensor, device) -> torch.Tensor:
+def to_device(t: torch.Tensor, device) -> torch.Tensor:
     """A CPU tensor on `device`; to a GPU from pinned memory, without waiting for the copy."""
     device = torch.device(device)
     if device.type == "cpu":
@@ -367,7 +367,7 @@ def _index_tensors(scenes: list[Scene]) -> dict[str, torch.Tensor]:
 def _index_to_device(idx: dict[str, torch.Tensor], device) -> dict[str, torch.Tensor]:
     """All index tensors in one copy (indices are exact in float32), split again on the device."""
     packed = torch.stack([idx[k].float() for k in _LONG_FIELDS + _FLOAT_FIELDS], 1)
-    cols = _to_device(packed, device).unbind(1)
+    cols = to_device(packed, device).unbind(1)
     out = dict(zip(_LONG_FIELDS + _FLOAT_FIELDS, cols, strict=True))
     for k in _LONG_FIELDS:
         out[k] = out[k].long()
