@@ -66,12 +66,12 @@ PRESETS: dict[str, Preset] = {
         vae_lr=1e-3, hidden=128, depth=4, heads=2, patch=2, steps=8000, batch=32, lr=6e-4,
         warmup=200, ckpt_every=250, log_every=100, max_minutes=75.0, vae_share=0.25,
     ),
-    # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, under 8 minutes. The
+    # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, 7 minutes. The
     # step counts are ceilings: the time cap decides (the learning rate follows the clock).
     "gpu": Preset(
         name="gpu", size=128, vae_channels=(32, 64, 128, 128), latent_channels=16, vae_steps=3000,
         vae_batch=64, vae_lr=1e-3, hidden=256, depth=6, heads=4, patch=2, steps=12000, batch=256,
-        lr=5e-4, warmup=200, ckpt_every=1000, log_every=250, max_minutes=7.5, vae_share=0.4,
+        lr=5e-4, warmup=200, ckpt_every=1000, log_every=250, max_minutes=7.0, vae_share=0.4,
     ),
     # tiny, for tests
     "smoke": Preset(
