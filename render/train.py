@@ -162,34 +162,25 @@ class TextConditioner:
         """(embeddings float32 [B, L, 384], mask bool [B, L]), L = the longest caption's tokens."""
         ids = {c: self.token_ids(c) for c in dict.fromkeys(captions)}
         length = max(len(r) for r in ids.values())
-        new = [c for c in ids if c not in self.slots]
-        loose: dict[str, int] = {}  # new captions not kept in the table -> row of loose_emb
-        if new:
-            emb = self._encode([ids[c] for c in new])
-            room = max(0, self.max_cache - len(self.slots))
-            keep = [i for i, c in enumerate(new) if len(ids[c]) <= self.ROW][:room]
-            if keep:
-                self._store([new[i] for i in keep], emb.index_select(0, self._index(keep))[:, : self.ROW])
-            rest = [i for i, c in enumerate(new) if c not in self.slots]
-            if rest:
-                loose_emb = emb.index_select(0, self._index(rest))
-                loose = {new[i]: j for j, i in enumerate(rest)}
 
         def fit(t: torch.Tensor) -> torch.Tensor:
             return F.pad(t, (0, 0, 0, length - t.shape[1])) if t.shape[1] < length else t[:, :length]
 
-        from_table = [i for i, c in enumerate(captions) if c in self.slots]
-        from_loose = [i for i, c in enumerate(captions) if c not in self.slots]
+        # one row per distinct caption: those seen before from the table, new ones encoded now
+        cached = [c for c in ids if c in self.slots]
+        new = [c for c in ids if c not in self.slots]
         parts = []
-        if from_table:
-            parts.append(fit(self.table.index_select(0, self._index([self.slots[captions[i]] for i in from_table]))))
-        if from_loose:
-            parts.append(fit(loose_emb.index_select(0, self._index([loose[captions[i]] for i in from_loose]))))
-        order = from_table + from_loose
-        back = [0] * len(order)
-        for j, i in enumerate(order):
-            back[i] = j
-        emb = torch.cat(parts).index_select(0, self._index(back)).float()
+        if cached:
+            parts.append(fit(self.table.index_select(0, self._index([self.slots[c] for c in cached]))))
+        if new:
+            fresh = self._encode([ids[c] for c in new])
+            room = max(0, self.max_cache - len(self.slots))
+            keep = [i for i, c in enumerate(new) if len(ids[c]) <= self.ROW][:room]
+            if keep:
+                self._store([new[i] for i in keep], fresh.index_select(0, self._index(keep))[:, : self.ROW])
+            parts.append(fit(fresh))
+        row = {c: i for i, c in enumerate(cached + new)}
+        emb = torch.cat(parts).index_select(0, self._index([row[c] for c in captions])).float()
         _, mask = self._padded([ids[c] for c in captions], length)
         return emb, world.to_device(mask, self.device)
 
@@ -246,6 +237,30 @@ def _lr_at(step: int, total: int, base: float, warmup: int, time_frac: float = 0
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * prog)))
 
 
+class _Checkpoint:
+    """A phase's resumable state in one file: its modules, optimiser and generators, by name."""
+
+    def __init__(self, path: Path, **parts):
+        self.path, self.parts = path, parts
+
+    def load(self, dev) -> tuple[int, list]:
+        """Restore every part; returns (step, losses)."""
+        st = torch.load(self.path, map_location=dev, weights_only=False)
+        for name, obj in self.parts.items():
+            if isinstance(obj, torch.Generator):
+                obj.set_state(st[name].cpu())
+            else:
+                obj.load_state_dict(st[name])
+        return st["step"], st["losses"]
+
+    def save(self, step: int, losses: list) -> None:
+        state = {
+            name: obj.get_state() if isinstance(obj, torch.Generator) else obj.state_dict()
+            for name, obj in self.parts.items()
+        }
+        _save_ckpt(self.path, {**state, "step": step, "losses": losses})
+
+
 def _save_ckpt(path: Path, state: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -278,23 +293,14 @@ def _train_vae(p, vae, dev, seed, ckpt_dir, resume, deadline, log):
     gen = torch.Generator(device=dev).manual_seed(seed * 1000 + 1)  # noise, on the device
     scenes = torch.Generator().manual_seed(seed * 1000 + 11)  # the world's scenes, on the CPU
     step, losses = 0, []
-    ck = ckpt_dir / "vae.pt"
-    if resume and ck.exists():
-        st = torch.load(ck, map_location=dev, weights_only=False)
-        vae.load_state_dict(st["model"])
-        opt.load_state_dict(st["opt"])
-        gen.set_state(st["gen"].cpu())
-        scenes.set_state(st["scenes"])
-        step, losses = st["step"], st["losses"]
+    ck = _Checkpoint(ckpt_dir / "vae.pt", model=vae, opt=opt, gen=gen, scenes=scenes)
+    if resume and ck.path.exists():
+        step, losses = ck.load(dev)
         log(f"[vae] resumed at step {step}")
     vae.train()
     t0, t_last, s_last, run = time.time(), time.time(), step, []
     stopped = "steps"
     frac = deadline.clock()
-
-    def save():
-        state = {"model": vae.state_dict(), "opt": opt.state_dict(), "step": step, "losses": losses}
-        _save_ckpt(ck, {**state, "gen": gen.get_state(), "scenes": scenes.get_state()})
 
     while step < p.vae_steps:
         if deadline.left() <= 0:
@@ -324,8 +330,8 @@ def _train_vae(p, vae, dev, seed, ckpt_dir, resume, deadline, log):
             log(f"[vae] step {step}/{p.vae_steps} loss {losses[-1][1]:.5f} {sps:.2f} steps/s")
             t_last, s_last, run = now, step, []
         if step % p.ckpt_every == 0 and step < p.vae_steps:
-            save()
-    save()
+            ck.save(step, losses)
+    ck.save(step, losses)
     vae.eval().requires_grad_(False)
     return {"vae_steps_done": step, "vae_stopped": stopped, "vae_seconds": time.time() - t0, "vae_losses": losses}
 
@@ -356,35 +362,15 @@ def _train_transformer(p, tr, vae, text, dev, seed, ckpt_dir, resume, deadline, 
     gen = torch.Generator(device=dev).manual_seed(seed * 1000 + 3)  # noise, on the device
     scenes = torch.Generator().manual_seed(seed * 1000 + 13)  # the world's scenes, on the CPU
     step, losses = 0, []
-    ck = ckpt_dir / "transformer.pt"
-    if resume and ck.exists():
-        st = torch.load(ck, map_location=dev, weights_only=False)
-        tr.load_state_dict(st["model"])
-        ema.load_state_dict(st["ema"])
-        opt.load_state_dict(st["opt"])
-        gen.set_state(st["gen"].cpu())
-        scenes.set_state(st["scenes"])
-        step, losses = st["step"], st["losses"]
+    ck = _Checkpoint(ckpt_dir / "transformer.pt", model=tr, ema=ema, opt=opt, gen=gen, scenes=scenes)
+    if resume and ck.path.exists():
+        step, losses = ck.load(dev)
         log(f"[transformer] resumed at step {step}")
     tr.train()
     ema_p, tr_p = list(ema.parameters()), list(tr.parameters())
     t0, t_last, s_last, run = time.time(), time.time(), step, []
     stopped = "steps"
     frac = deadline.clock()
-
-    def save():
-        _save_ckpt(
-            ck,
-            {
-                "model": tr.state_dict(),
-                "ema": ema.state_dict(),
-                "opt": opt.state_dict(),
-                "gen": gen.get_state(),
-                "scenes": scenes.get_state(),
-                "step": step,
-                "losses": losses,
-            },
-        )
 
     while step < p.steps:
         if deadline.left() <= 0:
@@ -423,10 +409,10 @@ def _train_transformer(p, tr, vae, text, dev, seed, ckpt_dir, resume, deadline, 
             )
             t_last, s_last, run = now, step, []
         if step % p.ckpt_every == 0 and step < p.steps:
-            save()
+            ck.save(step, losses)
     if run:
         losses.append((step, float(torch.stack(run).mean())))
-    save()
+    ck.save(step, losses)
     return ema, {
         "steps_done": step,
         "stopped": stopped,
