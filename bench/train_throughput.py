@@ -4,8 +4,9 @@ Runs transformer training steps of a preset (randomly initialised VAE and transf
 preset's batch and image size) and reports, per step:
 
 - data:  a fresh batch from the procedural world (`world.sample_batch`) and its text conditioning
-         (`train.TextConditioner`): the work besides the model;
-- step:  data + VAE encode + transformer forward/backward + optimiser step, as in render/train.py.
+         (`text.TextConditioner`): the work besides the model;
+- step:  data + VAE encode + transformer forward/backward + optimiser step: training's own
+         `train.transformer_loss` and `loop.optimiser_step` (render/tiny_prx/train.py and loop.py).
 
 Each figure is the median over --steps steps after --warmup steps; the data share (data / step)
 is what the model waits for. The text cache fills up as in a real run, so the first steps of a
@@ -24,9 +25,10 @@ import statistics
 import time
 
 import torch
-import torch.nn.functional as F
 
-from render import train, world
+from render.tiny_prx import loop, networks, train, world
+from render.tiny_prx.presets import PRESETS
+from render.tiny_prx.text import TextConditioner
 
 
 def _sync(dev: torch.device) -> None:
@@ -36,7 +38,7 @@ def _sync(dev: torch.device) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--preset", default="cpu", choices=sorted(train.PRESETS))
+    ap.add_argument("--preset", default="cpu", choices=sorted(PRESETS))
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=5)
@@ -44,14 +46,14 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
-    p = train.PRESETS[a.preset]
+    p = PRESETS[a.preset]
     dev = torch.device(a.device)
     amp = dev.type == "cuda"
     torch.manual_seed(0)
-    vae = train.make_vae(p).to(dev).eval().requires_grad_(False)
-    tr = train.make_transformer(p).to(dev).train()
+    vae = networks.make_vae(p).to(dev).eval().requires_grad_(False)
+    tr = networks.make_transformer(p).to(dev).train()
     opt = torch.optim.AdamW(tr.parameters(), lr=1e-4)
-    text = train.TextConditioner(dev)
+    text = TextConditioner(dev)
     gen = torch.Generator(device=dev).manual_seed(0)
 
     def data():
@@ -61,17 +63,8 @@ def main(argv=None) -> int:
 
     def step():
         x, emb, mask = data()
-        with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-            z0 = vae.encode(x).latent_dist.mode().float()
-        noise = torch.randn(z0.shape, generator=gen, device=dev)
-        s = torch.sigmoid(torch.randn(z0.shape[0], generator=gen, device=dev))
-        xt = (1 - s.view(-1, 1, 1, 1)) * z0 + s.view(-1, 1, 1, 1) * noise
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-            v = tr(hidden_states=xt, timestep=s, encoder_hidden_states=emb, attention_mask=mask, return_dict=False)[0]
-        loss = F.mse_loss(v.float(), noise - z0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        loss = train.transformer_loss(tr, vae, x, emb, mask, gen, amp=amp)
+        loop.optimiser_step(opt, tr, loss)
 
     def timed(fn, n):
         out = []

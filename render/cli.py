@@ -11,7 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-QUALITIES = ["low", "medium", "high", "production", "fourk"]
+from render.errors import UserFacingError
+from render.storyboard.schema import QUALITY_PRESETS
 
 
 def _say(message: str) -> None:
@@ -19,6 +20,8 @@ def _say(message: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from render.tiny_prx import commands
+
     parser = argparse.ArgumentParser(
         prog="noise2image",
         description="Render a narrated explainer video of how text-to-image diffusion works, from storyboard.yaml.",
@@ -38,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = storyboard_command("render", "make the video: generate, analyse, narrate, render chapters, assemble")
     r.add_argument("--chapters", help="comma-separated chapter ids to render (default: all)")
-    r.add_argument("--quality", choices=QUALITIES, help="overrides video.quality")
+    r.add_argument("--quality", choices=list(QUALITY_PRESETS), help="overrides video.quality")
     r.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters rendered in parallel")
     r.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
     r.add_argument("--dry-run", action="store_true", help="say what would be redone and why, do nothing")
@@ -52,16 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-audio", action="store_true", help="slide clips without narration")
     e.add_argument("--no-deck", action="store_true", help="skip the PowerPoint deck")
 
-    t = sub.add_parser("train-model", help="train the embedded model builtin:tiny-prx")
-    t.add_argument("--preset", choices=["cpu", "gpu", "smoke"], default="cpu")
-    t.add_argument("--out", type=Path, default=None, help="model folder (default: assets/models/tiny-prx)")
-    t.add_argument("--seed", type=int, default=0)
-
-    v = sub.add_parser("eval-model", help="measure the embedded model's behaviour (prints a table)")
-    v.add_argument("--model", type=Path, default=None, help="model folder (default: assets/models/tiny-prx)")
-    v.add_argument("--device", default="auto")
-    v.add_argument("--prompts", type=int, default=200)
-    v.add_argument("--out", type=Path, help="also write the table to this Markdown file")
+    help = "train the embedded model builtin:tiny-prx"
+    commands.add_train_arguments(sub.add_parser("train-model", help=help, description=help))
+    help = "measure the embedded model's behaviour (prints a table)"
+    commands.add_eval_arguments(sub.add_parser("eval-model", help=help, description=help))
     return parser
 
 
@@ -77,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args) -> int:
-    from render.models import ModelError
+    from render.engine.models import ModelError
     from render.storyboard import StoryboardError
 
     try:
@@ -85,66 +82,46 @@ def _main(args) -> int:
     except StoryboardError as e:
         _say(str(e))
         return 2
-    except ModelError as e:
+    except (ModelError, UserFacingError) as e:
         _say(f"noise2image: {e}")
         return 1
-    except UserFacingError as e:
-        _say(f"noise2image: {e}")
-        return 1
-
-
-class UserFacingError(Exception):
-    """A failure whose message is enough (a disk that is full, a folder that cannot be written)."""
+    except OSError as e:
+        if e.filename:
+            _say(f"noise2image: {e.strerror or e}: {e.filename}")
+            return 1
+        raise
 
 
 def _run(args) -> int:
+    from render.tiny_prx import commands
+
     if args.command == "train-model":
-        from render.models import TINY_PRX_DIR
-        from render.train import train_model
-
-        train_model(args.preset, args.out or TINY_PRX_DIR, seed=args.seed)
-        return 0
+        return commands.train(args)
     if args.command == "eval-model":
-        from render.model_eval import run_eval
+        return commands.evaluate(args)
+    from render import run  # after the model commands: the GPU image that trains has no scikit-learn
 
-        run_eval(model_dir=args.model, device=args.device, n_prompts=args.prompts, out=args.out)
-        return 0
-
-    from render import run
-
-    try:
-        if args.command == "check":
-            run.check(args.storyboard)
-        elif args.command == "plan":
-            print(run.plan_text(args.storyboard, cache=args.cache))
-        elif args.command == "generate":
-            run.generate(args.storyboard, cache=args.cache, batch_size=args.batch_size)
-        elif args.command == "render":
-            run.render(
-                args.storyboard,
-                cache=args.cache,
-                out=args.out,
-                chapters=args.chapters.split(",") if args.chapters else None,
-                quality=args.quality,
-                jobs=max(1, args.jobs),
-                dry_run=args.dry_run,
-                slides=args.slides,
-                batch_size=args.batch_size,
-            )
-        elif args.command == "export":
-            run.export(
-                args.storyboard,
-                cache=args.cache,
-                out=args.out,
-                width=args.width,
-                fps=args.fps,
-                audio=not args.no_audio,
-                deck=not args.no_deck,
-            )
-    except OSError as e:
-        if e.filename:
-            raise UserFacingError(f"{e.strerror or e}: {e.filename}") from e
-        raise
+    if args.command == "check":
+        run.check(args.storyboard)
+    elif args.command == "plan":
+        print(run.plan_text(args.storyboard, cache=args.cache))
+    elif args.command == "generate":
+        run.generate(run.open_session(args.storyboard, args.cache), batch_size=args.batch_size)
+    elif args.command == "render":
+        run.render(
+            args.storyboard,
+            cache=args.cache,
+            out=args.out,
+            chapters=args.chapters.split(",") if args.chapters else None,
+            quality=args.quality,
+            jobs=max(1, args.jobs),
+            dry_run=args.dry_run,
+            slides=args.slides,
+            batch_size=args.batch_size,
+        )
+    elif args.command == "export":
+        run.export(args.storyboard, cache=args.cache, out=args.out, width=args.width, fps=args.fps,
+                   audio=not args.no_audio, deck=not args.no_deck)  # fmt: skip
     return 0
 
 

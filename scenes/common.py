@@ -71,7 +71,7 @@ from manim import (
 from manim.constants import RESAMPLING_ALGORITHMS
 from PIL import Image
 
-from render.chapter_data import ChapterDataError, estimate_timing, load_chapter_data, load_timing
+from render.chapter_data import ChapterDataError, Timing, estimate_timing, load_chapter_data, load_timing
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 FONT = "Inter"
@@ -163,22 +163,22 @@ class Slot:
         return self.start + min(max(fraction, 0.0), 1.0) * self.duration
 
 
-def plan_slots(timing: dict[str, Any], n: int) -> list[Slot]:
+def plan_slots(timing: Timing, n: int) -> list[Slot]:
     """Map the timing's beats onto `n` slots that partition [0, total] (see module docstring)."""
     if n < 1:
         raise ValueError("a scene needs at least one slot")
-    beats = timing["beats"]
-    total = float(timing["total"])
+    beats = timing.beats
+    total = float(timing.total)
     if not beats:
         return [Slot(j, total * j / n, total * (j + 1) / n) for j in range(n)]
     b = len(beats)
     # Each beat owns [its start, the next beat's start); the first from 0, the last to total.
-    bounds = [0.0] + [float(beats[i]["start"]) for i in range(1, b)] + [total]
+    bounds = [0.0] + [float(beats[i].start) for i in range(1, b)] + [total]
     slots = []
     if b >= n:
         for j in range(n):
             lo, hi = j * b // n, (j + 1) * b // n
-            texts = tuple(beats[i]["text"] for i in range(lo, hi))
+            texts = tuple(beats[i].text for i in range(lo, hi))
             slots.append(Slot(j, bounds[lo], bounds[hi], texts))
     else:
         owner = [j * b // n for j in range(n)]  # beat of each slot
@@ -189,7 +189,7 @@ def plan_slots(timing: dict[str, Any], n: int) -> list[Slot]:
             span = bounds[i + 1] - bounds[i]
             start = bounds[i] + span * part / len(mine)
             end = bounds[i] + span * (part + 1) / len(mine)
-            slots.append(Slot(j, start, end, (beats[i]["text"],) if part == 0 else ()))
+            slots.append(Slot(j, start, end, (beats[i].text,) if part == 0 else ()))
     return slots
 
 
@@ -258,7 +258,7 @@ class ChapterScene(Scene):
         else:
             narration = self.info.get("narration") or [self.info.get("title", "")]
             self.timing = estimate_timing(list(narration))
-        self.total = float(self.timing["total"])
+        self.total = float(self.timing.total)
         self.fps = float(config.frame_rate)
         self.theme = Theme.named(self.info.get("theme", "dark"))
         self.camera.background_color = self.theme.background

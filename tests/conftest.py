@@ -9,10 +9,10 @@ Fixtures:
 - `fake_trajectory`: the factory `make_trajectory(request, ...)`;
 - `analyse_kind`: `(kind, params) -> (info, arrays)` runs the kind's requests through the fake
   generator and its analysis with a fitted shared basis and a fake `encode`;
-- `chapter_bundle`: `(kind, params, narration, theme="dark") -> (chapter_dir, timing_path)`
-  writes a chapter data bundle and an estimated timing file under tmp_path;
+- `chapter_bundle`: `(kind, params, narration, theme="dark") -> (chapter_dir, timing)`
+  writes a chapter data bundle under tmp_path and estimates its narration timing;
 - `smoke_model` (session): `(folder, meta, logs)` of one real training run of the embedded model
-  (render/train.py) at toy size, shared by tests/test_train.py and tests/test_tiny_prx.py. Treat the
+  (render/tiny_prx/train.py) at toy size, shared by tests/test_train.py and tests/test_tiny_prx.py. Treat the
   folder as read-only; copy it to change it.
 """
 
@@ -26,10 +26,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from render.chapter_data import estimate_timing, write_chapter_data, write_timing
-from render.kinds import KINDS, AnalysisContext, ModelInfo, fit_latent_basis
-from render.requests import GenerationRequest
-from render.trajectory import Trajectory
+from render.chapter_data import Timing, estimate_timing, write_chapter_data
+from render.engine.requests import GenerationRequest
+from render.engine.trajectory import Trajectory
+from render.kinds import KINDS
+from render.kinds.base import AnalysisContext, ModelInfo, Settings
+from render.kinds.latent_basis import fit_latent_basis
 
 FAKE_SIZE = 16  # image pixels
 FAKE_LATENT = 4  # latent pixels
@@ -128,10 +130,24 @@ def base_params(**kind_params: Any) -> dict[str, Any]:
     return params
 
 
+SETTINGS_FIELDS = ("seed", "steps", "guidance", "negative_prompt", "width", "height")
+
+
+def chapter_and_settings(kind: str, params: dict[str, Any]):
+    """The typed storyboard chapter of `kind` and its Settings, from resolved params (see base_params)."""
+    own = {k: v for k, v in params.items() if k not in SETTINGS_FIELDS}
+    chapter = KINDS[kind].chapter.model_validate(
+        {"id": "test", "kind": kind, "title": kind.replace("_", " ").title(), "narration": ["A beat."], **own}
+    )
+    return chapter, Settings(**{k: params[k] for k in SETTINGS_FIELDS})
+
+
 def run_analysis(kind: str, params: dict[str, Any]) -> tuple[dict, dict[str, np.ndarray]]:
     """Generate the kind's requests with the fake generator and analyse them."""
     spec = KINDS[kind]
-    trajectories = {role: [make_trajectory(r) for r in reqs] for role, reqs in spec.requests(params).items()}
+    chapter, settings = chapter_and_settings(kind, params)
+    requests = spec.requests(chapter, settings)
+    trajectories = {role: [make_trajectory(r) for r in reqs] for role, reqs in requests.items()}
     everything = [t for ts in trajectories.values() for t in ts]
     basis_source = everything or [
         make_trajectory(GenerationRequest(prompt="x", seed=0, steps=4, guidance=4.0, width=FAKE_SIZE, height=FAKE_SIZE))
@@ -141,7 +157,7 @@ def run_analysis(kind: str, params: dict[str, Any]) -> tuple[dict, dict[str, np.
         latent_basis=fit_latent_basis(basis_source),
         encode=fake_encode,
     )
-    return spec.analyse(params, trajectories, context)
+    return spec.analyse(chapter, settings, trajectories, context)
 
 
 @pytest.fixture
@@ -158,7 +174,7 @@ def analyse_kind():
 def chapter_bundle(tmp_path: Path):
     def build(
         kind: str, params: dict[str, Any], narration: list[str], theme: str = "dark", title: str | None = None
-    ) -> tuple[Path, Path]:
+    ) -> tuple[Path, Timing]:
         info, arrays = run_analysis(kind, params)
         info = {
             **info,
@@ -169,8 +185,7 @@ def chapter_bundle(tmp_path: Path):
             "narration": narration,
         }
         chapter = write_chapter_data(tmp_path / f"chapter-{kind}", info, arrays)
-        timing = write_timing(tmp_path / f"timing-{kind}.json", estimate_timing(narration))
-        return chapter, timing
+        return chapter, estimate_timing(narration)
 
     return build
 
@@ -186,7 +201,7 @@ def smoke_model(tmp_path_factory) -> tuple[Path, dict, list[str]]:
     """One real, tiny training run of the embedded model: (diffusers folder, metrics, log lines)."""
     from tiny_models import SMOKE_TRAINING
 
-    from render import train
+    from render.tiny_prx import train
 
     out = tmp_path_factory.mktemp("tiny-prx-smoke")
     logs: list[str] = []

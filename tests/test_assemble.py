@@ -2,14 +2,14 @@ import re
 import struct
 import subprocess
 
+import helpers_media
 import pytest
+from helpers_media import FPS, make_clip
 
-from render.assemble import ChapterMedia, assemble, probe
-from render.narrate import NarrationSettings, plan_chapter_timeline, synthesize
+from render.media.ffmpeg import probe
+from render.stages.assemble import ChapterMedia, assemble
 
-FPS = 15
 FRAME = 1 / FPS
-SETTINGS = NarrationSettings(voice="espeak:en-us", speed=2.0, pause=0.2)
 CHAPTERS = [
     ("intro", "What is diffusion?", ["Noise first."]),
     (
@@ -24,39 +24,8 @@ CHAPTERS = [
 ]
 
 
-def make_clip(path, frames, size="320x180"):
-    """A silent H.264 clip like Manim's: testsrc, yuv420p, default x264 settings (B-frames)."""
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc=size={size}:rate={FPS}",
-            "-frames:v",
-            str(frames),
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            str(path),
-        ],
-        check=True,
-    )
-    return path
-
-
 def make_chapters(root, chapters=CHAPTERS):
-    media = []
-    for chapter_id, title, texts in chapters:
-        beats = [synthesize(text, SETTINGS, root / "cache") for text in texts]
-        timeline = plan_chapter_timeline(beats, SETTINGS.pause, lead_in=0.2, tail=0.3, fps=FPS)
-        clip = make_clip(root / f"{chapter_id}.mp4", round(timeline.total * FPS))
-        media.append(ChapterMedia(chapter_id, title, clip, timeline))
-    return media
+    return helpers_media.make_chapters(root, chapters)
 
 
 def parse_srt(text):
@@ -162,7 +131,7 @@ def test_subtitles_follow_the_beats(assembled):
     spans = []
     for chapter, offset in zip(chapters, result.chapter_starts, strict=True):
         for beat, start in zip(chapter.timeline.beats, chapter.timeline.starts, strict=True):
-            spans.append((offset + start, offset + start + beat.duration_s, beat))
+            spans.append((offset + start, offset + start + beat.duration, beat))
     for begin, end, beat in spans:
         inside = [c for c in cues if begin - 1e-3 <= c[0] and c[1] <= end + 1e-3]
         assert inside, beat.text

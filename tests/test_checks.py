@@ -2,7 +2,7 @@
 
 import textwrap
 
-from render.checks import environment_problems
+from render.stages.check import environment_problems
 from render.storyboard import load_storyboard
 
 LONG_PROMPT = " ".join(["a large orange star in the center on a teal background with a small blue circle"] * 6)

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from tiny_models import TINY_SIZE, tiny_prx_pipeline
 
-from render.cache import CACHE_ENV, Cache
 from render.cli import main
-from render.trajectory import ARRAY_FIELDS, ARRAYS, Trajectory
+from render.engine.cache import CACHE_ENV, Cache
+from render.engine.trajectory import ARRAY_FIELDS, ARRAYS, Trajectory
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "render.cli"]
@@ -128,7 +128,7 @@ def test_saved_tiny_prx_loads_offline_as_the_same_pipeline(tiny_prx_dir, monkeyp
     import torch
     from diffusers import PRXPipeline
 
-    from render.models import load_model, native_size, size_multiple
+    from render.engine.models import load_model, native_size, size_multiple
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     loaded = load_model(str(tiny_prx_dir), "cpu", "float32", say=lambda _: None)

@@ -1,17 +1,14 @@
-import subprocess
-
 import av
+import helpers_media
 import numpy as np
 import pytest
+from helpers_media import FPS
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from render.assemble import ChapterMedia, probe
-from render.export import GIF_MAX_FPS, export_slides
-from render.narrate import NarrationSettings, plan_chapter_timeline, synthesize
+from render.media.ffmpeg import probe
+from render.stages.export import GIF_MAX_FPS, export_slides
 
-FPS = 15
-SETTINGS = NarrationSettings(voice="espeak:en-us", speed=2.0, pause=0.2)
 CHAPTERS = [
     ("noise", "Noise", ["Pure noise.", "Then less noise."]),
     ("image", "An image", ["A cat appears."]),
@@ -19,33 +16,7 @@ CHAPTERS = [
 
 
 def make_chapters(root):
-    media = []
-    for chapter_id, title, texts in CHAPTERS:
-        beats = [synthesize(text, SETTINGS, root / "cache") for text in texts]
-        timeline = plan_chapter_timeline(beats, SETTINGS.pause, lead_in=0.2, tail=0.3, fps=FPS)
-        clip = root / f"{chapter_id}.mp4"
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                f"testsrc=size=320x180:rate={FPS}",
-                "-frames:v",
-                str(round(timeline.total * FPS)),
-                "-c:v",
-                "libx264",
-                "-pix_fmt",
-                "yuv420p",
-                str(clip),
-            ],
-            check=True,
-        )
-        media.append(ChapterMedia(chapter_id, title, clip, timeline))
-    return media
+    return helpers_media.make_chapters(root, CHAPTERS)
 
 
 @pytest.fixture(scope="module")

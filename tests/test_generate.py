@@ -5,8 +5,8 @@ import pytest
 import torch
 from tiny_models import TINY_SIZE, tiny_prx_pipeline, tiny_stable_diffusion_pipeline
 
-from render.generate import sample_prx, sample_with_callback
-from render.requests import EmbeddingRecipe, GenerationRequest
+from render.engine.requests import EmbeddingRecipe, GenerationRequest
+from render.engine.sampling import sample_prx, sample_with_callback
 
 MODEL = {"id": "test:tiny-prx", "weights": "0"}
 

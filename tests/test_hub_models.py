@@ -30,11 +30,11 @@ import pytest
 import torch
 import yaml
 
-from render import models
-from render.checks import environment_problems
-from render.generate import initial_noise, sample_prx
-from render.models import ModelError, load_model, model_identity, native_size, size_multiple
-from render.requests import EmbeddingRecipe, GenerationRequest
+from render.engine import models
+from render.engine.models import ModelError, load_model, model_identity, native_size, size_multiple
+from render.engine.requests import EmbeddingRecipe, GenerationRequest
+from render.engine.sampling import initial_noise, sample_prx
+from render.stages.check import environment_problems
 from render.storyboard import StoryboardError, load_storyboard
 
 HUB_ID = "Photoroom/prx-256-t2i-sft"

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from test_engine import CLI, assert_cache_intact, bundles, cli_env, made_count, save_tiny_prx, write_storyboard
 
-from render.cache import CACHE_ENV
 from render.cli import main
+from render.engine.cache import CACHE_ENV
 
 pytestmark = pytest.mark.slow  # real CLI processes, two per test
 
@@ -79,7 +79,7 @@ def test_interrupted_generate_resumes_with_only_the_unfinished_work(storyboard, 
         assert code == -signal.SIGKILL
     # What is under a final name is complete, whatever the moment of the stop.
     for path in bundles(cache):
-        from render.trajectory import Trajectory
+        from render.engine.trajectory import Trajectory
 
         Trajectory.load(path, verify=True)
 

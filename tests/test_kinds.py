@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from conftest import chapter_and_settings
 
 from render.chapter_data import estimate_timing, load_chapter_data, make_timing, write_chapter_data
-from render.kinds import KINDS, fit_latent_basis
+from render.kinds import KINDS
+from render.kinds.latent_basis import fit_latent_basis
 from scenes.common import plan_slots
 
 GROUPS = {"circles": ["a red circle", "a blue circle"], "stars": ["a star", "an orange star"]}
@@ -56,8 +58,8 @@ def test_noise_sampling_exponent_for_64px(analyse_kind, params_for):
     np.testing.assert_array_equal(arrays["samples"], again)
 
 
-def test_noise_sampling_needs_no_generation():
-    assert KINDS["noise_sampling"].requests({"seed": 0, "steps": 4, "guidance": 4.0, "width": 16, "height": 16}) == {}
+def test_noise_sampling_needs_no_generation(params_for):
+    assert KINDS["noise_sampling"].requests(*chapter_and_settings("noise_sampling", params_for(samples=4))) == {}
 
 
 def test_denoising_keeps_every_step(analyse_kind, params_for):
@@ -82,7 +84,8 @@ def test_embedding_map_groups_and_highlight(analyse_kind, params_for):
     assert arrays["coords"].shape == (4, 2)
     assert np.abs(arrays["coords"]).max() == pytest.approx(1.0)
     np.testing.assert_allclose(arrays["coords"], arrays["tsne"])
-    assert KINDS["embedding_map"].embeddings(params_for(**KIND_PARAMS["embedding_map"])) == info["prompts"]
+    chapter, _ = chapter_and_settings("embedding_map", params_for(**KIND_PARAMS["embedding_map"]))
+    assert chapter.map_prompts() == info["prompts"]
 
 
 def test_seed_comparison_paths_diverge_from_different_starts(analyse_kind, params_for):
@@ -106,12 +109,14 @@ def test_prompt_detail_variety_per_prompt(analyse_kind, params_for):
 
 
 def test_prompt_length_one_request_per_prefix(params_for):
-    reqs = KINDS["prompt_length"].requests(params_for(prompt="a red circle"))["prefixes"]
+    reqs = KINDS["prompt_length"].requests(*chapter_and_settings("prompt_length", params_for(prompt="a red circle")))
+    reqs = reqs["prefixes"]
     assert [r.prompt for r in reqs] == ["a", "a red", "a red circle"]
 
 
 def test_interpolation_recipes(params_for):
-    reqs = KINDS["interpolation"].requests(params_for(**KIND_PARAMS["interpolation"]))["path"]
+    chapter, settings = chapter_and_settings("interpolation", params_for(**KIND_PARAMS["interpolation"]))
+    reqs = KINDS["interpolation"].requests(chapter, settings)["path"]
     assert [r.embedding.t for r in reqs] == [0.0, 0.5, 1.0]
     assert all(r.prompt is None for r in reqs)
 
@@ -121,15 +126,8 @@ def test_guidance_saturation_grows_with_scale(analyse_kind, params_for):
     assert info["saturation"] == sorted(info["saturation"])
 
 
-def test_requests_need_resolved_size():
-    with pytest.raises(ValueError, match="width"):
-        KINDS["denoising"].requests(
-            {"prompt": "x", "seed": 0, "steps": 4, "guidance": 4.0, "width": None, "height": None}
-        )
-
-
 def test_latent_basis_is_deterministic_and_sign_fixed(fake_trajectory, params_for):
-    from render.requests import GenerationRequest
+    from render.engine.requests import GenerationRequest
 
     ts = [
         fake_trajectory(GenerationRequest(prompt="a red circle", seed=s, steps=4, guidance=4.0, width=16, height=16))
@@ -145,7 +143,7 @@ def test_slots_partition_the_timing():
     timing = make_timing([1.0, 2.0, 1.5], ["a", "b", "c"])
     for n in (1, 2, 3, 5, 7):
         slots = plan_slots(timing, n)
-        assert slots[0].start == 0 and slots[-1].end == pytest.approx(timing["total"])
+        assert slots[0].start == 0 and slots[-1].end == pytest.approx(timing.total)
         assert all(x.end == pytest.approx(y.start) for x, y in zip(slots, slots[1:], strict=False))
-    assert plan_slots(timing, 3)[1].start == timing["beats"][1]["start"]
-    assert estimate_timing(["one two three"])["beats"][0]["duration"] == pytest.approx(3 / 2.6)
+    assert plan_slots(timing, 3)[1].start == timing.beats[1].start
+    assert estimate_timing(["one two three"]).beats[0].duration == pytest.approx(3 / 2.6)

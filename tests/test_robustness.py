@@ -22,8 +22,8 @@ import pytest
 from helpers_video import TWO_CHAPTERS, ffprobe_json, run_cli, save_tiny_prx, storyboard_data, write_storyboard
 from test_engine import CLI, assert_cache_intact, cli_env
 
-from render.cache import CACHE_ENV
-from render.clips import probe
+from render.engine.cache import CACHE_ENV
+from render.media.ffmpeg import video_info
 
 pytestmark = pytest.mark.slow  # real CLI processes and Manim renders
 
@@ -113,7 +113,7 @@ def clips(cache: Path) -> dict[str, int]:
 def assert_clips_whole(cache: Path) -> None:
     """Every clip under a final name decodes and has frames; no temporary render is left behind."""
     for name in clips(cache):
-        assert probe(cache / "clips" / name)["frames"] > 0, name
+        assert video_info(cache / "clips" / name)["frames"] > 0, name
     leftovers = [p.name for p in (cache / "clips").iterdir() if p.name.startswith(".")]
     assert leftovers == [], f"unfinished clip renders left in the cache: {leftovers}"
 
@@ -220,7 +220,7 @@ def test_a_render_stopped_while_rendering_clips_resumes_with_only_the_unfinished
         assert code == -signal.SIGKILL
     assert not (out / "video.mp4").exists()
     for name in finished:  # what is under a final name is whole, whatever the moment of the stop
-        assert probe(cache / "clips" / name)["frames"] > 0
+        assert video_info(cache / "clips" / name)["frames"] > 0
 
     code, log = run_cli("render", project.storyboard, "--cache", cache, "--out", out, "--jobs", "1")
     assert code == 0 and "Traceback" not in log, log

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from render.chapter_data import load_timing
-from render.clips import SCENES, probe, render_clip
+from render.kinds import KINDS
+from render.media.ffmpeg import video_info
+from render.stages.clips import render_clip
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTROL = ROOT / "tests" / "data" / "control_frames"
@@ -35,21 +36,21 @@ SCENE_PARAMS = {
 @pytest.mark.parametrize("kind", sorted(SCENE_PARAMS))
 def test_scene_renders_to_the_narration_length(kind, chapter_bundle, params_for, tmp_path):
     chapter, timing = chapter_bundle(kind, params_for(**SCENE_PARAMS[kind]), NARRATION)
-    out = render_clip(kind, chapter, timing, tmp_path / f"{kind}.mp4", "low", resolution=TINY)
-    meta = probe(out)
-    total = load_timing(timing)["total"]
+    out = render_clip(KINDS[kind].scene, chapter, timing, tmp_path / f"{kind}.mp4", "low", resolution=TINY)
+    meta = video_info(out)
+    total = timing.total
     assert (meta["width"], meta["height"]) == TINY
     assert meta["fps"] == 15
     assert meta["frames"] == round(total * 15)
     assert abs(meta["duration"] - total) <= 1 / 15
 
 
-def test_unknown_kind_is_a_clear_error(tmp_path):
-    from render.clips import ClipError
+def test_unknown_quality_is_a_clear_error(tmp_path):
+    from render.chapter_data import estimate_timing
+    from render.stages.clips import ClipError
 
-    with pytest.raises(ClipError, match="no scene"):
-        render_clip("nope", tmp_path, tmp_path / "t.json", tmp_path / "x.mp4", "low")
-    assert set(SCENES) >= set(SCENE_PARAMS)
+    with pytest.raises(ClipError, match="unknown quality"):
+        render_clip(KINDS["denoising"].scene, tmp_path, estimate_timing(["a"]), tmp_path / "x.mp4", "best")
 
 
 def _frame_at(video: Path, seconds: float, out: Path) -> np.ndarray:
@@ -63,8 +64,8 @@ def _frame_at(video: Path, seconds: float, out: Path) -> np.ndarray:
 def test_denoising_layout_matches_control_frame(chapter_bundle, params_for, tmp_path):
     """The denoising layout (header, prompt, two images, counters) at the start of its last beat."""
     chapter, timing = chapter_bundle("denoising", params_for(prompt="a red circle"), NARRATION)
-    out = render_clip("denoising", chapter, timing, tmp_path / "d.mp4", "low", resolution=TINY)
-    t = load_timing(timing)["total"] - 0.2
+    out = render_clip(KINDS["denoising"].scene, chapter, timing, tmp_path / "d.mp4", "low", resolution=TINY)
+    t = timing.total - 0.2
     frame = _frame_at(out, t, tmp_path / "frame.png")
     control = CONTROL / "denoising_end.png"
     if os.environ.get("N2I_UPDATE_CONTROL"):

@@ -1,6 +1,6 @@
 """The comparison, prompt, interpolation, guidance and summary scenes render from small bundles.
 
-Each scene is rendered by the engine's own path (render/clips.render_clip: a manim subprocess) at a
+Each scene is rendered by the engine's own path (render/stages/clips.render_clip: a manim subprocess) at a
 tiny size and frame rate, from a bundle analysed from fake trajectories (tests/conftest.py), and the
 clip is read back with ffprobe: size, frame rate, and a length equal to the narration's total.
 """
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from render.chapter_data import load_timing
-from render.clips import probe, render_clip
+from render.kinds import KINDS
+from render.media.ffmpeg import video_info
+from render.stages.clips import render_clip
 
 SIZE = (256, 144)
 FPS = 10
@@ -28,8 +29,8 @@ KIND_PARAMS = {
 
 def render_and_probe(tmp_path, chapter_bundle, params_for, kind, narration, theme="dark"):
     chapter, timing = chapter_bundle(kind, params_for(**KIND_PARAMS[kind]), narration, theme=theme)
-    clip = render_clip(kind, chapter, timing, tmp_path / f"{kind}.mp4", "low", fps=FPS, resolution=SIZE)
-    return probe(clip), float(load_timing(timing)["total"])
+    clip = render_clip(KINDS[kind].scene, chapter, timing, tmp_path / f"{kind}.mp4", "low", fps=FPS, resolution=SIZE)
+    return video_info(clip), timing.total
 
 
 def check_meta(meta: dict, total: float) -> None:

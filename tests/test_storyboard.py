@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from render.storyboard import (
-    CHAPTER_KINDS,
-    Defaults,
-    DenoisingChapter,
-    Problem,
-    Storyboard,
-    StoryboardError,
-    load_storyboard,
-)
+from render.kinds import KINDS
+from render.kinds.denoising import DenoisingChapter
+from render.stages.plan import settings_for
+from render.storyboard import Defaults, Problem, Storyboard, StoryboardError, load_storyboard
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -104,10 +99,16 @@ def test_tricky_narration_is_kept_verbatim():
     assert storyboard.chapters[0].prompt == 'a "red" star — on a blue background 🌟'
 
 
+def resolved(storyboard, chapter) -> dict:
+    """The chapter's parameters with its overrides resolved against the storyboard's defaults."""
+    settings = settings_for(storyboard, chapter, storyboard.defaults.width, storyboard.defaults.height)
+    return {**chapter.own_params(), **vars(settings)}
+
+
 def test_overrides_anchors_and_params():
     storyboard = load_storyboard(DATA / "good_storyboards" / "anchors-and-overrides.yaml")
-    seeds, again, guidance, walk, emap, noise = storyboard.chapters
-    assert seeds.params == {
+    seeds, again, guidance, walk, emap, noise = (resolved(storyboard, c) for c in storyboard.chapters)
+    assert seeds == {
         "prompt": "a yellow star",
         "seeds": [0, 2**64 - 1],
         "seed": 2**64 - 1,
@@ -118,22 +119,22 @@ def test_overrides_anchors_and_params():
         "height": 256,
     }
     # The merged chapter takes the anchor's values and overrides its own.
-    assert again.id == "seeds-again" and again.params["seed"] == 3 and again.params["negative_prompt"] == ""
-    assert again.params["steps"] == 4
-    assert guidance.params["guidance_scales"] == [1.0, 2.5, 30.0]
-    assert guidance.params["guidance"] == 1.0
-    assert walk.params["points"] == 7
+    assert storyboard.chapters[1].id == "seeds-again" and again["seed"] == 3 and again["negative_prompt"] == ""
+    assert again["steps"] == 4
+    assert guidance["guidance_scales"] == [1.0, 2.5, 30.0]
+    assert guidance["guidance"] == 1.0
+    assert walk["points"] == 7
     # Keys are read as written: `on` and `1` are group names, not a boolean and a number.
-    assert list(emap.params["groups"]) == ["1", "on"]
-    assert emap.params["method"] == "pca" and emap.params["highlight"] is None
-    assert noise.params["samples"] == 24
+    assert list(emap["groups"]) == ["1", "on"]
+    assert emap["method"] == "pca" and emap["highlight"] is None
+    assert noise["samples"] == 24
     assert storyboard.video.fps == 15 and storyboard.narration.voice == "none"
 
 
 def test_params_without_storyboard_use_schema_defaults():
     chapter = DenoisingChapter(id="a", kind="denoising", title="A", narration="Hi.", prompt="a star")
     assert chapter.narration == ["Hi."]
-    assert chapter.params == {
+    assert resolved(Storyboard(title="t", chapters=[chapter]), chapter) == {
         "prompt": "a star",
         "seed": 0,
         "steps": 28,
@@ -153,7 +154,7 @@ def test_default_storyboard():
     assert storyboard.title == "From Noise to Image"
     assert storyboard.model.id == "builtin:tiny-prx"
     assert [c.kind for c in storyboard.chapters] == WEB_GUIDE_ORDER
-    assert set(WEB_GUIDE_ORDER) == set(CHAPTER_KINDS)
+    assert set(WEB_GUIDE_ORDER) == set(KINDS)
     d = storyboard.defaults
     assert (d.seed, d.steps, d.guidance, d.width, d.height) == (7, 28, 4.0, None, None)
     for chapter in storyboard.chapters:

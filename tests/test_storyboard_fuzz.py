@@ -10,6 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from render.stages.plan import settings_for
 from render.storyboard import Storyboard, StoryboardError, load_storyboard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,8 +38,8 @@ def _check(content: str | bytes) -> None:
         else:
             assert isinstance(result, Storyboard)
             for chapter in result.chapters:
-                params = chapter.params
-                assert {"seed", "steps", "guidance", "negative_prompt", "width", "height"} <= set(params)
+                settings = settings_for(result, chapter, 16, 16)
+                assert isinstance(settings.seed, int) and isinstance(settings.negative_prompt, str)
 
 
 # --- random text -----------------------------------------------------------------------------------

@@ -4,23 +4,36 @@ The weights under test are the shared smoke training run (`smoke_model`, tests/c
 last test checks the shipped weights in assets/models/tiny-prx.
 """
 
+import argparse
 import json
 
 import pytest
 import torch
 from tiny_models import SMOKE_SIZE
 
-from render import model_eval, tiny_prx, world
+from render.engine.sampling import sample_images
+from render.paths import TINY_PRX_DIR
+from render.tiny_prx import commands, reading
+from render.tiny_prx import evaluate as model_eval
+from render.tiny_prx.load import TinyPrxMissing, load_tiny_prx, native_size
 
 
 @pytest.fixture(scope="module")
 def smoke_pipe(smoke_model):
-    return tiny_prx.load_tiny_prx(smoke_model[0])
+    return load_tiny_prx(smoke_model[0])
+
+
+@pytest.fixture
+def small_evaluation(monkeypatch):
+    """The commands' wiring with a small evaluation: few guidances, steps and seeds."""
+    full = model_eval.evaluate
+    small = {"guidances": (1.0, 4.0), "steps": 2, "step_counts": (1, 2), "n_seeds": 2, "saturation_guidances": (1.0,)}
+    monkeypatch.setattr(model_eval, "evaluate", lambda pipe, **kw: full(pipe, **kw, **small))
 
 
 def test_missing_weights_error(tmp_path):
-    with pytest.raises(tiny_prx.TinyPrxMissing, match="noise2image train-model --preset cpu"):
-        tiny_prx.load_tiny_prx(tmp_path)
+    with pytest.raises(TinyPrxMissing, match="noise2image train-model --preset cpu"):
+        load_tiny_prx(tmp_path)
 
 
 def test_load_and_generate_offline(smoke_model, monkeypatch):
@@ -29,9 +42,9 @@ def test_load_and_generate_offline(smoke_model, monkeypatch):
     from diffusers.pipelines.prx.pipeline_prx import PRXPipeline
 
     smoke_dir = smoke_model[0]
-    pipe = tiny_prx.load_tiny_prx(smoke_dir)
+    pipe = load_tiny_prx(smoke_dir)
     assert isinstance(pipe, PRXPipeline)
-    assert tiny_prx.native_size(smoke_dir) == SMOKE_SIZE == pipe.default_sample_size
+    assert native_size(smoke_dir) == SMOKE_SIZE == pipe.default_sample_size
     assert pipe.tokenizer.model_max_length == 64
     g = torch.Generator().manual_seed(0)
     out = pipe(
@@ -45,10 +58,13 @@ def test_load_and_generate_offline(smoke_model, monkeypatch):
     assert out.images.shape == (1, SMOKE_SIZE, SMOKE_SIZE, 3)
 
 
-def test_batched_loop_seeds(smoke_pipe):
-    a = model_eval.generate(smoke_pipe, ["a star", "a star", "a star"], [1, 1, 2], steps=3, guidance=4.0)
-    assert a.shape == (3, SMOKE_SIZE, SMOKE_SIZE, 3)
-    assert (a[0] == a[1]).all() and not (a[0] == a[2]).all()
+def test_evaluation_samples_with_the_shared_loop(smoke_pipe):
+    """Evaluation requests: the model's native size, no negative prompt; a seed gives one image."""
+    requests = model_eval.evaluation_requests(smoke_pipe, ["a star"] * 3, [1, 1, 2], steps=3, guidance=4.0)
+    assert {(r.width, r.height, r.negative_prompt) for r in requests} == {(SMOKE_SIZE, SMOKE_SIZE, "")}
+    images, decoded = sample_images(smoke_pipe, requests, batch_size=2)
+    assert images.shape == (3, SMOKE_SIZE, SMOKE_SIZE, 3) and decoded.shape == (3, 3, SMOKE_SIZE, SMOKE_SIZE)
+    assert (images[0] == images[1]).all() and not (images[0] == images[2]).all()
 
 
 def test_evaluate_runs(smoke_pipe):
@@ -69,7 +85,7 @@ def test_evaluate_runs(smoke_pipe):
 
 
 def _shipped_model_trained() -> bool:
-    d = tiny_prx.DEFAULT_MODEL_DIR
+    d = TINY_PRX_DIR
     if not (d / "transformer" / "diffusion_pytorch_model.safetensors").exists():
         return False
     try:
@@ -82,30 +98,28 @@ def _shipped_model_trained() -> bool:
 @pytest.mark.skipif(
     not _shipped_model_trained(),
     reason="no trained weights in assets/models/tiny-prx (missing, or only a smoke run; train them with "
-    "`noise2image train-model --preset cpu`, or `python -m render.train --preset gpu` on a GPU)",
+    "`noise2image train-model --preset cpu`, or `noise2image train-model --preset gpu` on a GPU)",
 )
 def test_shipped_model_follows_background_colour():
-    pipe = tiny_prx.load_tiny_prx()
+    pipe = load_tiny_prx()
     prompt = "a large red circle in the center on a blue background"
-    imgs = model_eval.generate(pipe, [prompt] * 4, [0, 1, 2, 3], steps=28, guidance=4.0)
+    requests = model_eval.evaluation_requests(pipe, [prompt] * 4, [0, 1, 2, 3], steps=28, guidance=4.0)
+    imgs, _ = sample_images(pipe, requests)
     for img in imgs:
-        assert world.read_image(img)["background"] == "blue"
+        assert reading.read_image(img)["background"] == "blue"
 
 
 @pytest.mark.skipif(not _shipped_model_trained(), reason="no trained weights in assets/models/tiny-prx")
 def test_shipped_vae_round_trip_keeps_colours():
     """The ceiling row of the evaluation: the shipped VAE keeps backgrounds and object colours."""
-    pipe = tiny_prx.load_tiny_prx()
+    pipe = load_tiny_prx()
     acc = model_eval.vae_round_trip(pipe, model_eval.detailed_prompts(24, seed=1))
     assert acc["background"] >= 0.95 and acc["color"] >= 0.9 and acc["position"] >= 0.9
 
 
-def test_eval_model_command(smoke_model, tmp_path, capsys, monkeypatch):
+def test_eval_model_command(smoke_model, tmp_path, capsys, small_evaluation):
     from render import cli
 
-    full = model_eval.evaluate  # the command's wiring, with a small evaluation
-    small = {"guidances": (1.0, 4.0), "steps": 2, "step_counts": (1, 2), "n_seeds": 2, "saturation_guidances": (1.0,)}
-    monkeypatch.setattr(model_eval, "evaluate", lambda pipe, **kw: full(pipe, **kw, **small))
     out = tmp_path / "eval.md"
     rc = cli.main(
         ["eval-model", "--model", str(smoke_model[0]), "--prompts", "2", "--device", "cpu", "--out", str(out)]
@@ -116,3 +130,29 @@ def test_eval_model_command(smoke_model, tmp_path, capsys, monkeypatch):
     assert table.strip() in capsys.readouterr().out
     res = json.loads(out.with_suffix(".json").read_text())
     assert set(res["vae_round_trip"]) == set(model_eval.ATTRS) and res["n_prompts"] == 2
+
+
+def _eval_model_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="noise2image eval-model")
+    commands.add_eval_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_eval_model_options(capsys):
+    args = _eval_model_args([])
+    assert (args.model, args.device, args.prompts, args.out) == (None, "auto", 200, None)
+    with pytest.raises(SystemExit):
+        _eval_model_args(["--prompts", "0"])
+    assert "--prompts: must be at least 1" in capsys.readouterr().err
+
+
+def test_eval_model_run(smoke_model, tmp_path, capsys, small_evaluation):
+    """`run(args)` as the command line calls it: the table on stdout and in --out, the results beside it."""
+    out = tmp_path / "results" / "eval.md"
+    args = _eval_model_args(["--model", str(smoke_model[0]), "--prompts", "2", "--device", "cpu", "--out", str(out)])
+    assert commands.evaluate(args) == 0
+    table = out.read_text()
+    printed = capsys.readouterr()
+    assert table.strip() == printed.out.strip() and "VAE round trip" in printed.err
+    res = json.loads(out.with_suffix(".json").read_text())
+    assert res["n_prompts"] == 2 and set(res["accuracy"]) == {"1.0", "4.0"}

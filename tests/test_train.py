@@ -4,13 +4,16 @@ The run itself is the session fixture `smoke_model` (tests/conftest.py), shared 
 tests/test_tiny_prx.py.
 """
 
+import argparse
 import json
 import shutil
 
 import pytest
 from tiny_models import SMOKE_SIZE, SMOKE_STEPS, SMOKE_TRAINING
 
-from render import train
+from render.paths import TINY_PRX_DIR
+from render.tiny_prx import commands, evaluate, networks, text, train, world
+from render.tiny_prx.presets import PRESETS
 
 
 def test_smoke_training_decreases_loss(smoke_model):
@@ -68,15 +71,13 @@ def _pipeline_states(tc, captions):
 
 @pytest.fixture(scope="module")
 def conditioner():
-    return train.TextConditioner("cpu")
+    return text.TextConditioner("cpu")
 
 
 def test_world_captions_tokenise_like_the_pipeline(conditioner):
     """The per-word shortcut gives exactly the pipeline's ids, and clean_text leaves world captions alone."""
     import torch
     from diffusers.pipelines.prx.pipeline_prx import TextPreprocessor
-
-    from render import world
 
     clean = TextPreprocessor().clean_text
     _, caps, _ = world.sample_batch(3000, 8, torch.Generator().manual_seed(5), "cpu")
@@ -109,7 +110,7 @@ def test_text_conditioner_matches_pipeline_encoding(conditioner):
 def test_text_conditioner_when_the_cache_is_full():
     import torch
 
-    tc = train.TextConditioner("cpu", max_cache=2)
+    tc = text.TextConditioner("cpu", max_cache=2)
     caps = ["a red circle", "a blue ring on pink", "a star", "a red circle", "a green heart at the top"]
     emb, mask = tc(caps)
     assert len(tc.slots) == 2
@@ -124,9 +125,7 @@ def test_trimmed_text_gives_the_transformer_the_same_result(conditioner):
     """Training feeds text trimmed to the batch's longest caption; the pipeline pads to 64 tokens."""
     import torch
 
-    from render import train as tr
-
-    model = tr.make_transformer(tr.PRESETS["smoke"]).eval()
+    model = networks.make_transformer(PRESETS["smoke"]).eval()
     caps = ["a large orange star in the center on a teal background", "", "a star"]
     emb, mask = conditioner(caps)
     full, full_mask = _pipeline_states(conditioner, caps)
@@ -136,3 +135,35 @@ def test_trimmed_text_gives_the_transformer_the_same_result(conditioner):
         a = model(hidden_states=x, timestep=t, encoder_hidden_states=emb, attention_mask=mask)[0]
         b = model(hidden_states=x, timestep=t, encoder_hidden_states=full, attention_mask=full_mask)[0]
     assert torch.allclose(a, b, atol=1e-4)
+
+
+def _train_model_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="noise2image train-model")
+    commands.add_train_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_train_model_options():
+    args = _train_model_args([])
+    assert (args.preset, args.out, args.seed, args.device) == ("cpu", TINY_PRX_DIR, 0, "auto")
+    assert (args.no_resume, args.max_steps, args.max_minutes, args.eval) == (False, None, None, None)
+    argv = "--preset gpu --out m --seed 3 --device cuda --no-resume --max-steps 9 --max-minutes 2.5 --eval 40"
+    args = _train_model_args(argv.split())
+    assert (args.preset, str(args.out), args.seed, args.device, args.no_resume) == ("gpu", "m", 3, "cuda", True)
+    assert (args.max_steps, args.max_minutes, args.eval) == (9, 2.5, 40)
+
+
+def test_train_model_run_with_eval(tmp_path, capsys, monkeypatch):
+    """`run(args)`: a two-step smoke run, then `--eval` prints the table and adds it to the card and eval.json."""
+    full = evaluate.evaluate  # a small evaluation
+    small = {"guidances": (4.0,), "steps": 2, "step_counts": (1,), "n_seeds": 2, "saturation_guidances": (1.0,)}
+    monkeypatch.setattr(evaluate, "evaluate", lambda pipe, **kw: full(pipe, **kw, **small))
+    out = tmp_path / "tiny-prx"
+    args = _train_model_args(f"--preset smoke --out {out} --device cpu --no-resume --max-steps 2 --eval 1".split())
+    assert commands.train(args) == 0
+    printed = capsys.readouterr()
+    assert "[transformer] phase done: 2 steps" in printed.err
+    table = printed.out.strip()
+    assert "| 4.0 |" in table and table in (out / "model_card.md").read_text()
+    assert json.loads((out / "eval.json").read_text())["n_prompts"] == 1
+    assert json.loads((out / "training.json").read_text())["steps_done"] == 2

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 from helpers_video import TWO_CHAPTERS, ffprobe_json, run_cli, save_tiny_prx, storyboard_data, write_storyboard
 
-from render.cache import CACHE_ENV
-from render.narrate import NarrationSettings, synthesize
+from render.engine.cache import CACHE_ENV
+from render.speech import speech_service
+from render.storyboard import NarrationConfig
 
 pytestmark = pytest.mark.slow
 
@@ -63,11 +64,9 @@ def rendered(tmp_path_factory) -> Rendered:
 def beat_durations(r: Rendered) -> list[list[float]]:
     """Each beat's duration read from its cached WAV (a cache hit: nothing is spoken again)."""
     n = r.data["narration"]
-    settings = NarrationSettings(
-        voice=n["voice"], speed=n["speed"], pause=n["pause"], sentence_silence=n["sentence_silence"]
-    )
+    speech = speech_service(NarrationConfig(**n))
     before = sorted((r.cache / "narration").iterdir())
-    durations = [[synthesize(t, settings, r.cache / "narration").duration_s for t in beats] for beats in BEATS]
+    durations = [[speech.speak(t, r.cache / "narration").duration for t in beats] for beats in BEATS]
     assert sorted((r.cache / "narration").iterdir()) == before, "reading a duration must not synthesise"
     return durations
 

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from render import world
+from render.tiny_prx import reading, world
 
 
 def _batch(n=400, size=64, seed=0):
@@ -38,17 +38,17 @@ def test_caption_levels_and_empty_fraction():
 def test_captions_match_what_is_drawn():
     _, caps, attrs = _batch(1000, size=16)
     for c, a in zip(caps, attrs, strict=True):
-        for k, v in world.parse_caption(c).items():
+        for k, v in reading.parse_caption(c).items():
             assert a[k] == v, (c, a)
 
 
 def test_parse_caption():
-    p = world.parse_caption("a large orange star in the center on a teal background")
+    p = reading.parse_caption("a large orange star in the center on a teal background")
     assert p == {"shape": "star", "color": "orange", "size": "large", "position": "center", "background": "teal"}
-    assert world.parse_caption("an orange star on teal") == {"shape": "star", "color": "orange", "background": "teal"}
-    assert world.parse_caption("a star") == {"shape": "star"}
-    assert world.parse_caption("") == {}
-    assert world.parse_caption("a small blue ring in the top right corner")["position"] == "top right"
+    assert reading.parse_caption("an orange star on teal") == {"shape": "star", "color": "orange", "background": "teal"}
+    assert reading.parse_caption("a star") == {"shape": "star"}
+    assert reading.parse_caption("") == {}
+    assert reading.parse_caption("a small blue ring in the top right corner")["position"] == "top right"
 
 
 def test_analyser_reads_ground_truth():
@@ -57,7 +57,7 @@ def test_analyser_reads_ground_truth():
     for im, a in zip(imgs, attrs, strict=True):
         if a["second"] is not None:
             continue
-        r = world.read_image(world.to_uint8(im))
+        r = reading.read_image(world.to_uint8(im))
         for k in hits:
             hits[k].append(r[k] == a[k])
     for k, v in hits.items():
@@ -68,5 +68,5 @@ def test_analyser_reads_ground_truth():
 def test_render_scene_fixed_attributes():
     img = world.render_scene({"shape": "heart", "color": "red", "background": "blue", "position": "top left"}, 64)
     assert img.shape == (64, 64, 3) and img.dtype == np.uint8
-    r = world.read_image(img)
+    r = reading.read_image(img)
     assert (r["shape"], r["color"], r["background"], r["position"]) == ("heart", "red", "blue", "top left")

@@ -20,14 +20,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from render import model_eval, world  # noqa: E402
-from render.tiny_prx import load_text_encoder, text_encoder_dir  # noqa: E402
+from render.tiny_prx import evaluate, world  # noqa: E402
+from render.tiny_prx.load import load_text_encoder, text_encoder_dir  # noqa: E402
 
 
 def captions(n: int, seed: int) -> list[str]:
     _, caps, _ = world.sample_batch(n, 8, torch.Generator().manual_seed(seed), "cpu")
-    evals = [p for p, _ in model_eval.detailed_prompts(400)]
-    return list(dict.fromkeys(caps + evals + list(model_eval.VAGUE_PROMPTS) + list(model_eval.DETAILED_PROMPTS)))
+    evals = [p for p, _ in evaluate.detailed_prompts(400)]
+    return list(dict.fromkeys(caps + evals + list(evaluate.VAGUE_PROMPTS) + list(evaluate.DETAILED_PROMPTS)))
 
 
 def main(argv=None) -> int:

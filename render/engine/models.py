@@ -1,0 +1,193 @@
+"""Which model a storyboard names, where it runs, and what identifies its weights.
+
+`builtin:tiny-prx` is the project's own PRX trained on a procedural world (assets/models/tiny-prx);
+anything else is a diffusers pipeline: a local folder, or a hub id that must already be in the local
+Hugging Face cache (nothing is downloaded at run time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from render.paths import TINY_PRX_DIR
+
+BUILTIN_TINY_PRX = "builtin:tiny-prx"
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".ckpt", ".json", ".txt", ".model")
+
+
+class ModelError(Exception):
+    """The storyboard's model cannot be used here; the message says why and what to do."""
+
+
+@dataclass
+class LoadedModel:
+    """A pipeline ready to sample, with what identifies it in cache keys."""
+
+    pipe: Any
+    identity: dict[str, Any]
+    device: str
+    dtype: Any
+    is_prx: bool
+
+
+def resolve_device(requested: str, *, say=print) -> str:
+    """`auto` picks CUDA, then MPS, then the CPU (and says so); an explicit device must exist."""
+    import torch
+
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        say("noise2image: no GPU found; the model runs on the CPU")
+        return "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ModelError("model.device is 'cuda' but this machine has no usable CUDA GPU; use 'auto' or 'cpu'")
+    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ModelError("model.device is 'mps' but Apple's Metal backend is not available here; use 'auto' or 'cpu'")
+    return requested
+
+
+def resolve_dtype(requested: str, device: str):
+    """`auto`: bfloat16 on CUDA, float32 elsewhere (the CPU default, and exact for tests)."""
+    import torch
+
+    if requested == "auto":
+        return torch.bfloat16 if device == "cuda" else torch.float32
+    return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[requested]
+
+
+def model_folder(model_id: str) -> Path:
+    """The local folder holding a model's weights, without loading it. Raises ModelError if absent."""
+    if model_id == BUILTIN_TINY_PRX:
+        from render.tiny_prx.load import TinyPrxMissing, check_model_dir
+
+        try:
+            return check_model_dir(TINY_PRX_DIR)
+        except TinyPrxMissing as e:
+            raise ModelError(str(e)) from e
+    path = Path(model_id).expanduser()
+    if path.is_dir():
+        if not (path / "model_index.json").is_file():
+            raise ModelError(f"model folder {path} has no model_index.json (not a diffusers pipeline folder)")
+        return path
+    if path.exists() or model_id.startswith((".", "/", "~")):
+        raise ModelError(f"model folder {model_id} does not exist")
+    return _hub_snapshot(model_id)
+
+
+def _hub_snapshot(model_id: str) -> Path:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(model_id, local_files_only=True))
+    except (LocalEntryNotFoundError, OSError, ValueError) as e:
+        raise ModelError(
+            f"model '{model_id}' is not available offline (not in the local Hugging Face cache). "
+            f"Fetch it once on a machine with network: `hf download {model_id}` "
+            "(or `huggingface-cli download`), or set model.id to a local folder that holds it"
+        ) from e
+
+
+def weights_hash(folder: Path) -> str:
+    """sha256 over the names and bytes of every weight and config file under `folder`.
+
+    Hub snapshots are content-addressed already, so their blob names (the link targets) are hashed
+    instead of multi-gigabyte contents.
+    """
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES):
+        rel = path.relative_to(folder).as_posix()
+        if rel.startswith(("checkpoints/", ".")):
+            continue
+        h.update(rel.encode() + b"\0")
+        if path.is_symlink():
+            h.update(os.readlink(path).encode())
+        else:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def model_identity(model_id: str) -> dict[str, Any]:
+    """What goes into every request's cache key: the model id and a hash of its weights."""
+    folder = model_folder(model_id)
+    return {"id": model_id, "weights": weights_hash(folder)[:16]}
+
+
+def native_size(model_id: str) -> tuple[int, int]:
+    """The (width, height) a model was made for, read from its configs without loading weights."""
+    folder = model_folder(model_id)
+    if model_id == BUILTIN_TINY_PRX:
+        from render.tiny_prx.load import native_size as tiny_size
+
+        return tiny_size(folder), tiny_size(folder)
+    index = _read_json(folder / "model_index.json")
+    sample = index.get("default_sample_size")
+    if sample:
+        return int(sample), int(sample)
+    vae = _read_json(folder / "vae" / "config.json")
+    if vae.get("sample_size"):
+        s = vae["sample_size"]
+        return (int(s), int(s)) if isinstance(s, int) else (int(s[1]), int(s[0]))
+    return 512, 512
+
+
+def size_multiple(model_id: str) -> int:
+    """Width and height must be multiples of this (VAE downsampling times transformer patch size)."""
+    folder = model_folder(model_id)
+    vae = _read_json(folder / "vae" / "config.json")
+    factor = 2 ** (len(vae.get("block_out_channels", [0, 0, 0, 0])) - 1)
+    transformer = folder / "transformer" / "config.json"
+    patch = _read_json(transformer).get("patch_size", 1) if transformer.is_file() else 1
+    return factor * patch
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def load_model(model_id: str, device: str = "auto", dtype: str = "auto", *, say=print) -> LoadedModel:
+    """Load the storyboard's model on its device, offline."""
+    import warnings
+
+    import diffusers
+    import transformers
+    from diffusers import DiffusionPipeline, PRXPipeline
+
+    # Loading is quiet: no per-file progress bars or notices aimed at library authors.
+    transformers.logging.set_verbosity_error()
+    diffusers.logging.set_verbosity_error()
+
+    identity = model_identity(model_id)
+    device = resolve_device(device, say=say)
+    torch_dtype = resolve_dtype(dtype, device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # PRXPipeline's own LoraLoaderMixin notice
+        if model_id == BUILTIN_TINY_PRX:
+            from render.tiny_prx.load import load_tiny_prx
+
+            pipe = load_tiny_prx(TINY_PRX_DIR, device=device, dtype=torch_dtype)
+        else:
+            folder = model_folder(model_id)
+            try:
+                pipe = DiffusionPipeline.from_pretrained(folder, torch_dtype=torch_dtype, local_files_only=True)
+            except (OSError, ValueError) as e:
+                raise ModelError(f"could not load model '{model_id}' from {folder}: {e}") from e
+            pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    return LoadedModel(
+        pipe=pipe, identity=identity, device=device, dtype=torch_dtype, is_prx=isinstance(pipe, PRXPipeline)
+    )

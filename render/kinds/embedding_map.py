@@ -1,0 +1,99 @@
+"""embedding_map: many prompts' embeddings projected to 2D (t-SNE or PCA), coloured by group.
+
+Generates nothing: the pooled prompt embeddings come from the model's text encoder through
+`AnalysisContext.encode`.
+
+Chapter data (P prompts: the groups' prompts in order, then the highlight if it is in no group):
+    info: prompts (list), groups (group names), group_of (group index per prompt, -1 for none),
+          highlight (index or null), method ("pca" | "tsne"), perplexity
+    arrays: coords [P, 2] (the chosen method, scaled to [-1, 1]), pca [P, 2], tsne [P, 2],
+            similarity [P] (cosine similarity to the highlight, or to the first prompt)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+
+from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings
+from render.kinds.latent_basis import fix_signs
+from render.paths import SCENES_DIR
+from render.storyboard.schema import ChapterBase, Prompt, not_blank
+
+
+def _at_least_two_groups(groups: dict[str, list[str]]) -> dict[str, list[str]]:
+    if len(groups) < 2:
+        raise PydanticCustomError("too_few_groups", "needs at least 2 groups, got {n}", {"n": len(groups)})
+    return groups
+
+
+class EmbeddingMapChapter(ChapterBase):
+    """Many prompts projected to 2D, clusters labelled."""
+
+    prompt_fields = ("highlight", "groups")
+    kind: Literal["embedding_map"]
+    groups: Annotated[
+        dict[Annotated[str, AfterValidator(not_blank)], Annotated[list[Prompt], Field(min_length=2)]],
+        AfterValidator(_at_least_two_groups),
+    ] = Field(description="a mapping of group name to a list of prompts: at least 2 groups, 2 prompts each")
+    highlight: Prompt | None = Field(default=None, description="a non-empty prompt, or left out")
+    method: Literal["pca", "tsne"] = Field(default="tsne", description="pca or tsne")
+
+    def map_prompts(self) -> list[str]:
+        """The prompts on the map: every group's, in order, then the highlight if it is in no group."""
+        prompts = [p for group in self.groups.values() for p in group]
+        if self.highlight and self.highlight not in prompts:
+            prompts.append(self.highlight)
+        return prompts
+
+
+def _scaled(coords: np.ndarray) -> np.ndarray:
+    """Centre 2D points and scale them into [-1, 1] (same factor on both axes)."""
+    c = coords - coords.mean(axis=0)
+    m = float(np.abs(c).max())
+    return (c / m if m > 0 else c).astype(np.float32)
+
+
+class EmbeddingMap(Kind[EmbeddingMapChapter]):
+    name = "embedding_map"
+    chapter = EmbeddingMapChapter
+    scene = SceneRef(SCENES_DIR / "embedding_map.py", "EmbeddingMapScene")
+
+    def analyse(self, chapter: EmbeddingMapChapter, settings: Settings, runs: Runs, context: AnalysisContext):
+        if context.encode is None:
+            raise ValueError("embedding_map needs AnalysisContext.encode (pooled prompt embeddings)")
+        prompts = chapter.map_prompts()
+        groups = list(chapter.groups)
+        # -1: the highlight prompt when it is in no group
+        group_of = [next((gi for gi, g in enumerate(groups) if p in chapter.groups[g]), -1) for p in prompts]
+        emb = np.asarray(context.encode(prompts), np.float64)
+        if emb.shape[0] != len(prompts):
+            raise ValueError(f"encode returned {emb.shape[0]} embeddings for {len(prompts)} prompts")
+        emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+        pca = PCA(n_components=2, svd_solver="full").fit(emb)
+        pca_xy = (emb - pca.mean_) @ fix_signs(pca.components_).T
+        perplexity = float(max(1.0, min(30.0, (len(prompts) - 1) / 3)))
+        tsne_xy = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0).fit_transform(emb)
+        h_index = prompts.index(chapter.highlight) if chapter.highlight else None
+        ref = emb[h_index if h_index is not None else 0]
+        info = {
+            "prompts": prompts,
+            "groups": groups,
+            "group_of": group_of,
+            "highlight": h_index,
+            "method": chapter.method,
+            "perplexity": perplexity,
+        }
+        pca_s, tsne_s = _scaled(pca_xy), _scaled(tsne_xy)
+        arrays = {
+            "coords": tsne_s if chapter.method == "tsne" else pca_s,
+            "pca": pca_s,
+            "tsne": tsne_s,
+            "similarity": (emb @ ref).astype(np.float32),
+        }
+        return info, arrays

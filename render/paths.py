@@ -1,0 +1,10 @@
+"""Where the project's own files are: the repository root, the shipped assets, the scenes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS_DIR = REPO_ROOT / "assets"
+TINY_PRX_DIR = ASSETS_DIR / "models" / "tiny-prx"
+SCENES_DIR = REPO_ROOT / "scenes"

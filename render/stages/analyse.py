@@ -1,0 +1,97 @@
+"""The analyse stage: each chapter's recordings -> its chapter data bundle (what its scene reads)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from render.chapter_data import CHAPTER_JSON, write_chapter_data
+from render.engine.trajectory import Trajectory
+from render.keys import content_key
+from render.kinds.base import AnalysisContext, ModelInfo
+from render.kinds.latent_basis import LatentBasis, fit_latent_basis
+from render.session import Session, say
+from render.stages.plan import ChapterPlan
+
+
+def analyse(session: Session, chapters: list[ChapterPlan]) -> dict[str, Path]:
+    """Chapter data bundles (cache/chapters/{id}-{key}), made where missing; by chapter id."""
+    folders = {chapter.id: session.data_folder(chapter) for chapter in chapters}
+    if all((folder / CHAPTER_JSON).is_file() for folder in folders.values()):
+        return folders
+    with session.cache.lock("analyse", say=say):  # a second run waits, then finds the bundles made
+        todo = [chapter for chapter in chapters if not (folders[chapter.id] / CHAPTER_JSON).is_file()]
+        if todo:
+            basis = _shared_basis(session) if any(c.kind.uses_latent_basis for c in todo) else None
+            encoder = PromptEncoder(session)
+            for chapter in todo:
+                start = time.perf_counter()
+                write_chapter_data(folders[chapter.id], *analyse_chapter(session, chapter, basis, encoder))
+                say(f"analyse: {chapter.id} ({chapter.kind.name}) in {time.perf_counter() - start:.1f} s")
+    return folders
+
+
+def analyse_chapter(session: Session, chapter: ChapterPlan, basis: LatentBasis | None, encode) -> tuple[dict, dict]:
+    """(chapter.json info, arrays) of one chapter: its kind's analysis plus what every bundle carries."""
+    runs = {role: trajectories(session, keys) for role, keys in chapter.roles.items()}
+    first = next((t[0] for t in runs.values() if t), None)
+    if first is None:  # a kind that generates nothing still knows the image size
+        model = ModelInfo(chapter.settings.width, chapter.settings.height, 0, 0, 0)
+    else:
+        model = ModelInfo.from_trajectory(first)
+    context = AnalysisContext(model=model, latent_basis=basis, encode=encode)
+    info, arrays = chapter.kind.analyse(chapter.chapter, chapter.settings, runs, context)
+    info = {
+        **info,
+        "kind": chapter.kind.name,
+        "title": chapter.title,
+        "narration": chapter.chapter.narration,
+        "params": chapter.params,
+        "theme": session.storyboard.video.theme,
+    }
+    return info, arrays
+
+
+def trajectories(session: Session, keys: list[str]) -> list[Trajectory]:
+    """The recorded trajectories of these request keys, from the cache."""
+    out = []
+    for key in keys:
+        planned = session.plan.requests[key]
+        trajectory = session.cache.load_trajectory(planned.folder, warn=say)
+        if trajectory is None:
+            raise RuntimeError(f"trajectory {planned.folder} is missing from the cache; run generate again")
+        out.append(trajectory)
+    return out
+
+
+def _shared_basis(session: Session) -> LatentBasis | None:
+    keys = session.basis_keys()
+    return fit_latent_basis(trajectories(session, keys)) if keys else None
+
+
+class PromptEncoder:
+    """Pooled prompt embeddings for embedding maps, cached per (model, prompt); the model loads lazily."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __call__(self, prompts: list[str]) -> np.ndarray:
+        from render.media.files import atomic_path
+
+        folder = self.session.cache.stage_dir("embeddings")
+        out = []
+        for prompt in prompts:
+            path = folder / f"{content_key({'model': self.session.plan.model, 'prompt': prompt})[:24]}.npy"
+            if not path.is_file():
+                with atomic_path(path) as tmp:
+                    np.save(tmp, self._encode(prompt))
+            out.append(np.load(path))
+        return np.stack(out)
+
+    def _encode(self, prompt: str) -> np.ndarray:
+        from render.engine.sampling import pooled_prompt_embedding
+
+        model = self.session.load_model()
+        return pooled_prompt_embedding(model.pipe, prompt, is_prx=model.is_prx)

@@ -1,0 +1,114 @@
+"""Plan: from a storyboard's chapters to deduplicated generation requests, each with its cache key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from render.engine.requests import GenerationRequest, request_folder_name, request_key
+from render.kinds import KINDS
+from render.kinds.base import Kind, Settings
+from render.storyboard import ChapterBase, Storyboard
+
+
+@dataclass
+class PlannedRequest:
+    request: GenerationRequest
+    key: str
+    folder: str  # the bundle's folder name in the cache: {slug}-s{seed}-{key[:10]}
+    chapters: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChapterPlan:
+    """One chapter, resolved: its kind, its typed storyboard entry, its settings and its requests by role."""
+
+    chapter: ChapterBase
+    kind: Kind
+    settings: Settings
+    roles: dict[str, list[str]]  # role name -> request keys, in the kind's order
+
+    @property
+    def id(self) -> str:
+        return self.chapter.id
+
+    @property
+    def title(self) -> str:
+        return self.chapter.title
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The kind's parameters and the resolved settings, as plain data (chapter.json's `params`)."""
+        return {**self.chapter.own_params(), **vars(self.settings)}
+
+
+@dataclass
+class Plan:
+    model: dict[str, Any]  # the model identity that every key includes
+    width: int
+    height: int
+    requests: dict[str, PlannedRequest]  # by key, in first-use order
+    chapters: list[ChapterPlan]
+
+    def missing(self, has: Callable[[str], bool]) -> list[PlannedRequest]:
+        """The requests whose bundle `has(folder)` says is not stored yet."""
+        return [p for p in self.requests.values() if not has(p.folder)]
+
+    def only(self, chapter_ids: set[str]) -> None:
+        """Keep only the requests that these chapters use."""
+        self.requests = {k: p for k, p in self.requests.items() if set(p.chapters) & chapter_ids}
+
+
+def settings_for(storyboard: Storyboard, chapter: ChapterBase, width: int, height: int) -> Settings:
+    """The chapter's overrides resolved against the storyboard's defaults."""
+    d = storyboard.defaults
+    return Settings(
+        seed=d.seed if chapter.seed is None else chapter.seed,
+        steps=d.steps if chapter.steps is None else chapter.steps,
+        guidance=d.guidance if chapter.guidance is None else chapter.guidance,
+        negative_prompt=d.negative_prompt if chapter.negative_prompt is None else chapter.negative_prompt,
+        width=width,
+        height=height,
+    )
+
+
+def make_plan(storyboard: Storyboard, model_identity: dict[str, Any], native_size: tuple[int, int]) -> Plan:
+    """Resolve every chapter's settings (sizes default to the model's own) and collect its requests."""
+    width = storyboard.defaults.width or native_size[0]
+    height = storyboard.defaults.height or native_size[1]
+    requests: dict[str, PlannedRequest] = {}
+    chapters = []
+    for chapter in storyboard.chapters:
+        kind = KINDS[chapter.kind]
+        settings = settings_for(storyboard, chapter, width, height)
+        roles: dict[str, list[str]] = {}
+        for role, role_requests in kind.requests(chapter, settings).items():
+            keys = []
+            for r in role_requests:
+                key = request_key(r, model_identity)
+                planned = requests.setdefault(key, PlannedRequest(r, key, request_folder_name(r, key)))
+                if chapter.id not in planned.chapters:
+                    planned.chapters.append(chapter.id)
+                keys.append(key)
+            roles[role] = keys
+        chapters.append(ChapterPlan(chapter, kind, settings, roles))
+    return Plan(model=model_identity, width=width, height=height, requests=requests, chapters=chapters)
+
+
+def describe_plan(plan: Plan, has: Callable[[str], bool]) -> str:
+    """A table of the requests: cached or to do, what they are, and which chapters use them."""
+    lines = [f"model {plan.model['id']} (weights {plan.model['weights']}), {plan.width}x{plan.height} px"]
+    todo = 0
+    for p in plan.requests.values():
+        cached = has(p.folder)
+        todo += not cached
+        lines.append(
+            f"  {'cached' if cached else 'to do '}  {p.key[:10]}  {p.request.describe()}  <- {', '.join(p.chapters)}"
+        )
+    total_steps = sum(p.request.steps for p in plan.requests.values() if not has(p.folder))
+    lines.append(
+        f"{len(plan.requests)} requests for {len(plan.chapters)} chapters; "
+        f"{len(plan.requests) - todo} cached, {todo} to generate ({total_steps} denoising steps)"
+    )
+    return "\n".join(lines)

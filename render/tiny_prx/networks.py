@@ -1,0 +1,68 @@
+"""The embedded model's networks: a fresh VAE and transformer of a preset's size, and saving them.
+
+The saved folders are the diffusers layout that `load.py` reads back as a `PRXPipeline`.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import torch
+
+from render.tiny_prx.load import TEXT_DIM
+from render.tiny_prx.presets import Preset
+
+
+def make_vae(p: Preset):
+    """A fresh `AutoencoderKL` of the preset's size (each level halves the image)."""
+    from diffusers import AutoencoderKL
+
+    n = len(p.vae_channels)
+    return AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * n,
+        up_block_types=("UpDecoderBlock2D",) * n,
+        block_out_channels=tuple(p.vae_channels),
+        layers_per_block=1,
+        latent_channels=p.latent_channels,
+        norm_num_groups=32,
+        sample_size=p.size,
+        scaling_factor=1.0,
+        shift_factor=0.0,
+    )
+
+
+def make_transformer(p: Preset):
+    """A fresh `PRXTransformer2DModel` of the preset's size, reading MiniLM's 384-d token states."""
+    from diffusers.models.transformers.transformer_prx import PRXTransformer2DModel
+
+    head = p.hidden // p.heads
+    return PRXTransformer2DModel(
+        in_channels=p.latent_channels,
+        patch_size=p.patch,
+        context_in_dim=TEXT_DIM,
+        hidden_size=p.hidden,
+        mlp_ratio=p.mlp_ratio,
+        num_heads=p.heads,
+        depth=p.depth,
+        axes_dim=[head // 2, head - head // 2],
+    )
+
+
+def n_params(m) -> int:
+    """The number of parameters of a module."""
+    return sum(x.numel() for x in m.parameters())
+
+
+def save_pipeline(out: Path, p: Preset, ema: torch.nn.Module, vae) -> None:
+    """The transformer's EMA weights, the VAE and the scheduler as float16 diffusers folders."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    ema16 = make_transformer(p)
+    ema16.load_state_dict({k: v.float().cpu() for k, v in ema.state_dict().items()})
+    ema16.to(torch.float16).save_pretrained(str(out / "transformer"), safe_serialization=True)
+    vae16 = copy.deepcopy(vae).cpu().to(torch.float16)
+    vae16.save_pretrained(str(out / "vae"), safe_serialization=True)
+    FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0).save_pretrained(str(out / "scheduler"))

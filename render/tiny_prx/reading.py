@@ -1,0 +1,183 @@
+"""Reading the procedural world back: the attributes a caption states, and those an image shows.
+
+`parse_caption` reads a caption, `read_image` analyses an image (a render or a generated
+picture) into background colour, object colour, shape and position, and `caption_matches`
+compares the two, so generated images can be scored (`evaluate.py`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+import torch
+
+from render.tiny_prx.shapes import coverage
+from render.tiny_prx.world import COLOR_NAMES, COLORS, POSITION_NAMES, SHAPES, SIZES
+
+_SHAPE_WORDS = {s: s for s in SHAPES}
+_SHAPE_WORDS.update({s + "s": s for s in SHAPES})
+
+
+def parse_caption(caption: str) -> dict:
+    """Attributes a caption states: any of shape, color, background, size, position."""
+    text = caption.lower().strip()
+    main = re.split(r"\bwith\b", text)[0]
+    out: dict = {}
+    tokens = re.findall(r"[a-z]+", main)
+    shape_i = None
+    for i, tok in enumerate(tokens):
+        if tok in _SHAPE_WORDS:
+            out["shape"] = _SHAPE_WORDS[tok]
+            shape_i = i
+            break
+    if shape_i is not None:
+        for tok in tokens[max(0, shape_i - 3) : shape_i]:
+            if tok in COLORS:
+                out["color"] = tok
+            if tok in SIZES:
+                out["size"] = tok
+            if tok == "grey":
+                out["color"] = "gray"
+        rest = tokens[shape_i + 1 :]
+    else:
+        rest = tokens
+    # background: a colour after the shape, or a colour next to "background"
+    for tok in rest:
+        tok = "gray" if tok == "grey" else tok
+        if tok in COLORS:
+            out["background"] = tok
+            break
+    for name in sorted(POSITION_NAMES, key=len, reverse=True):
+        pat = name.replace(" ", r"\s+")
+        if re.search(rf"\b{pat}\b", main) or (name == "center" and re.search(r"\b(middle|centre)\b", main)):
+            out["position"] = name
+            break
+    return out
+
+
+def nearest_color(rgb) -> str:
+    """The name of the palette colour nearest to an RGB triple (0-255)."""
+    rgb = np.asarray(rgb, dtype=np.float64).reshape(3)
+    pal = np.array([COLORS[c] for c in COLOR_NAMES], dtype=np.float64)
+    return COLOR_NAMES[int(np.argmin(((pal - rgb) ** 2).sum(1)))]
+
+
+_TEMPLATE_RES = 24
+OBJECT_DISTANCE = 45.0  # RGB distance from the fitted background beyond which a pixel is part of an object
+
+
+def _crop_resize(mask: np.ndarray, res: int = _TEMPLATE_RES) -> np.ndarray:
+    """The bounding box of a mask's pixels above 0.5, resized to res x res."""
+    ys, xs = np.nonzero(mask > 0.5)
+    if len(ys) == 0:
+        return np.zeros((res, res), np.float32)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop = torch.from_numpy(mask[y0:y1, x0:x1].astype(np.float32))[None, None]
+    out = torch.nn.functional.interpolate(crop, size=(res, res), mode="bilinear", align_corners=False)
+    return out[0, 0].numpy()
+
+
+@functools.cache
+def _templates() -> np.ndarray:
+    """Every shape's coverage, cropped and resized like `_crop_resize` does to an object [shapes, res, res]."""
+    n = len(SHAPES)
+    half = torch.full((n,), 0.5)
+    cov = coverage(torch.arange(n), half, half, torch.full((n,), 0.3), 96, "cpu")
+    return np.stack([_crop_resize(c.numpy()) for c in cov])
+
+
+def _components(mask: np.ndarray):
+    """Connected components of a mask: (labels, their ids from largest to smallest)."""
+    from scipy import ndimage
+
+    lab, k = ndimage.label(mask)
+    if k == 0:
+        return lab, []
+    sizes = ndimage.sum(mask, lab, index=range(1, k + 1))
+    return lab, sorted(range(1, k + 1), key=lambda i: -sizes[i - 1])
+
+
+def _fit_background(a: np.ndarray) -> tuple[str, np.ndarray]:
+    """The background's colour name and its fitted colour at every pixel [H, W, 3].
+
+    A robust linear fit over the border pixels, bg(x, y) = c0 + c1 x + c2 y, models gradients;
+    when most border pixels do not fit it (an object on the border), their median names the colour."""
+    h, w, _ = a.shape
+    b = max(1, h // 32)
+    border = np.zeros((h, w), bool)
+    border[:b], border[-b:], border[:, :b], border[:, -b:] = True, True, True, True
+    yy, xx = np.mgrid[0:h, 0:w]
+    yn, xn = (yy + 0.5) / h - 0.5, (xx + 0.5) / w - 0.5
+    bpix = a[border]
+    A = np.stack([np.ones(border.sum()), xn[border], yn[border]], 1)
+    keep = np.ones(len(bpix), bool)
+    for _ in range(3):
+        coef, *_ = np.linalg.lstsq(A[keep], bpix[keep], rcond=None)
+        res = np.linalg.norm(bpix - A @ coef, axis=1)
+        keep = res < max(25.0, np.percentile(res, 75) * 2)
+    fitted = np.stack([np.ones_like(xn), xn, yn], -1) @ coef
+    if keep.sum() > 0.5 * len(bpix):
+        return nearest_color(np.clip(coef[0], 0, 255)), fitted
+    return nearest_color(np.median(bpix, 0)), fitted
+
+
+def _shape_of(obj: np.ndarray, dist: np.ndarray) -> str:
+    """The shape whose template best overlaps (intersection over union) the object's soft mask."""
+    from scipy import ndimage
+
+    # soft coverage from the distance to the background, over the object and a one-pixel rim
+    # (the anti-aliased edge), cropped to its bounding box like the templates
+    cov = np.clip((dist - 15.0) / 60.0, 0, 1) * (obj | ndimage.binary_dilation(obj))
+    tm = _crop_resize(cov)
+    temps = _templates()
+    inter = np.minimum(temps, tm[None]).sum((1, 2))
+    union = np.maximum(temps, tm[None]).sum((1, 2))
+    return SHAPES[int(np.argmax(inter / np.maximum(union, 1e-6)))]
+
+
+def _position_of(obj: np.ndarray) -> str:
+    """The position name of the object's bounding-box centre (robust to the shape's asymmetry)."""
+    h, w = obj.shape
+    ys, xs = np.nonzero(obj)
+    cx = (xs.min() + xs.max() + 1) / 2 / w
+    cy = (ys.min() + ys.max() + 1) / 2 / h
+    col = "left" if cx < 0.38 else "right" if cx > 0.62 else ""
+    row = "top" if cy < 0.38 else "bottom" if cy > 0.62 else ""
+    return f"{row} {col}".strip() or "center"
+
+
+def read_image(img: np.ndarray) -> dict:
+    """Analyse a uint8 HxWx3 image: background colour, object colour, shape and position.
+
+    Background: nearest named colour of the border pixels' median (a linear fit across the
+    border models gradients). Object: pixels far from that background; the largest connected
+    component is the main object (the object's colour is the median of its core pixels, shape
+    the best template match of its bounding-box-normalised mask, position its centroid)."""
+    a = np.asarray(img).astype(np.float64)
+    h, w, _ = a.shape
+    # 1. Background, and every pixel's distance from it
+    background, fitted = _fit_background(a)
+    dist = np.linalg.norm(a - fitted, axis=-1)
+    out = {"background": background, "color": None, "shape": None, "position": None}
+
+    # 2. The main object: the largest component of the pixels far from the background
+    lab, comps = _components(dist > OBJECT_DISTANCE)
+    if not comps or (lab == comps[0]).sum() < max(4, h * w // 400):
+        return out
+    obj = lab == comps[0]
+
+    # 3. Its colour (from its core, away from the blended edge), shape and position
+    core = obj & (dist > 0.7 * np.percentile(dist[obj], 90))
+    out["color"] = nearest_color(np.median(a[core if core.sum() >= 3 else obj], 0))
+    out["shape"] = _shape_of(obj, dist)
+    out["position"] = _position_of(obj)
+    out["area"] = float(obj.mean())
+    return out
+
+
+def caption_matches(caption: str, read: dict) -> dict[str, bool]:
+    """Per stated attribute (bg, colour, shape, position): does the analysed image match it?"""
+    want = parse_caption(caption)
+    return {k: read.get(k) == v for k, v in want.items() if k in ("background", "color", "shape", "position")}

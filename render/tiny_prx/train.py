@@ -1,0 +1,265 @@
+"""Training the embedded model `builtin:tiny-prx` on the procedural world (`render/tiny_prx/world.py`).
+
+Two phases: a diffusers `AutoencoderKL`, then a `PRXTransformer2DModel` trained with the
+rectified-flow objective that `FlowMatchEulerDiscreteScheduler` + `PRXPipeline` sample with:
+x_t = (1 - s) x0 + s noise, target v = noise - x0, timestep input s (logit-normal). Latents
+are normalised as z = (latent - shift_factor) * scaling_factor, the inverse of what
+PRXPipeline does before `vae.decode`. Text: all-MiniLM-L6-v2 token-level states, tokenised
+exactly like `PRXPipeline._tokenize_prompts` (clean_text, padding to max_length 64; `text.py`).
+
+The networks are built in `networks.py`, the phases share `loop.py`'s loop, and `card.py`
+writes training.json and the model card.
+
+    noise2image train-model --preset gpu --out assets/models/tiny-prx
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from render.tiny_prx import world
+from render.tiny_prx.card import folder_mb, training_meta, write_card
+from render.tiny_prx.devices import hardware, training_device
+from render.tiny_prx.loop import Checkpoint, Deadline, PhaseLoop, Run, optimiser_step
+from render.tiny_prx.networks import make_transformer, make_vae, n_params, save_pipeline
+from render.tiny_prx.presets import PRESETS, Preset
+from render.tiny_prx.text import TextConditioner
+
+# ---------------------------------------------------------------------------------------------
+# Phase 1: the VAE
+
+
+def _vae_loss(vae, x: torch.Tensor, generator: torch.Generator, kl_weight: float, amp: bool) -> torch.Tensor:
+    """Reconstruction (MSE + L1/2) of a posterior sample, plus a small KL term."""
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+        posterior = vae.encode(x).latent_dist
+        z = posterior.sample(generator=generator)
+        rec = vae.decode(z).sample
+    rec = rec.float()
+    kl = posterior.kl().mean()
+    return F.mse_loss(rec, x) + 0.5 * F.l1_loss(rec, x) + kl_weight * kl
+
+
+def _read_some_losses(step: int, loss: torch.Tensor) -> float | None:
+    # Reading a loss waits for the device: only the first 10 steps and every 10th are read.
+    return float(loss.detach()) if step % 10 == 0 or step < 10 else None
+
+
+def _mean_of_read(values: list[float | None]) -> float | None:
+    read = [v for v in values if v is not None]
+    return sum(read) / len(read) if read else None
+
+
+def _train_vae(run: Run, vae, deadline: Deadline) -> dict:
+    """Train the autoencoder; returns its metrics (`vae_steps_done`, `vae_stopped`, ...)."""
+    p, dev = run.preset, run.device
+    opt = torch.optim.AdamW(vae.parameters(), lr=p.vae_lr, weight_decay=0.0, betas=(0.9, 0.99))
+    gen = torch.Generator(device=dev).manual_seed(run.seed * 1000 + 1)  # noise, on the device
+    scenes = torch.Generator().manual_seed(run.seed * 1000 + 11)  # the world's scenes, on the CPU
+    checkpoint = Checkpoint(run.checkpoints / "vae.pt", model=vae, opt=opt, gen=gen, scenes=scenes)
+    loop = PhaseLoop(
+        "vae",
+        run,
+        total=p.vae_steps,
+        base_lr=p.vae_lr,
+        warmup=min(p.warmup, 100),
+        optimizer=opt,
+        checkpoint=checkpoint,
+        deadline=deadline,
+        record=_read_some_losses,
+        summarise=_mean_of_read,
+    )
+    loop.resume()
+    vae.train()
+    for _ in loop.steps():
+        x, _, _ = world.sample_batch(p.vae_batch, p.size, scenes, dev)
+        loss = _vae_loss(vae, x, gen, p.kl_weight, run.amp)
+        optimiser_step(opt, vae, loss)
+        loop.done(loss)
+    steps, stopped, seconds, losses = loop.finish()
+    vae.eval().requires_grad_(False)
+    return {"vae_steps_done": steps, "vae_stopped": stopped, "vae_seconds": seconds, "vae_losses": losses}
+
+
+@torch.no_grad()
+def _latent_stats(run: Run, vae) -> tuple[float, float, float]:
+    """(shift_factor, scaling_factor, reconstruction MSE) of the trained VAE, on fresh scenes."""
+    p, dev = run.preset, run.device
+    gen = torch.Generator().manual_seed(run.seed * 1000 + 2)
+    zs, recs = [], []
+    for _ in range(max(2, 512 // p.vae_batch if dev.type == "cuda" else 4)):
+        x, _, _ = world.sample_batch(p.vae_batch, p.size, gen, dev)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
+            z = vae.encode(x).latent_dist.mode()
+            r = vae.decode(z).sample
+        zs.append(z.float())
+        recs.append(F.mse_loss(r.float(), x).item())
+    z = torch.cat(zs)
+    shift = float(z.mean())
+    scale = float(1.0 / (z.std() + 1e-6))
+    return shift, scale, sum(recs) / len(recs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Phase 2: the transformer
+
+
+def transformer_loss(
+    transformer, vae, x: torch.Tensor, emb: torch.Tensor, mask: torch.Tensor, generator: torch.Generator, *, amp: bool
+) -> torch.Tensor:
+    """The rectified-flow loss of a batch of images `x` [-1, 1] with their text `emb` and `mask`.
+
+    x0 = the VAE latent normalised as PRXPipeline expects, x_t = (1 - s) x0 + s noise with s
+    logit-normal, target v = noise - x0. Noise and noise levels come from `generator`."""
+    dev = x.device
+    with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+        lat = vae.encode(x).latent_dist.mode()
+    z0 = (lat.float() - vae.config.shift_factor) * vae.config.scaling_factor
+    noise = torch.randn(z0.shape, generator=generator, device=dev)
+    s = torch.sigmoid(torch.randn(z0.shape[0], generator=generator, device=dev))
+    sv = s.view(-1, 1, 1, 1)
+    xt = (1 - sv) * z0 + sv * noise
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+        v = transformer(hidden_states=xt, timestep=s, encoder_hidden_states=emb, attention_mask=mask, return_dict=False)
+    return F.mse_loss(v[0].float(), noise - z0)
+
+
+@torch.no_grad()
+def _update_ema(ema_params: list[torch.Tensor], params: list[torch.Tensor], steps_done: int, decay: float) -> None:
+    # the decay ramps up over the first steps, so the average does not keep the initial weights
+    decay = min(decay, (1 + steps_done) / (10 + steps_done))
+    torch._foreach_lerp_(ema_params, [q.detach() for q in params], 1 - decay)
+
+
+def _mean_of_tensors(values: list[torch.Tensor]) -> float | None:
+    return float(torch.stack(values).mean()) if values else None
+
+
+def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadline) -> tuple[torch.nn.Module, dict]:
+    """Train the transformer on the VAE's normalised latents; returns its EMA copy and the metrics."""
+    p, dev = run.preset, run.device
+    opt = torch.optim.AdamW(tr.parameters(), lr=p.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    ema = copy.deepcopy(tr).eval().requires_grad_(False)
+    gen = torch.Generator(device=dev).manual_seed(run.seed * 1000 + 3)  # noise, on the device
+    scenes = torch.Generator().manual_seed(run.seed * 1000 + 13)  # the world's scenes, on the CPU
+    checkpoint = Checkpoint(run.checkpoints / "transformer.pt", model=tr, ema=ema, opt=opt, gen=gen, scenes=scenes)
+    loop = PhaseLoop(
+        "transformer",
+        run,
+        total=p.steps,
+        base_lr=p.lr,
+        warmup=p.warmup,
+        optimizer=opt,
+        checkpoint=checkpoint,
+        deadline=deadline,
+        record=lambda step, loss: loss.detach(),  # kept on the device: no wait for it
+        summarise=_mean_of_tensors,
+        status=lambda: f" ({len(text.slots)} captions cached)",
+    )
+    loop.resume()
+    tr.train()
+    ema_params, params = list(ema.parameters()), list(tr.parameters())
+    for step in loop.steps():
+        x, captions, _ = world.sample_batch(p.batch, p.size, scenes, dev)
+        emb, mask = text(captions)
+        loss = transformer_loss(tr, vae, x, emb, mask, gen, amp=run.amp)
+        optimiser_step(opt, tr, loss)
+        _update_ema(ema_params, params, steps_done=step + 1, decay=p.ema)
+        loop.done(loss)
+    steps, stopped, seconds, losses = loop.finish()
+    return ema, {
+        "steps_done": steps,
+        "stopped": stopped,
+        "transformer_seconds": seconds,
+        "transformer_losses": losses,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole run
+
+
+def _configure(preset: str, overrides: dict | None, max_steps: int | None, max_minutes: float | None) -> Preset:
+    """The preset with the caller's changes: overrides, a step cap for trials, a time cap."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(sorted(PRESETS))}")
+    p = PRESETS[preset]
+    if overrides:
+        p = replace(p, **overrides)
+    if max_steps is not None:
+        p = replace(
+            p,
+            vae_steps=min(p.vae_steps, max_steps),
+            steps=min(p.steps, max_steps),
+            warmup=min(p.warmup, max(1, max_steps // 4)),
+            ckpt_every=min(p.ckpt_every, max_steps),
+            log_every=min(p.log_every, max(1, max_steps // 2)),
+        )
+    if max_minutes is not None:
+        p = replace(p, max_minutes=max_minutes)
+    return p
+
+
+def train_model(
+    preset: str,
+    out_dir: Path,
+    seed: int = 0,
+    resume: bool = True,
+    log: Callable[[str], None] = print,
+    device: str | None = None,
+    max_steps: int | None = None,
+    max_minutes: float | None = None,
+    overrides: dict | None = None,
+) -> dict:
+    """Train VAE then transformer for a preset; save a diffusers folder into out_dir; return metrics.
+
+    max_steps caps both phases' step counts (for trials); max_minutes caps wall-clock time for
+    both phases together (the VAE gets at most `vae_share` of it); a capped phase stops
+    gracefully and everything is still saved. Checkpoints in out_dir/checkpoints let a killed
+    run resume."""
+    # 1. Settings, output folder, device
+    p = _configure(preset, overrides, max_steps, max_minutes)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    run = Run(p, training_device(device), seed, out / "checkpoints", resume, log)
+    torch.manual_seed(seed)
+    t_start = time.time()
+    deadline = Deadline(p.max_minutes)
+    log(f"training tiny-prx preset {p.name} on {hardware(run.device)}: {asdict(p)}")
+
+    # 2. Models, initialised from the seed (the VAE first)
+    vae = make_vae(p).to(run.device)
+    tr = make_transformer(p).to(run.device)
+    log(f"VAE {n_params(vae) / 1e6:.2f}M params, transformer {n_params(tr) / 1e6:.2f}M params")
+
+    # 3. The VAE, then the latent normalisation that PRXPipeline undoes before decoding
+    vm = _train_vae(run, vae, Deadline(None if p.max_minutes is None else p.max_minutes * p.vae_share))
+    log(f"[vae] phase done: {vm['vae_steps_done']} steps in {vm['vae_seconds']:.1f} s ({vm['vae_stopped']})")
+    stats = _latent_stats(run, vae)
+    shift, scale, rec = stats
+    vae.register_to_config(scaling_factor=scale, shift_factor=shift)
+    log(f"latent shift_factor {shift:.4f} scaling_factor {scale:.4f} recon MSE {rec:.5f}")
+
+    # 4. The transformer, within what is left of the time cap
+    ema, tm = _train_transformer(run, tr, vae, TextConditioner(run.device), deadline)
+    log(f"[transformer] phase done: {tm['steps_done']} steps in {tm['transformer_seconds']:.1f} s ({tm['stopped']})")
+
+    # 5. Save: float16 safetensors in the diffusers layout, training.json and the model card
+    t_save = time.time()
+    save_pipeline(out, p, ema, vae)
+    meta = training_meta(run, vae, tr, stats, {**vm, **tm})
+    meta["total_seconds"] = time.time() - t_start
+    meta["size_mb"] = folder_mb(out / "transformer") + folder_mb(out / "vae")
+    (out / "training.json").write_text(json.dumps(meta, indent=1))
+    write_card(out, meta)
+    total, size_mb = meta["total_seconds"], meta["size_mb"]
+    log(f"saved to {out} ({size_mb:.1f} MB) in {time.time() - t_save:.1f} s; total {total:.1f} s")
+    return meta

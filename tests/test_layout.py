@@ -1,0 +1,59 @@
+"""The code's layout keeps its promises: no import cycles, scenes independent of each other and of the engine."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_imports(path: Path) -> set[str]:
+    """The project modules `path` imports at module level (imports inside functions run later, on use)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {n for n in names if n.split(".")[0] in ("render", "scenes")}
+
+
+def _graph() -> dict[str, set[str]]:
+    files = [p for package in ("render", "scenes") for p in (ROOT / package).rglob("*.py")]
+    modules = {_module_name(p): p for p in files}
+    return {name: {m for m in _module_imports(path) if m in modules and m != name} for name, path in modules.items()}
+
+
+def test_no_import_cycles():
+    graph = _graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for dep in sorted(graph[module]):
+            if state.get(dep) == 1:
+                cycles.append(path[path.index(dep) :] + [dep])
+            elif dep not in state:
+                visit(dep, [*path, dep])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert not cycles, cycles
+
+
+def test_scenes_import_no_other_scene_and_no_engine():
+    """A scene module uses the shared scene modules and the chapter data contract, nothing else of ours."""
+    graph = _graph()
+    for module, imported in graph.items():
+        if module.startswith("scenes.") and module not in ("scenes.common", "scenes.widgets"):
+            assert imported <= {"scenes.common", "scenes.widgets", "render.chapter_data"}, (module, imported)

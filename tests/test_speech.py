@@ -1,0 +1,147 @@
+import time
+import wave
+
+import numpy as np
+import pytest
+
+from render.media.audio import read_wav, write_wav
+from render.speech import SAMPLE_RATE, SpokenBeat, chapter_audio, plan_chapter_timeline, speech_service, voice_problem
+from render.speech.base import WORDS_PER_SECOND
+from render.speech.espeak import EspeakService
+from render.speech.text import normalize_text
+from render.storyboard import NarrationConfig
+
+ESPEAK = NarrationConfig(voice="espeak:en-us", speed=1.5)
+HOSTILE = 'He said "hi" 😀 — it’s $(rm -rf /) & `ls` | <b>tags</b> {x}; naïve café costs $5, 50% off… ½ 512x512 ✓'
+
+
+def synthesize(text, settings, folder):
+    return speech_service(settings).speak(text, folder)
+
+
+def wav_facts(path):
+    with wave.open(str(path), "rb") as wav:
+        return wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()
+
+
+def test_normalize_text_speaks_or_skips_symbols():
+    text = normalize_text(HOSTILE)
+    for ch in '"$`|<>{}\\😀✓':
+        assert ch not in text
+    assert "5 dollars" in text and "50 percent" in text and "512 by 512" in text and " and " in text
+    assert "naïve café" in text and "it's" in text
+    assert normalize_text("😀🎉") == ""
+
+
+def test_hostile_text_synthesises_without_a_shell(tmp_path):
+    sentinel = tmp_path / "pwned"
+    text = f"{HOSTILE} $(touch {sentinel}) `touch {sentinel}`"
+    beat = synthesize(text, ESPEAK, tmp_path / "cache")
+    assert not sentinel.exists()
+    assert beat.text == text  # subtitles show the text as written
+    assert wav_facts(beat.wav)[:3] == (1, 2, SAMPLE_RATE)
+    assert beat.sample_rate == SAMPLE_RATE and beat.duration > 2.0
+
+
+def test_text_with_nothing_to_say_is_a_short_silence(tmp_path):
+    beat = synthesize("😀 🎉", ESPEAK, tmp_path)
+    assert beat.duration == pytest.approx(0.5, abs=1e-3)
+
+
+def test_cache_is_hit_on_second_call(tmp_path, monkeypatch):
+    first = synthesize("The cache keeps this sentence.", ESPEAK, tmp_path)
+    stamp = first.wav.stat().st_mtime_ns
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("synthesised again instead of reading the cache")
+
+    monkeypatch.setattr(EspeakService, "synthesize", no_synthesis)
+    second = synthesize("The cache keeps this sentence.", ESPEAK, tmp_path)
+    assert second == first
+    assert second.wav.stat().st_mtime_ns == stamp
+    assert [p.name for p in tmp_path.iterdir()] == [first.wav.name]  # no temp files left
+
+
+def test_cache_key_follows_the_audio_not_the_pause(tmp_path):
+    key = speech_service(ESPEAK).cache_key("Same words.")
+    assert speech_service(NarrationConfig(voice="espeak:en-us", speed=1.5, pause=2.0)).cache_key("Same words.") == key
+    assert speech_service(NarrationConfig(voice="espeak:en-us", speed=1.0)).cache_key("Same words.") != key
+    assert speech_service(NarrationConfig(voice="espeak:en-gb", speed=1.5)).cache_key("Same words.") != key
+    assert speech_service(ESPEAK).cache_key("Other words.") != key
+
+
+def test_torn_cache_file_is_made_again(tmp_path):
+    beat = synthesize("A torn file is not trusted.", ESPEAK, tmp_path)
+    beat.wav.write_bytes(beat.wav.read_bytes()[:100])
+    again = synthesize("A torn file is not trusted.", ESPEAK, tmp_path)
+    assert again.duration == pytest.approx(beat.duration, abs=1e-6)
+    assert wav_facts(again.wav)[3] == round(beat.duration * SAMPLE_RATE)
+
+
+def test_none_voice_is_silence_timed_by_words(tmp_path):
+    settings = NarrationConfig(voice="none", speed=2.0)
+    beat = synthesize("one two three four five six seven eight nine ten eleven twelve thirteen", settings, tmp_path)
+    assert beat.duration == pytest.approx(13 / (WORDS_PER_SECOND * 2.0), abs=1e-3)
+    pcm, _ = read_wav(beat.wav)
+    assert not pcm.any()
+
+
+def test_speed_shortens_speech(tmp_path):
+    slow = synthesize("Speed changes how long this takes.", NarrationConfig(voice="espeak:en-us"), tmp_path)
+    fast = synthesize("Speed changes how long this takes.", NarrationConfig(voice="espeak:en-us", speed=2), tmp_path)
+    assert fast.duration < 0.75 * slow.duration
+
+
+def test_voice_problem_names_what_is_missing():
+    assert voice_problem("none") is None
+    assert voice_problem("espeak:en-us") is None
+    assert voice_problem("piper:joe") is None
+    assert "espeak-ng --voices" in voice_problem("espeak:no-such-voice")
+    assert "missing file" in voice_problem("piper:/nonexistent/voice.onnx")
+    assert "unknown narration voice" in voice_problem("festival")
+    with pytest.raises(ValueError, match="speed"):
+        NarrationConfig(speed=0)
+
+
+def make_beat(tmp_path, name, seconds, value=1000):
+    path = tmp_path / f"{name}.wav"
+    write_wav(path, np.full(round(seconds * SAMPLE_RATE), value, np.int16), SAMPLE_RATE)
+    return SpokenBeat(text=name, wav=path, duration=round(seconds * SAMPLE_RATE) / SAMPLE_RATE, sample_rate=SAMPLE_RATE)
+
+
+def test_timeline_lays_beats_end_to_end(tmp_path):
+    beats = [make_beat(tmp_path, "a", 1.0, 1000), make_beat(tmp_path, "b", 2.0, 2000)]
+    timeline = plan_chapter_timeline(beats, pause=0.4, lead_in=0.5, tail=1.0)
+    assert timeline.starts == pytest.approx([0.5, 1.9])
+    assert timeline.total == pytest.approx(4.9)
+    assert [(b.start, b.duration) for b in timeline.beats] == [(timeline.starts[0], 1.0), (timeline.starts[1], 2.0)]
+    segments = timeline.segments
+    assert segments[0][0] == 0 and sum(d for _, d in segments) == pytest.approx(timeline.total)
+
+    pcm = chapter_audio(timeline, SAMPLE_RATE)
+    assert pcm.dtype == np.int16 and pcm.size == round(4.9 * SAMPLE_RATE)
+    assert not pcm[: round(0.5 * SAMPLE_RATE)].any()
+    assert (pcm[round(0.5 * SAMPLE_RATE) : round(1.5 * SAMPLE_RATE)] == 1000).all()
+    assert not pcm[round(1.5 * SAMPLE_RATE) : round(1.9 * SAMPLE_RATE)].any()
+    assert (pcm[round(1.9 * SAMPLE_RATE) : round(3.9 * SAMPLE_RATE)] == 2000).all()
+
+
+def test_timeline_on_frames(tmp_path):
+    beats = [make_beat(tmp_path, "a", 1.01), make_beat(tmp_path, "b", 0.33)]
+    timeline = plan_chapter_timeline(beats, pause=0.4, lead_in=0.5, tail=1.0, fps=15)
+    for t in [*timeline.starts, timeline.total]:
+        assert t * 15 == pytest.approx(round(t * 15), abs=1e-6)
+    assert timeline.starts[1] >= 0.5 + 1.01 + 0.4 and timeline.total >= timeline.starts[1] + 0.33 + 1.0
+
+
+@pytest.mark.slow
+def test_piper_joe_speaks_a_sentence(tmp_path):
+    text = "Noise slowly becomes a picture of a cat."
+    start = time.perf_counter()
+    beat = synthesize(text, NarrationConfig(), tmp_path)
+    elapsed = time.perf_counter() - start
+    assert wav_facts(beat.wav)[:3] == (1, 2, SAMPLE_RATE)
+    assert 1.0 < beat.duration < 6.0
+    pcm, _ = read_wav(beat.wav)
+    assert np.abs(pcm).max() > 10000  # speech, not silence
+    print(f"piper:joe {beat.duration:.2f}s of audio in {elapsed:.2f}s (incl. model load)")
