@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from render.media.files import atomic_path
 from render.tiny_prx.presets import Preset
 
 
@@ -45,10 +45,8 @@ class Checkpoint:
             name: obj.get_state() if isinstance(obj, torch.Generator) else obj.state_dict()
             for name, obj in self.parts.items()
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        torch.save({**state, "step": step, "losses": losses}, tmp)
-        os.replace(tmp, self.path)
+        with atomic_path(self.path) as tmp:
+            torch.save({**state, "step": step, "losses": losses}, tmp)
 
 
 class Deadline:
