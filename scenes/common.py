@@ -118,9 +118,14 @@ class Theme:
 
     @classmethod
     def named(cls, name: str) -> Theme:
+        """The theme called `name` ("dark" or "light")."""
         if name not in THEMES:
             raise ChapterDataError(f"unknown theme {name!r}; expected one of {sorted(THEMES)}")
         return THEMES[name]
+
+    def series(self, k: int) -> str:
+        """The palette colour of the k-th group or series (the palette repeats)."""
+        return self.palette[k % len(self.palette)]
 
 
 THEMES = {
@@ -375,6 +380,11 @@ class ChapterScene(Scene):
         self.play_until(end, big.animate.become(head[0]), FadeIn(head[1]))
         self.remove(big)
         self.add(head)
+
+    def title_beat(self, slot: Slot, hold: float = 0.55) -> None:
+        """A beat of its own for the title card (`title_card`)."""
+        with self.beat(slot, "title"):
+            self.title_card(slot, hold)
 
     # ---- images -------------------------------------------------------------------------------
 
