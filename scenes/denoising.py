@@ -24,18 +24,12 @@ class DenoisingScene(ChapterScene):
         self.sigmas = self.arrays["sigmas"]
         self.steps = int(self.info["steps"])
         s = self.slots(4)
-        self.title_and_prompt(s[0])
+        self.prompt = prompt_line(self, self.info["prompt"])
+        self.title_beat(s[0], hold=0.5, subtitle=self.prompt)
         self.lay_out()
         self.pure_noise(s[1])
         self.every_step(s[2])
         self.result(s[3])
-
-    def title_and_prompt(self, slot: Slot) -> None:
-        """0. Title and prompt."""
-        with self.beat(slot, "title"):
-            self.title_card(slot, hold=0.5)
-            self.prompt = prompt_line(self, self.info["prompt"])
-            self.play_until(slot.at(1.0), FadeIn(self.prompt, shift=DOWN * 0.2))
 
     def lay_out(self) -> None:
         """Top to bottom: prompt, labels, the two images, counters, (later) the filmstrip."""

@@ -30,19 +30,13 @@ class SeedComparisonScene(ChapterScene):
         s = self.slots(4)
         self.colours = [self.theme.series(k) for k in range(self.n)]
 
-        self.title_and_prompt(s[0])
+        self.prompt = prompt_line(self, self.info["prompt"])
+        self.title_beat(s[0], hold=0.5, subtitle=self.prompt)
         self.lay_out_grid()
         self.lay_out_plane()
         self.starting_noise(s[1])
         self.denoise_in_sync(s[2])
         self.different_images(s[3])
-
-    def title_and_prompt(self, slot: Slot) -> None:
-        """0. Title and prompt."""
-        with self.beat(slot, "title"):
-            self.title_card(slot, hold=0.5)
-            self.prompt = prompt_line(self, self.info["prompt"])
-            self.play_until(slot.at(1.0), FadeIn(self.prompt, shift=DOWN * 0.2))
 
     def grid_at(self, step: int) -> np.ndarray:
         """Every seed's image at `step`, composited into one grid picture."""

@@ -58,10 +58,12 @@ class ImageRow:
 
     @property
     def cell_px(self) -> int:
+        """A cell's width in screen pixels."""
         return pixels_for(self.cell)
 
     @property
     def gap_px(self) -> int:
+        """The gap's width in screen pixels."""
         return pixels_for(self.gap)
 
     def compose(self, images: Sequence[np.ndarray]) -> np.ndarray:
