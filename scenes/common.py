@@ -8,6 +8,11 @@ rendered by the engine (render/clips.py) or by hand:
 
 Without N2I_TIMING the beats are timed from the narration's word count (2.6 words/s).
 
+A scene's `construct` reads as its list of beats: layout methods build what several beats share
+(kept as attributes), then one method per beat plays its slot. Drawing pieces that more than one
+scene uses (prompt line, bars, image rows, slider, ...) are in scenes/widgets.py; scene modules
+import only from this module and that one (besides manim, numpy and PIL).
+
 ## Time: slots fitted to the narration
 
 A scene has a fixed number of visual phases; the storyboard's narration has any number of beats.
@@ -118,9 +123,14 @@ class Theme:
 
     @classmethod
     def named(cls, name: str) -> Theme:
+        """The theme called `name` ("dark" or "light")."""
         if name not in THEMES:
             raise ChapterDataError(f"unknown theme {name!r}; expected one of {sorted(THEMES)}")
         return THEMES[name]
+
+    def series(self, k: int) -> str:
+        """The palette colour of the k-th group or series (the palette repeats)."""
+        return self.palette[k % len(self.palette)]
 
 
 THEMES = {
@@ -156,6 +166,7 @@ class Slot:
 
     @property
     def duration(self) -> float:
+        """Length of the slot in seconds."""
         return self.end - self.start
 
     def at(self, fraction: float) -> float:
@@ -231,6 +242,7 @@ def compose_grid(
 
 
 def hex_to_rgb(color: str) -> tuple[int, int, int]:
+    """'#RRGGBB' as an (r, g, b) tuple of 0..255 ints."""
     c = color.lstrip("#")
     return (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16))
 
@@ -243,6 +255,7 @@ class ChapterScene(Scene):
     """
 
     def setup(self) -> None:
+        """Load the bundle and the timing named by N2I_CHAPTER and N2I_TIMING; set the theme."""
         register_fonts()
         folder = os.environ.get("N2I_CHAPTER")
         if not folder:
@@ -375,6 +388,14 @@ class ChapterScene(Scene):
         self.play_until(end, big.animate.become(head[0]), FadeIn(head[1]))
         self.remove(big)
         self.add(head)
+
+    def title_beat(self, slot: Slot, hold: float = 0.55, subtitle: Mobject | None = None) -> None:
+        """A beat of its own for the title card (`title_card`); then `subtitle` (e.g. the prompt
+        under the header) fades in, down into place, by the end of the beat."""
+        with self.beat(slot, "title"):
+            self.title_card(slot, hold)
+            if subtitle is not None:
+                self.play_until(slot.at(1.0), FadeIn(subtitle, shift=DOWN * 0.2))
 
     # ---- images -------------------------------------------------------------------------------
 

@@ -7,12 +7,16 @@ Beats (slots): 0 title; 1 the groups appear in turn, each point labelled with it
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Circle, Dot, FadeIn, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Circle, Dot, FadeIn, Mobject, Text, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, fit_points
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, fit_points
+
+COLUMN_W = 2.6  # width of the legend column on the right
+# Where a label may go beside its dot, in order of preference: direction, then distance.
+LABEL_SPOTS = [(d, buff) for buff in (0.1, 0.3, 0.55) for d in (RIGHT, LEFT, UP, DOWN, UP + RIGHT, DOWN + RIGHT)]
 
 
-def _overlaps(a, b, pad: float = 0.04) -> bool:
+def _overlaps(a: Mobject, b: Mobject, pad: float = 0.04) -> bool:
     return not (
         a.get_right()[0] + pad < b.get_left()[0]
         or b.get_right()[0] + pad < a.get_left()[0]
@@ -22,57 +26,65 @@ def _overlaps(a, b, pad: float = 0.04) -> bool:
 
 
 class EmbeddingMapScene(ChapterScene):
+    """Prompts as labelled dots on a map of their text embeddings, coloured by group."""
+
     def construct(self) -> None:
-        info, coords = self.info, self.arrays["coords"]
-        prompts, groups, group_of = info["prompts"], info["groups"], info["group_of"]
+        self.prompts, self.group_of = self.info["prompts"], self.info["group_of"]
         s = self.slots(3)
-        left, right, bottom, top = self.content_box()
+        self.title_beat(s[0], hold=0.6)
+        self.lay_out_legend()
+        self.lay_out_map()
+        self.place_labels()
+        self.groups(s[1])
+        self.highlight(s[2])
 
-        # 0. Title
-        with self.beat(s[0], "title"):
-            self.title_card(s[0], hold=0.6)
-
-        # Legend on the right, the map on the rest.
-        palette = self.theme.palette
-        colour_of = [palette[g % len(palette)] if g >= 0 else self.theme.accent for g in group_of]
-        legend = VGroup(
-            *[
-                VGroup(Dot(radius=0.08, color=palette[g % len(palette)]), self.text(name, LABEL_SIZE)).arrange(
-                    RIGHT, buff=0.15
-                )
-                for g, name in enumerate(groups)
-            ]
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
-        self.fit_width(legend, 2.6)
-        column_left = right - 2.6
-        legend.move_to((column_left + legend.width / 2, top - legend.height / 2 - 0.1, 0))
-        method = self.text(
-            "t-SNE of text embeddings" if info["method"] == "tsne" else "PCA of text embeddings",
+    def lay_out_legend(self) -> None:
+        """The legend (a dot and a name per group) and the method's name, in a column on the right."""
+        _, right, _, top = self.content_box()
+        self.colour_of = [self.theme.series(g) if g >= 0 else self.theme.accent for g in self.group_of]
+        entries = [
+            VGroup(Dot(radius=0.08, color=self.theme.series(g)), self.text(name, LABEL_SIZE)).arrange(RIGHT, buff=0.15)
+            for g, name in enumerate(self.info["groups"])
+        ]
+        self.legend = VGroup(*entries).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
+        self.fit_width(self.legend, COLUMN_W)
+        self.column_left = right - COLUMN_W
+        self.legend.move_to((self.column_left + self.legend.width / 2, top - self.legend.height / 2 - 0.1, 0))
+        self.method = self.text(
+            "t-SNE of text embeddings" if self.info["method"] == "tsne" else "PCA of text embeddings",
             SMALL_SIZE,
             self.theme.muted,
         )
-        self.fit_width(method, 2.6)
-        method.next_to(legend, DOWN, buff=0.3).set_x(column_left + method.width / 2)
-        map_box = (left + 0.2, column_left - 0.4, bottom + 0.2, top - 0.2)
-        # keep room for labels to the right of points
-        points = fit_points(coords, (map_box[0], map_box[1] - 1.6, map_box[2] + 0.2, map_box[3] - 0.2), pad=0.02)
+        self.fit_width(self.method, COLUMN_W)
+        self.method.next_to(self.legend, DOWN, buff=0.3).set_x(self.column_left + self.method.width / 2)
 
-        dots = [Dot(points[i], radius=0.08, color=colour_of[i]) for i in range(len(prompts))]
-        labels: list = [None] * len(prompts)
-        placed = [legend, method, *dots]
+    def lay_out_map(self) -> None:
+        """A dot per prompt, placed by its coordinates in the area left of the legend."""
+        left, _, bottom, top = self.content_box()
+        self.map_box = map_box = (left + 0.2, self.column_left - 0.4, bottom + 0.2, top - 0.2)
+        # keep room for labels to the right of points
+        inner = (map_box[0], map_box[1] - 1.6, map_box[2] + 0.2, map_box[3] - 0.2)
+        points = fit_points(self.arrays["coords"], inner, pad=0.02)
+        self.dots = [Dot(points[i], radius=0.08, color=self.colour_of[i]) for i in range(len(self.prompts))]
+
+    def place_labels(self) -> None:
+        """Label each dot with its prompt where it touches the fewest things already placed."""
+        left, _, bottom, top = self.content_box()
+        dots = self.dots
+        labels: dict[int, Text] = {}
+        placed: list[Mobject] = [self.legend, self.method, *dots]
         # The highlighted prompt is labelled first, so it gets the clearest place.
-        highlight = info.get("highlight")
-        order = ([highlight] if highlight is not None else []) + [i for i in range(len(prompts)) if i != highlight]
-        candidates = [(d, buff) for buff in (0.1, 0.3, 0.55) for d in (RIGHT, LEFT, UP, DOWN, UP + RIGHT, DOWN + RIGHT)]
+        highlight = self.info.get("highlight")
+        order = ([highlight] if highlight is not None else []) + [i for i in range(len(self.prompts)) if i != highlight]
         for i in order:
-            label = self.text(prompts[i], SMALL_SIZE, colour_of[i])
+            label = self.text(self.prompts[i], SMALL_SIZE, self.colour_of[i])
             self.fit_width(label, 3.2)
             best, best_cost = None, None
-            for direction, buff in candidates:
+            for direction, buff in LABEL_SPOTS:
                 label.next_to(dots[i], direction, buff=buff)
                 inside = (
                     label.get_left()[0] >= left
-                    and label.get_right()[0] <= map_box[1] + 0.3
+                    and label.get_right()[0] <= self.map_box[1] + 0.3
                     and label.get_bottom()[1] >= bottom
                     and label.get_top()[1] <= top
                 )
@@ -85,32 +97,37 @@ class EmbeddingMapScene(ChapterScene):
             label.next_to(dots[i], best[0], buff=best[1])
             placed.append(label)
             labels[i] = label
+        self.labels = [labels[i] for i in range(len(self.prompts))]
 
-        # 1. Groups appear in turn
-        with self.beat(s[1], "groups"):
-            self.play_until(s[1].at(0.08), FadeIn(method))
+    def groups(self, slot: Slot) -> None:
+        """1. Groups appear in turn (prompts in no group last)."""
+        group_of = self.group_of
+        with self.beat(slot, "groups"):
+            self.play_until(slot.at(0.08), FadeIn(self.method))
             order = sorted(set(group_of), key=lambda g: (g < 0, g))
             for k, g in enumerate(order):
-                members = [i for i in range(len(prompts)) if group_of[i] == g]
-                anims = [FadeIn(dots[i], scale=0.5) for i in members] + [FadeIn(labels[i]) for i in members]
+                members = [i for i in range(len(self.prompts)) if group_of[i] == g]
+                anims = [FadeIn(self.dots[i], scale=0.5) for i in members] + [FadeIn(self.labels[i]) for i in members]
                 if g >= 0:
-                    anims.append(FadeIn(legend[g], shift=LEFT * 0.2))
-                self.play_until(s[1].at(0.08 + 0.85 * (k + 1) / len(order)), *anims)
+                    anims.append(FadeIn(self.legend[g], shift=LEFT * 0.2))
+                self.play_until(slot.at(0.08 + 0.85 * (k + 1) / len(order)), *anims)
 
-        # 2. The highlight prompt
-        with self.beat(s[2], "highlight"):
-            h = info.get("highlight")
+    def highlight(self, slot: Slot) -> None:
+        """2. The highlight prompt circled, the others dimmed but its two nearest."""
+        dots, labels = self.dots, self.labels
+        with self.beat(slot, "highlight"):
+            h = self.info.get("highlight")
             if h is not None:
                 ring = Circle(radius=0.2, color=self.theme.accent, stroke_width=3).move_to(dots[h])
-                others = [m for i in range(len(prompts)) if i != h for m in (dots[i], labels[i])]
+                others = [m for i in range(len(self.prompts)) if i != h for m in (dots[i], labels[i])]
                 sim = self.arrays["similarity"]
                 nearest = [i for i in np.argsort(-sim) if i != h][:2]
                 self.play_until(
-                    s[2].at(0.3),
+                    slot.at(0.3),
                     FadeIn(ring, scale=1.6),
                     *[m.animate.set_opacity(0.35) for m in others],
                     labels[h].animate.set_color(self.theme.text),
                 )
                 self.play_until(
-                    s[2].at(0.6), *[m.animate.set_opacity(1.0) for i in nearest for m in (dots[i], labels[i])]
+                    slot.at(0.6), *[m.animate.set_opacity(1.0) for i in nearest for m in (dots[i], labels[i])]
                 )

@@ -13,7 +13,10 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, UP, FadeIn, GrowFromEdge, Line, Rectangle, VGroup
 
-from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, compose_grid, hex_to_rgb, pixels_for
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, hex_to_rgb
+from scenes.widgets import ImageRow, bar, prompt_line
+
+BAR_H = 0.12  # height of the step bars
 
 
 def rms(a: np.ndarray, b: np.ndarray) -> float:
@@ -23,81 +26,79 @@ def rms(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class StepComparisonScene(ChapterScene):
+    """One prompt and seed with several step counts, raced side by side over the same time."""
+
     def construct(self) -> None:
-        info, arrays = self.info, self.arrays
-        counts = [int(k) for k in info["step_counts"]]
-        runs = len(counts)
-        previews = [arrays[f"previews_{i}"] for i in range(runs)]
-        images = arrays["images"]
+        self.counts = [int(k) for k in self.info["step_counts"]]
+        self.runs = len(self.counts)
+        self.previews = [self.arrays[f"previews_{i}"] for i in range(self.runs)]
         s = self.slots(4)
+        # Top to bottom: prompt line; step-count labels; the row of images; step bars; difference bars.
+        self.lay_out_row()
+        self.lay_out_step_bars()
+
+        self.title_beat(s[0], hold=0.6)
+        self.same_start(s[1])
+        self.race(s[2])
+        self.returns(s[3])
+
+    def compose(self, done: tuple[int, ...]) -> np.ndarray:
+        """The row's picture with run i after done[i] steps."""
+        return self.cells.compose([self.previews[i][k] for i, k in enumerate(done)])
+
+    def lay_out_row(self) -> None:
+        """The prompt, the row of images (one per step count) and a step-count label over each."""
         left, right, bottom, top = self.content_box()
+        self.prompt = prompt_line(self, self.info["prompt"], self.info["seed"])
         background = hex_to_rgb(self.theme.background)
-
-        # Layout: prompt line; step-count labels; the row of images; step bars; difference bars.
-        prompt = self.text(f"“{info['prompt']}”   seed {info['seed']}", BODY_SIZE, self.theme.accent)
-        self.fit_width(prompt, right - left)
-        prompt.move_to((0, top - prompt.height / 2, 0))
-        gap = 0.25
-        cell = min(2.2, (right - left - gap * (runs - 1)) / runs, (top - bottom) * 0.36)
-        cell_px, gap_px = pixels_for(cell), pixels_for(gap)
-        row_top = prompt.get_bottom()[1] - 0.55
-        row_y = row_top - cell / 2
-
-        def compose(indices: tuple[int, ...]) -> np.ndarray:
-            frames = [previews[i][k] for i, k in enumerate(indices)]
-            return compose_grid(frames, cols=runs, cell_px=cell_px, gap_px=gap_px, background=background)
-
-        shown = tuple(0 for _ in range(runs))
-        row = self.image_mobject(compose(shown), cell).move_to((0, row_y, 0))
-        unit = row.width / row.pixel_array.shape[1]  # frame units per pixel of the composite
-        xs = [row.get_left()[0] + (i * (cell_px + gap_px) + cell_px / 2) * unit for i in range(runs)]
-
-        labels = VGroup()
-        for i, k in enumerate(counts):
+        self.cells = ImageRow.across(self.runs, right - left, 0.25, min(2.2, (top - bottom) * 0.36), background)
+        self.cell = cell = self.cells.cell
+        row_top = self.prompt.get_bottom()[1] - 0.55
+        self.row = self.image_mobject(self.compose((0,) * self.runs), cell).move_to((0, row_top - cell / 2, 0))
+        self.xs = self.cells.centres(self.row)
+        self.labels = VGroup()
+        for i, k in enumerate(self.counts):
             label = self.text(f"{k} step" + ("" if k == 1 else "s"), LABEL_SIZE)
-            self.fit_width(label, cell + gap * 0.8)
-            labels.add(label.move_to((xs[i], row_top + 0.1 + label.height / 2, 0)))
+            self.fit_width(label, cell + self.cells.gap * 0.8)
+            self.labels.add(label.move_to((self.xs[i], row_top + 0.1 + label.height / 2, 0)))
 
-        # A step bar under each image: a track with a tick per step, filled in whole steps.
-        bar_h, bar_y = 0.12, row.get_bottom()[1] - 0.22
-        tracks, ticks = VGroup(), VGroup()
-        for i, k in enumerate(counts):
-            track = Rectangle(width=cell, height=bar_h, stroke_width=0, fill_color=self.theme.panel, fill_opacity=1)
-            tracks.add(track.move_to((xs[i], bar_y, 0)))
+    def lay_out_step_bars(self) -> None:
+        """A step bar under each image: a track with a tick per step, filled in whole steps."""
+        cell, xs = self.cell, self.xs
+        bar_y = self.row.get_bottom()[1] - 0.22
+        self.tracks, self.ticks = VGroup(), VGroup()
+        for i, k in enumerate(self.counts):
+            self.tracks.add(bar(cell, BAR_H, self.theme.panel).move_to((xs[i], bar_y, 0)))
             if k <= 64:
                 for j in range(1, k):
                     x = xs[i] - cell / 2 + cell * j / k
-                    ticks.add(
-                        Line(
-                            (x, bar_y - bar_h / 2, 0),
-                            (x, bar_y + bar_h / 2, 0),
-                            stroke_width=1,
-                            color=self.theme.background,
-                        )
+                    tick = Line(
+                        (x, bar_y - BAR_H / 2, 0),
+                        (x, bar_y + BAR_H / 2, 0),
+                        stroke_width=1,
+                        color=self.theme.background,
                     )
+                    self.ticks.add(tick)
+        self.fills = VGroup(*[self.step_fill(i, 0) for i in range(self.runs)])
 
-        def fill(i: int, done: int) -> Rectangle:
-            w = max(cell * done / counts[i], 1e-3)
-            r = Rectangle(
-                width=w, height=bar_h, stroke_width=0, fill_color=self.theme.accent, fill_opacity=1 if done else 0
-            )
-            return r.move_to(tracks[i].get_left(), aligned_edge=LEFT)
+    def step_fill(self, i: int, done: int) -> Rectangle:
+        """The fill of run i's step bar after `done` steps."""
+        w = max(self.cell * done / self.counts[i], 1e-3)
+        r = bar(w, BAR_H, self.theme.accent, 1 if done else 0)
+        return r.move_to(self.tracks[i].get_left(), aligned_edge=LEFT)
 
-        fills = VGroup(*[fill(i, 0) for i in range(runs)])
+    def same_start(self, slot: Slot) -> None:
+        """1. The same prompt and seed, one starting noise per step count."""
+        with self.beat(slot, "setup"):
+            self.play_until(slot.at(0.3), FadeIn(self.prompt, shift=DOWN * 0.2))
+            self.play_until(slot.at(0.65), FadeIn(self.row), FadeIn(self.labels, shift=DOWN * 0.1))
+            self.play_until(slot.at(0.9), FadeIn(self.tracks), FadeIn(self.fills), FadeIn(self.ticks))
 
-        # 0. Title
-        with self.beat(s[0], "title"):
-            self.title_card(s[0], hold=0.6)
-
-        # 1. The same prompt and seed, one starting noise per step count
-        with self.beat(s[1], "setup"):
-            self.play_until(s[1].at(0.3), FadeIn(prompt, shift=DOWN * 0.2))
-            self.play_until(s[1].at(0.65), FadeIn(row), FadeIn(labels, shift=DOWN * 0.1))
-            self.play_until(s[1].at(0.9), FadeIn(tracks), FadeIn(fills), FadeIn(ticks))
-
-        # 2. The race: every run spans the same time, so few steps mean big jumps
-        with self.beat(s[2], "race"):
-            race_start, race_end = s[2].at(0.05), s[2].at(0.85)
+    def race(self, slot: Slot) -> None:
+        """2. The race: every run spans the same time, so few steps mean big jumps."""
+        counts = self.counts
+        with self.beat(slot, "race"):
+            race_start, race_end = slot.at(0.05), slot.at(0.85)
             self.hold_until(race_start)
 
             # Every moment some run completes a step; between them the picture holds.
@@ -105,36 +106,36 @@ class StepComparisonScene(ChapterScene):
             events = sorted({j / k for k in counts for j in range(1, k + 1)})
             frame_of = [round((race_start + u * (race_end - race_start)) * self.fps) for u in events]
             events = [u for i, u in enumerate(events) if i + 1 == len(events) or frame_of[i + 1] != frame_of[i]]
+            shown = (0,) * self.runs
             for u in events:
                 self.hold_until(race_start + u * (race_end - race_start))
                 done = tuple(min(k, int(np.floor(u * k + 1e-9))) for k in counts)
                 if done != shown:
-                    self.set_image(row, compose(done))
-                    for i in range(runs):
+                    self.set_image(self.row, self.compose(done))
+                    for i in range(self.runs):
                         if done[i] != shown[i]:
-                            fills[i].become(fill(i, done[i]))
+                            self.fills[i].become(self.step_fill(i, done[i]))
                     shown = done
 
-        # 3. Finished images: how far each is from the many-step result
-        with self.beat(s[3], "returns"):
-            ref = int(np.argmax(counts))
-            diffs = [rms(images[i], images[ref]) for i in range(runs)]
+    def returns(self, slot: Slot) -> None:
+        """3. Finished images: how far each is from the many-step result."""
+        left, right, bottom, _ = self.content_box()
+        images = self.arrays["images"]
+        with self.beat(slot, "returns"):
+            ref = int(np.argmax(self.counts))
+            diffs = [rms(images[i], images[ref]) for i in range(self.runs)]
             top_diff = max(max(diffs), 1e-6)
-            chart_top = tracks.get_bottom()[1] - 0.55
-            caption = self.text(f"difference from the {counts[ref]}-step image", LABEL_SIZE, self.theme.muted)
+            chart_top = self.tracks.get_bottom()[1] - 0.55
+            caption = self.text(f"difference from the {self.counts[ref]}-step image", LABEL_SIZE, self.theme.muted)
             caption.move_to((0, chart_top - caption.height / 2, 0))
             base_y = bottom + 0.35
             max_h = max(chart_top - caption.height - 0.25 - (base_y + 0.05) - 0.3, 0.2)
             bars, numbers = VGroup(), VGroup()
             for i, d in enumerate(diffs):
-                h = max(max_h * d / top_diff, 0.02)
-                bar = Rectangle(
-                    width=cell * 0.5, height=h, stroke_width=0, fill_color=self.theme.palette[0], fill_opacity=0.9
-                )
-                bars.add(bar.move_to((xs[i], base_y, 0), aligned_edge=DOWN))
-                number = self.text(f"{d:.2f}", SMALL_SIZE, self.theme.text)
-                numbers.add(number.next_to(bar, UP, buff=0.08))
+                diff_bar = bar(self.cell * 0.5, max(max_h * d / top_diff, 0.02), self.theme.palette[0], 0.9)
+                bars.add(diff_bar.move_to((self.xs[i], base_y, 0), aligned_edge=DOWN))
+                numbers.add(self.text(f"{d:.2f}", SMALL_SIZE, self.theme.text).next_to(diff_bar, UP, buff=0.08))
             baseline = Line((left + 0.2, base_y, 0), (right - 0.2, base_y, 0), stroke_width=1.2, color=self.theme.muted)
-            self.play_until(s[3].at(0.2), FadeIn(caption, shift=UP * 0.1), FadeIn(baseline))
-            self.play_until(s[3].at(0.55), *[GrowFromEdge(b, DOWN) for b in bars])
-            self.play_until(s[3].at(0.7), FadeIn(numbers))
+            self.play_until(slot.at(0.2), FadeIn(caption, shift=UP * 0.1), FadeIn(baseline))
+            self.play_until(slot.at(0.55), *[GrowFromEdge(b, DOWN) for b in bars])
+            self.play_until(slot.at(0.7), FadeIn(numbers))

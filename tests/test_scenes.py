@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -80,6 +81,23 @@ def test_denoising_layout_matches_control_frame(chapter_bundle, params_for, tmp_
 
 def test_scene_modules_import_without_torch():
     """Scene modules import without the engine's heavy packages (no torch/diffusers)."""
-    code = "import sys; import scenes.denoising, scenes.seed_comparison; print('torch' in sys.modules)"
+    modules = ", ".join(f"scenes.{path.stem}" for path in sorted((ROOT / "scenes").glob("*.py")))
+    code = f"import sys; import {modules}; print('torch' in sys.modules, 'diffusers' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert res.stdout.strip() == "False"
+    assert res.stdout.strip() == "False False"
+
+
+def test_scene_modules_share_code_only_through_common_and_widgets():
+    """No scene module imports another: shared pieces live in scenes/common.py and scenes/widgets.py."""
+    for path in sorted((ROOT / "scenes").glob("*.py")):
+        if path.stem in ("__init__", "common"):
+            continue
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+        own = {name for name in imported if name == "scenes" or name.startswith("scenes.")}
+        allowed = {"scenes.common"} if path.stem == "widgets" else {"scenes.common", "scenes.widgets"}
+        assert own <= allowed, f"{path.name} imports {sorted(own - allowed)}"

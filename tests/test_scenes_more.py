@@ -57,6 +57,6 @@ def test_scene_fits_more_beats_than_phases_in_light_theme(tmp_path, chapter_bund
 
 
 def test_slider_drag_goes_back_and_forth():
-    from scenes.interpolation import triangle
+    from scenes.widgets import triangle
 
     assert [round(triangle(u, 3), 6) for u in (0, 1 / 6, 1 / 3, 0.5, 2 / 3, 1)] == [0, 0.5, 1, 0.5, 0, 1]
