@@ -25,14 +25,14 @@ from render.chapter_data import Timing
 from render.engine.cache import Cache, default_cache_dir
 from render.keys import code_version, content_key
 from render.media.files import atomic_write
-from render.paths import ASSETS_DIR, SCENES_DIR
+from render.paths import FONT_DIR, SCENES_DIR
 from render.speech import ChapterTimeline, SpeechService, speech_service
 from render.stages.check import check_storyboard
 from render.stages.plan import ChapterPlan, Plan, make_plan
 from render.storyboard import QUALITY_PRESETS, Storyboard, load_storyboard
 
 CHAPTER_DATA_CODE = Path(__file__).resolve().parent / "chapter_data.py"
-SCENE_CODE = (SCENES_DIR / "common.py", SCENES_DIR / "widgets.py", CHAPTER_DATA_CODE, ASSETS_DIR / "fonts")
+SCENE_CODE = (SCENES_DIR / "common.py", SCENES_DIR / "widgets.py", CHAPTER_DATA_CODE, FONT_DIR)
 
 
 def say(message: str) -> None:

@@ -77,8 +77,8 @@ from manim.constants import RESAMPLING_ALGORITHMS
 from PIL import Image
 
 from render.chapter_data import ChapterDataError, Timing, estimate_timing, load_chapter_data, load_timing
+from render.paths import FONT_DIR
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 FONT = "Inter"
 
 # Content must stay inside this box (frame units); the bottom 12% (0.96 units) is for subtitles.
