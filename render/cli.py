@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from render.errors import UserFacingError
+from render.executors import EXECUTORS, RAY_MISSING, open_executor, ray_installed
 from render.storyboard.schema import QUALITY_PRESETS
 
 
@@ -34,9 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--cache", help="cache folder (default: $NOISE2IMAGE_CACHE, else build/cache beside it)")
         return p
 
+    def executor_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--executor",
+            choices=EXECUTORS,
+            default="local",
+            help="where generation, clips and encodes run: this machine (default) or a Ray cluster",
+        )
+        p.add_argument("--ray-address", help="the Ray cluster to join with --executor ray (default: $RAY_ADDRESS; "
+                       "without either, a local Ray instance is started and stopped)")  # fmt: skip
+
     storyboard_command("check", "validate a storyboard without loading the model")
     storyboard_command("plan", "list the generation requests and which chapters use them")
     g = storyboard_command("generate", "record every planned trajectory that is not in the cache")
+    executor_options(g)
     g.add_argument("--batch-size", type=int, help="requests per batch (default: 16 on CPU, 32 on CUDA)")
 
     r = storyboard_command("render", "make the video: generate, analyse, narrate, render chapters, assemble")
@@ -47,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dry-run", action="store_true", help="say what would be redone and why, do nothing")
     r.add_argument("--slides", action="store_true", help="also export clips for slides (see `export`)")
     r.add_argument("--batch-size", type=int, help="requests per generation batch")
+    executor_options(r)
 
     e = storyboard_command("export", "export slide clips (MP4, WebM, GIF, poster PNG) and a PowerPoint deck")
     e.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
@@ -54,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--fps", type=int, help="frame rate of the slide clips (default: the video's)")
     e.add_argument("--no-audio", action="store_true", help="slide clips without narration")
     e.add_argument("--no-deck", action="store_true", help="skip the PowerPoint deck")
+    executor_options(e)
 
     help = "train the embedded model builtin:tiny-prx"
     commands.add_train_arguments(sub.add_parser("train-model", help=help, description=help))
@@ -63,7 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "ray_address", None) and args.executor != "ray":
+        parser.error("--ray-address needs --executor ray")
+    if getattr(args, "executor", "local") == "ray" and not ray_installed():
+        _say(f"noise2image: {RAY_MISSING}")
+        return 2
     # Quiet library loading: no per-file "Loading weights" bars (read when transformers is imported).
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
@@ -105,8 +125,15 @@ def _run(args) -> int:
         run.check(args.storyboard)
     elif args.command == "plan":
         print(run.plan_text(args.storyboard, cache=args.cache))
-    elif args.command == "generate":
-        run.generate(run.open_session(args.storyboard, args.cache), batch_size=args.batch_size)
+    else:  # the commands that do the heavy work, on this machine or a Ray cluster
+        with open_executor(args.executor, address=args.ray_address, cpus=getattr(args, "jobs", None)) as executor:
+            _run_stages(args, run, executor)
+    return 0
+
+
+def _run_stages(args, run, executor) -> None:
+    if args.command == "generate":
+        run.generate(run.open_session(args.storyboard, args.cache), batch_size=args.batch_size, executor=executor)
     elif args.command == "render":
         run.render(
             args.storyboard,
@@ -118,11 +145,11 @@ def _run(args) -> int:
             dry_run=args.dry_run,
             slides=args.slides,
             batch_size=args.batch_size,
+            executor=executor,
         )
     elif args.command == "export":
         run.export(args.storyboard, cache=args.cache, out=args.out, width=args.width, fps=args.fps,
-                   audio=not args.no_audio, deck=not args.no_deck)  # fmt: skip
-    return 0
+                   audio=not args.no_audio, deck=not args.no_deck, executor=executor)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from render.executors import Executor, LocalExecutor
 from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name, say
 from render.stages.plan import ChapterPlan, describe_plan
 
@@ -29,12 +30,13 @@ def plan_text(path: Path, cache: str | None = None) -> str:
     return describe_plan(session.plan, session.cache.has_trajectory)
 
 
-def generate(session: Session, batch_size: int | None = None) -> int:
+def generate(session: Session, batch_size: int | None = None, executor: Executor | None = None) -> int:
     """Record every planned trajectory that the cache does not hold; returns how many were made."""
     from render.stages.generate import run_generate
 
+    sampler = (executor or LocalExecutor()).sampler(session)
     return run_generate(
-        session.plan, session.cache, session.load_model, batch_size=batch_size, say=say, progress=sys.stderr.isatty()
+        session.plan, session.cache, sampler, batch_size=batch_size, say=say, progress=sys.stderr.isatty()
     )
 
 
@@ -48,8 +50,10 @@ def render(
     dry_run: bool = False,
     slides: bool = False,
     batch_size: int | None = None,
+    executor: Executor | None = None,
 ) -> None:
-    """Run every stage; `chapters` limits which chapters are made (and assembled)."""
+    """Run every stage; `chapters` limits which chapters are made (and assembled). Generation, clips and
+    slide encodes run on `executor` (default: this machine)."""
     from render.stages.analyse import analyse
     from render.stages.clips import render_clips
     from render.stages.narrate import narrate
@@ -66,7 +70,7 @@ def render(
 
     # 2. Generate the trajectories the chosen chapters need
     session.plan.only({c.id for c in selected})
-    generate(session, batch_size=batch_size)
+    generate(session, batch_size=batch_size, executor=executor)
 
     # 3. Analyse, 4. narrate, 5. render clips
     analyse(session, selected)
@@ -74,7 +78,7 @@ def render(
     timings = {c.id: timelines[c.id].timing() for c in selected}
     parts = {c.id: session.clip_parts(c, timings[c.id], quality, fps) for c in selected}
     clips = {c.id: session.clip_path(c, parts[c.id]) for c in selected}
-    render_clips(session, [(c, timings[c.id], clips[c.id]) for c in selected], quality, fps, jobs)
+    render_clips(session, [(c, timings[c.id], clips[c.id]) for c in selected], quality, fps, jobs, executor)
 
     # 6. Assemble (skipped when nothing it reads changed), and record how the video was made
     assembly_key = session.assembly_key(selected, clips, timings)
@@ -83,7 +87,7 @@ def render(
 
     # 7. Export for slides
     if slides:
-        export(path, session=session)
+        export(path, session=session, executor=executor)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
 
 
@@ -102,7 +106,9 @@ def _assemble(session: Session, chapters: list[ChapterPlan], clips, timelines, a
         say(f"assemble: {result.duration:.1f} s of video in {time.perf_counter() - start:.1f} s")
 
 
-def export(path: Path, cache=None, out=None, width=None, fps=None, audio=True, deck=True, session=None) -> None:
+def export(
+    path: Path, cache=None, out=None, width=None, fps=None, audio=True, deck=True, session=None, executor=None
+) -> None:
     """Slide clips for every chapter of the last render (rendering first if there is none)."""
     from render.stages.assemble import ChapterMedia
     from render.stages.export import export_slides
@@ -111,12 +117,12 @@ def export(path: Path, cache=None, out=None, width=None, fps=None, audio=True, d
     manifest = Manifest.from_file(session.manifest_path)
     if manifest is None or not manifest.chapters:
         say(f"export: no render in {session.out} yet; rendering first")
-        render(path, cache=cache, out=out, jobs=os.cpu_count() or 1)
+        render(path, cache=cache, out=out, jobs=os.cpu_count() or 1, executor=executor)
         manifest = Manifest.from_file(session.manifest_path)
     media = [ChapterMedia(i, manifest.chapters[i].title, manifest.chapters[i].clip, manifest.chapters[i].timeline)
              for i in manifest.order]  # fmt: skip
     written = export_slides(media, session.out, width=width, fps=fps, audio=audio, deck=deck,
-                            deck_title=session.storyboard.title)  # fmt: skip
+                            deck_title=session.storyboard.title, executor=executor)  # fmt: skip
     say(f"export: {len(written)} files in {session.out / 'slides'}")
 
 

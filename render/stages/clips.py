@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from render.chapter_data import Timing, write_timing
+from render.executors import Executor, LocalExecutor
 from render.kinds.base import SceneRef
 from render.media.ffmpeg import MediaError, video_info
 from render.paths import REPO_ROOT
@@ -52,6 +53,10 @@ class ClipRenders:
             self._running.add(proc)
         try:
             out, err = proc.communicate()
+        except BaseException:  # interrupted in this very thread (a cancelled Ray task): Manim must not run on
+            proc.kill()
+            proc.wait()
+            raise
         finally:
             with self._lock:
                 self._running.discard(proc)
@@ -149,8 +154,16 @@ def _tail(log: str, lines: int = 40) -> str:
 # ---- the stage -----------------------------------------------------------------------------------
 
 
-def render_clips(session: Session, jobs: list[tuple[ChapterPlan, Timing, Path]], quality: str, fps: int, n_jobs: int):
-    """Render the chapters whose clip is not cached, `n_jobs` Manim processes at a time.
+def render_clips(
+    session: Session,
+    jobs: list[tuple[ChapterPlan, Timing, Path]],
+    quality: str,
+    fps: int,
+    n_jobs: int,
+    executor: Executor | None = None,
+):
+    """Render the chapters whose clip is not cached, `n_jobs` Manim processes at a time (or on the
+    cluster of another `executor`: render/executors).
 
     `jobs` are (chapter, timing, clip path). Clip rendering holds the cache's `clips` lock: a second
     run on the same cache waits and then finds the clips made, and whatever hidden temporary renders
@@ -164,7 +177,7 @@ def render_clips(session: Session, jobs: list[tuple[ChapterPlan, Timing, Path]],
         _remove_unfinished_clips(clip_dir)
         todo = [(chapter, timing, path) for chapter, timing, path in jobs if not path.is_file()]
         if todo:
-            _render_missing(session, todo, len(jobs), quality, fps, n_jobs)
+            _render_missing(session, todo, len(jobs), quality, fps, n_jobs, executor or LocalExecutor())
 
 
 def _remove_unfinished_clips(clip_dir: Path) -> None:
@@ -181,7 +194,27 @@ def _remove_unfinished_clips(clip_dir: Path) -> None:
         say(f"noise2image: removed {len(leftovers)} unfinished clip render(s) left by an interrupted run")
 
 
-def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: int, n_jobs: int) -> None:
+def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: int, n_jobs: int, executor) -> None:
+    results = executor.render_clips(session, todo, quality, fps, n_jobs)
+    done = 0
+    try:
+        for chapter_id, seconds, total in results:
+            done += 1
+            say(f"render: [{done}/{len(todo)}] {chapter_id}: {total:.1f} s of video in {seconds:.1f} s")
+    except KeyboardInterrupt:
+        finished = n_chapters - len(todo) + done
+        say(
+            f"render: interrupted; {finished} of {n_chapters} chapter clips finished and kept in "
+            f"{session.cache.stage_dir('clips')}, {n_chapters - finished} still to render"
+        )
+        raise
+    finally:
+        results.close()  # Ctrl-C or a failed clip: stop the other renders now, not when they end
+
+
+def render_here(session: Session, todo, quality: str, fps: int, n_jobs: int):
+    """The local executor's clips: `n_jobs` Manim processes at a time, each started from a thread of this
+    process and writing straight into the cache. Yields (chapter id, seconds, seconds of video) per clip."""
     say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, {min(n_jobs, len(todo))} at a time")
     renders = ClipRenders()
 
@@ -190,23 +223,14 @@ def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: 
         render_clip(chapter.kind.scene, session.data_folder(chapter), timing, path, quality, fps=fps, renders=renders)
         return chapter.id, time.perf_counter() - start, timing.total
 
-    done = 0
     pool = ThreadPoolExecutor(max_workers=max(1, n_jobs))  # each job is its own manim process
     try:
         futures = [pool.submit(one, *job) for job in todo]
         for future in as_completed(futures):
-            chapter_id, seconds, total = future.result()
-            done += 1
-            say(f"render: [{done}/{len(todo)}] {chapter_id}: {total:.1f} s of video in {seconds:.1f} s")
-    except BaseException as e:  # Ctrl-C or a failed clip: stop the other renders now, not when they end
+            yield future.result()
+    except BaseException:  # Ctrl-C, a failed clip, or the caller closing early: stop the other renders now
         pool.shutdown(wait=False, cancel_futures=True)
         renders.stop()
-        if isinstance(e, KeyboardInterrupt):
-            finished = n_chapters - len(todo) + done
-            say(
-                f"render: interrupted; {finished} of {n_chapters} chapter clips finished and kept in "
-                f"{session.cache.stage_dir('clips')}, {n_chapters - finished} still to render"
-            )
         raise
     finally:
         pool.shutdown(wait=True)

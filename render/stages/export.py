@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from render.executors import Executor, LocalExecutor
 from render.media.audio import write_wav
 from render.media.ffmpeg import probe, run_ffmpeg
 from render.media.files import atomic_path
@@ -55,7 +56,7 @@ class ExportSettings:
 
 
 @dataclass(frozen=True)
-class _Chapter:
+class PreparedChapter:
     """One chapter being exported: its media, clip facts, stem and narration (a WAV, or None)."""
 
     media: ChapterMedia
@@ -80,11 +81,13 @@ def export_slides(
     audio: bool = True,
     deck: bool = True,
     deck_title: str = "How text-to-image diffusion works",
+    executor: Executor | None = None,
 ) -> list[Path]:
     """Write `out_dir/slides/` for `chapters` and return the paths written, in order.
 
     `width` and `fps` resize and resample the video (None keeps the clip's own, and the H.264
-    stream is then copied, not re-encoded); `audio=False` leaves the narration out.
+    stream is then copied, not re-encoded); `audio=False` leaves the narration out. The encodes run
+    chapter after chapter here, or one task per chapter on another `executor`'s cluster.
     """
     if not chapters:
         raise ValueError("export_slides needs at least one chapter")
@@ -95,15 +98,17 @@ def export_slides(
     settings = ExportSettings(width, fps, audio)
     slides = Path(out_dir) / "slides"
     slides.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    movies: list[tuple[ChapterMedia, Path, Path]] = []
     with tempfile.TemporaryDirectory(dir=slides, prefix=".export-") as tmp_name:
-        for k, media in enumerate(chapters):
-            chapter = _prepare(k, media, settings, Path(tmp_name))
-            mp4, webm = _mp4(chapter, slides, settings), _webm(chapter, slides, settings)
-            gif, png = _gif(chapter, slides, settings), _poster(chapter, slides, settings)
-            written += [mp4, webm, gif, png, *_beat_clips(chapter, slides, settings, Path(tmp_name))]
-            movies.append((media, mp4, png))
+        prepared = [prepare_chapter(k, media, settings, Path(tmp_name)) for k, media in enumerate(chapters)]
+        files: dict[int, list[Path]] = {}
+        results = (executor or LocalExecutor()).export_chapters(prepared, slides, settings, Path(tmp_name))
+        try:
+            for index, paths in results:
+                files[index] = paths
+        finally:
+            results.close()  # on Ctrl-C or a failed encode, the other chapters' encodes stop now
+    written = [path for k in range(len(prepared)) for path in files[k]]
+    movies = [(c.media, slides / f"{c.stem}.mp4", slides / f"{c.stem}.png") for c in prepared]
     if deck:
         with atomic_path(slides / "deck.pptx") as part:
             _write_deck(movies, deck_title, part)
@@ -112,16 +117,23 @@ def export_slides(
     return written
 
 
-def _prepare(k: int, media: ChapterMedia, settings: ExportSettings, tmp: Path) -> _Chapter:
+def prepare_chapter(k: int, media: ChapterMedia, settings: ExportSettings, tmp: Path) -> PreparedChapter:
     """The chapter's clip facts and its narration fitted to the clip's real length (written as a WAV)."""
     info = clip_info(media.clip)
     stem = chapter_stem(k, media)
     pcm = fitted_chapter_audio(media.timeline, info.duration, info.fps) if settings.audio else None
     wav = write_wav(tmp / f"{stem}.wav", pcm, SAMPLE_RATE) if pcm is not None else None
-    return _Chapter(media, info, stem, pcm, wav)
+    return PreparedChapter(media, info, stem, pcm, wav)
 
 
-def _mp4(chapter: _Chapter, slides: Path, settings: ExportSettings) -> Path:
+def export_chapter(chapter: PreparedChapter, slides: Path, settings: ExportSettings, tmp: Path) -> list[Path]:
+    """Write one chapter's slide files into `slides`: MP4, WebM, GIF, poster PNG, then one MP4 per beat."""
+    mp4, webm = _mp4(chapter, slides, settings), _webm(chapter, slides, settings)
+    gif, png = _gif(chapter, slides, settings), _poster(chapter, slides, settings)
+    return [mp4, webm, gif, png, *_beat_clips(chapter, slides, settings, tmp)]
+
+
+def _mp4(chapter: PreparedChapter, slides: Path, settings: ExportSettings) -> Path:
     """MP4 for presentation tools: the H.264 stream copied when nothing is resized."""
     video = probe(chapter.media.clip, count_frames=False)["video"]
     resized = settings.width is not None or settings.fps is not None
@@ -134,7 +146,7 @@ def _mp4(chapter: _Chapter, slides: Path, settings: ExportSettings) -> Path:
     return path
 
 
-def _webm(chapter: _Chapter, slides: Path, settings: ExportSettings) -> Path:
+def _webm(chapter: PreparedChapter, slides: Path, settings: ExportSettings) -> Path:
     """WebM (VP9 + Opus) for web pages."""
     path = slides / f"{chapter.stem}.webm"
     with atomic_path(path) as part:
@@ -143,7 +155,7 @@ def _webm(chapter: _Chapter, slides: Path, settings: ExportSettings) -> Path:
     return path
 
 
-def _gif(chapter: _Chapter, slides: Path, settings: ExportSettings) -> Path:
+def _gif(chapter: PreparedChapter, slides: Path, settings: ExportSettings) -> Path:
     """GIF: a palette computed for this clip, looping forever, at a reduced frame rate and width."""
     gif_fps = min(settings.fps or chapter.info.fps, GIF_MAX_FPS)
     gif_width = min(settings.width or chapter.info.width, GIF_MAX_WIDTH)
@@ -157,7 +169,7 @@ def _gif(chapter: _Chapter, slides: Path, settings: ExportSettings) -> Path:
     return path
 
 
-def _poster(chapter: _Chapter, slides: Path, settings: ExportSettings) -> Path:
+def _poster(chapter: PreparedChapter, slides: Path, settings: ExportSettings) -> Path:
     """Poster: the final frame (decode the last second, keep the last picture written)."""
     path = slides / f"{chapter.stem}.png"
     with atomic_path(path) as part:
@@ -166,7 +178,7 @@ def _poster(chapter: _Chapter, slides: Path, settings: ExportSettings) -> Path:
     return path
 
 
-def _beat_clips(chapter: _Chapter, slides: Path, settings: ExportSettings, tmp: Path) -> list[Path]:
+def _beat_clips(chapter: PreparedChapter, slides: Path, settings: ExportSettings, tmp: Path) -> list[Path]:
     """One clip per beat, cut where each beat starts (frame-exact, so re-encoded)."""
     info, timeline = chapter.info, chapter.media.timeline
     segments = timeline.segments if timeline.beats else []

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from render.engine.cache import Cache
 from render.stages.plan import Plan, PlannedRequest
+
+if TYPE_CHECKING:
+    from render.executors import Sampler
 
 DEFAULT_BATCH = {"cpu": 16, "cuda": 32, "mps": 8}
 
@@ -21,17 +25,36 @@ def batches(pending: list[PlannedRequest], size: int) -> list[list[PlannedReques
     return [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
 
 
+class LocalSampler:
+    """Batches run in this process on the storyboard's device; `load()` returns the LoadedModel on demand."""
+
+    def __init__(self, load: Callable[[], object]):
+        self._load = load
+        self.model = None
+
+    def start(self) -> str:
+        self.model = self._load()
+        return self.model.device
+
+    @property
+    def where(self) -> str:
+        return self.model.device
+
+    def run(self, pending: list[PlannedRequest], size: int, bar: tqdm, say: Callable[[str], None]):
+        return sample_batches(self.model, pending, size, bar, say)
+
+
 def run_generate(
     plan: Plan,
     cache: Cache,
-    load: Callable[[], object],
+    sampler: Sampler,
     *,
     batch_size: int | None = None,
     say: Callable[[str], None] = print,
     progress: bool = True,
 ) -> int:
-    """Generate the missing bundles of `plan` into `cache`; `load()` returns a LoadedModel on demand.
-    Returns how many trajectories were made.
+    """Generate the missing bundles of `plan` into `cache`, in batches run by `sampler` (a `LocalSampler`,
+    or one of another executor: render/executors). Returns how many trajectories were made.
 
     Each bundle is saved as soon as its batch is done, so an interrupted run keeps what it finished
     (and says how much) and the next run makes only the rest. Stored bundles are checksummed first:
@@ -44,18 +67,20 @@ def run_generate(
         if not pending:
             say(f"generate: all {len(plan.requests)} trajectories are in the cache ({cache.root}); no model work")
             return 0
-        model = load()
-        size = batch_size or DEFAULT_BATCH.get(model.device, 8)
+        device = sampler.start()
+        size = batch_size or DEFAULT_BATCH.get(device, 8)
         total_steps = sum(p.request.steps for p in pending)
         say(
             f"generate: {len(pending)} of {len(plan.requests)} trajectories to make "
-            f"on {model.device} ({total_steps} steps, batches of up to {size}) into {cache.root}"
+            f"on {sampler.where} ({total_steps} steps, batches of up to {size}) into {cache.root}"
         )
         done = 0
+        results = None
         try:
             with tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True) as bar:
                 bar.set_postfix_str(f"requests 0/{len(pending)}")
-                for batch, trajectories in sample_batches(model, pending, size, bar, say):
+                results = sampler.run(pending, size, bar, say)
+                for batch, trajectories in results:
                     for p, trajectory in zip(batch, trajectories, strict=True):
                         trajectory.save(cache.trajectory_dir(p.folder))
                         done += 1
@@ -66,6 +91,9 @@ def run_generate(
                 f"{len(pending) - done} still to make"
             )
             raise
+        finally:
+            if results is not None:
+                results.close()  # stops the sampler's work now (a cluster's actors), not when it is collected
     seconds = time.perf_counter() - start
     say(f"generate: made {done} trajectories in {seconds:.1f} s")
     return done
