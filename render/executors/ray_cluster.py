@@ -120,10 +120,9 @@ class RayExecutor:
 
     def render_clips(self, session, todo, quality: str, fps: int, jobs: int) -> Iterator[tuple[str, float, float]]:
 
+        _say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, one Ray task each")
         ray = self.connect()
         task = ray.remote(render_clip_task).options(num_cpus=1, max_retries=TASK_RETRIES)
-        cpus = ray.cluster_resources().get("CPU", 0)
-        _say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, as Ray tasks ({cpus:g} CPUs)")
         refs = {}
         for chapter, timing, path in todo:
             scene = chapter.kind.scene
