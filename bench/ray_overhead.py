@@ -15,6 +15,11 @@ stored, read from the render's log as it comes) and the whole command's; then th
 ratios against `local` (target for the clip stage on a running instance: <= 1.15).
 
     .venv/bin/python bench/ray_overhead.py storyboard.yaml --quality low --rounds 2
+
+`--tiny` renders a four-chapter storyboard on the tests' tiny PRX model instead (tests/helpers_video.py):
+generation takes seconds, the clips are as long as their narration, as on any model.
+
+    .venv/bin/python bench/ray_overhead.py --tiny --rounds 2
 """
 
 from __future__ import annotations
@@ -32,10 +37,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(REPO / "tests"))
+sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
 
 from helpers_ray import ray_head, short_temp_dir  # noqa: E402
+from helpers_video import TWO_CHAPTERS, save_tiny_prx, storyboard_data, write_storyboard  # noqa: E402
 from render_speed import machine  # noqa: E402
 
 CLI = [sys.executable, "-m", "render.cli", "render"]
@@ -69,12 +74,29 @@ def without_clips(base: Path, target: Path) -> Path:
     return target
 
 
+TINY_CHAPTERS = [
+    *TWO_CHAPTERS,
+    {"id": "guidance", "kind": "guidance_comparison", "title": "Guidance", "prompt": "a blue star",
+     "guidance_scales": [1.0, 4.0, 9.0], "narration": ["Guidance pushes the image towards the prompt.",
+                                                       "Too much of it, and colours burn out."]},
+    {"id": "latents", "kind": "latent_space", "title": "Latent space", "prompt": "a blue star",
+     "narration": ["The model works in a smaller space.", "Each latent pixel stands for a patch of the image."]},
+]  # fmt: skip
+
+
+def tiny_storyboard(folder: Path) -> Path:
+    """Four chapters on the tests' tiny PRX model, with narration at the normal speed."""
+    model = save_tiny_prx(folder / "tiny-prx")
+    return write_storyboard(folder / "tiny.yaml", storyboard_data(model, TINY_CHAPTERS, speed=1.0, pause=0.4))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("storyboard", type=Path, nargs="?", default=REPO / "storyboard.yaml")
     parser.add_argument("--quality", default="low")
     parser.add_argument("--chapters", help="comma-separated chapter ids (default: all)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--tiny", action="store_true", help="a four-chapter storyboard on a tiny model instead")
     args = parser.parse_args(argv)
 
     extra = ["--quality", args.quality] + (["--chapters", args.chapters] if args.chapters else [])
@@ -83,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="n2i-ray-bench-") as tmp, ray_head(cpus=2) as head:
         work, own_instance = Path(tmp), short_temp_dir()
         base = work / "base"
+        if args.tiny:
+            args.storyboard = tiny_storyboard(work)
         _, seconds, _ = timed([*CLI, str(args.storyboard), "--cache", str(base), "--out", str(work / "out"),
                                "--jobs", "2", *extra], head.env)  # fmt: skip
         print(f"# prepared the cache in {seconds:.1f} s (a local render from scratch)")

@@ -22,12 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from test_engine import cli_env
+REPO = Path(__file__).resolve().parent.parent
 
 
 def ray_env(ray_tmp: Path) -> dict[str, str]:
-    """The environment of the Ray processes and CLI runs: loopback only, no usage reports, a small store."""
-    env = {k: v for k, v in cli_env().items() if k != "RAY_ADDRESS"}
+    """The environment of the Ray processes and CLI runs: this checkout's code first, loopback only, no usage
+    reports, a small object store."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "NOISE2IMAGE_CACHE")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     env.update(
         RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0",  # the node binds 127.0.0.1, not the machine's address
         RAY_USAGE_STATS_ENABLED="0",

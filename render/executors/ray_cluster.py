@@ -119,19 +119,14 @@ class RayExecutor:
     # ---- chapter clips ------------------------------------------------------------------------
 
     def render_clips(self, session, todo, quality: str, fps: int, jobs: int) -> Iterator[tuple[str, float, float]]:
-
         _say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, one Ray task each")
         ray = self.connect()
         task = ray.remote(render_clip_task).options(num_cpus=1, max_retries=TASK_RETRIES)
-        refs = {}
+        refs = {}  # the inputs travel with each task: the chapter data bundle's files and the timing
         for chapter, timing, path in todo:
-            scene = chapter.kind.scene
-            bundle = _folder_bytes(session.data_folder(chapter))
-            refs[task.remote(_portable(scene.file), scene.cls, bundle, timing.model_dump_json(), quality, fps)] = (
-                chapter,
-                timing,
-                path,
-            )
+            scene, bundle = chapter.kind.scene, _folder_bytes(session.data_folder(chapter))
+            ref = task.remote(_portable(scene.file), scene.cls, bundle, timing.model_dump_json(), quality, fps)
+            refs[ref] = (chapter, timing, path)
         manim = version("manim")
         for ref, made in _as_completed(ray, list(refs)):
             chapter, timing, path = refs[ref]
@@ -149,7 +144,6 @@ class RayExecutor:
     # ---- slide export -------------------------------------------------------------------------
 
     def export_chapters(self, chapters, slides: Path, settings, tmp: Path) -> Iterator[tuple[int, list[Path]]]:
-
         ray = self.connect()
         task = ray.remote(export_chapter_task).options(num_cpus=1, max_retries=TASK_RETRIES)
         refs = {task.remote(c, c.media.clip.read_bytes(), settings): k for k, c in enumerate(chapters)}
@@ -222,7 +216,10 @@ class RaySampler:
         )
         actors = [actor.remote(self.model.id, self.device, self.model.dtype) for _ in range(min(self.slots, len(work)))]
         try:
-            self._check_models(ray.get([a.identity.remote() for a in actors]))
+            try:
+                self._check_models(ray.get([a.identity.remote() for a in actors]))
+            except ray.exceptions.RayActorError as e:  # its __init__ failed: the model is not there, say, or bad
+                raise UserFacingError(f"a Ray worker could not load the model {self.model.id}: {e}") from e
             by_key = {p.key: p for p in pending}
             pool = ActorPool(actors)
             for trajectories in pool.map_unordered(lambda a, batch: a.sample.remote(batch), work):
