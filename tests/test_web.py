@@ -212,7 +212,9 @@ def test_no_clips_without_web_is_a_usage_error(tmp_path, capsys):
 def test_model_sized_images_are_lossy_and_close(tmp_path):
     """128 px images (the embedded model's) are stored as lossy WebP, within a few levels of the original."""
     y, x = np.mgrid[0:128, 0:128]
-    images = np.stack([np.stack([60 + x, 80 + y // 2, 120 + (x + y) // 4], -1) + 10 * k for k in range(3)]).astype(np.uint8)
+    images = np.stack([np.stack([60 + x, 80 + y // 2, 120 + (x + y) // 4], -1) + 10 * k for k in range(3)]).astype(
+        np.uint8
+    )
     ref = Sprites(tmp_path).add("smooth", images)
     for k in range(3):
         assert np.abs(read_sprite(tmp_path, ref, k).astype(int) - images[k]).mean() < 3

@@ -182,8 +182,8 @@ const N2I = (() => {
       button.setAttribute("aria-pressed", "true");
       button.textContent = "Pause";
       timer = setInterval(() => {
+        control.set(control.value + 1);
         if (control.value >= control.max) stop();
-        else control.set(control.value + 1);
       }, 1000 / perSecond);
     };
     button.addEventListener("click", () => (timer ? stop() : start()));
@@ -244,7 +244,7 @@ const N2I = (() => {
       return marker;
     });
     return {
-      el: el("figure", { class: "panel" }, p.svg, el("figcaption", {}, caption)),
+      el: el("figure", { class: "panel plot" }, p.svg, el("figcaption", {}, caption)),
       /** Move each series' marker to step i. */
       mark(i) {
         paths.forEach((path, k) => {
