@@ -151,6 +151,8 @@ def write_web(session: Session, clips: bool = True) -> None:
         for n, (i, c) in enumerate(((i, manifest.chapters[i]) for i in manifest.order), 1)
     ]
     theme, model = manifest.storyboard["video"]["theme"], manifest.storyboard["model"]["id"]
+    if Path(model).is_dir():  # a local pipeline folder: its name, not a path of this machine on a published page
+        model = Path(model).name
     report = write_site(session.out / "web", manifest.title, theme, model, chapters, video=session.video_path)
     made = f"{len(report.written)} chapter figure(s) written, {len(report.reused)} up to date"
     if report.without_figure:

@@ -46,8 +46,8 @@ def bundle(folder: Path, kind: str, title: str | None = None, narration: list[st
     return write_chapter_data(folder, info, arrays)
 
 
-def site(folder: Path, chapters: list[WebChapter], **kwargs):
-    return write_site(folder, "A test page", "dark", "builtin:tiny-prx", chapters, **kwargs)
+def site(folder: Path, chapters: list[WebChapter], theme: str = "dark", **kwargs):
+    return write_site(folder, "A test page", theme, "builtin:tiny-prx", chapters, **kwargs)
 
 
 def figure_index(web: Path, chapter_id: str) -> tuple[Path, dict]:
@@ -133,6 +133,7 @@ def test_page_has_every_chapter_in_order_with_text_and_clip(tmp_path):
 
 
 def test_light_page_without_clips_links_the_video_beside_it(tmp_path):
+    """--no-clips after a page with clips: the media go, the video is linked where it lies."""
     (media,) = make_chapters(tmp_path / "media", [("denoise", "D", ["One beat."])])
     data = bundle(tmp_path / "data" / "denoise-0123456789ab", "denoising")
     video = tmp_path / "out" / "video.mp4"
@@ -140,10 +141,11 @@ def test_light_page_without_clips_links_the_video_beside_it(tmp_path):
     video.write_bytes(media.clip.read_bytes())
     site(tmp_path / "out" / "web", [WebChapter("denoise", data, media.clip, media.timeline)], video=video)
     assert (tmp_path / "out" / "web" / "clips").is_dir()
-    report = site(tmp_path / "out" / "web", [WebChapter("denoise", data)], video=video)
+    report = site(tmp_path / "out" / "web", [WebChapter("denoise", data)], theme="light", video=video)
     web = tmp_path / "out" / "web"
     html = (web / "index.html").read_text()
     assert "<video" not in html and 'href="../video.mp4"' in html
+    assert '<html lang="en" data-theme="light">' in html
     assert not any((web / "clips").iterdir()) and not (web / "video.mp4").exists()
     assert report.bytes_total == report.bytes_without_media
 
@@ -219,3 +221,11 @@ def test_model_sized_images_are_lossy_and_close(tmp_path):
     for k in range(3):
         assert np.abs(read_sprite(tmp_path, ref, k).astype(int) - images[k]).mean() < 3
     assert (tmp_path / "smooth-0.webp").stat().st_size < images.nbytes / 10
+
+
+def test_a_missing_clip_says_to_render_again(tmp_path):
+    from render.errors import UserFacingError
+
+    data = bundle(tmp_path / "data" / "denoise-0123456789ab", "denoising")
+    with pytest.raises(UserFacingError, match=r"web: .*01-denoise\.mp4 is missing; render again"):
+        site(tmp_path / "web", [WebChapter("denoise", data, tmp_path / "out" / "chapters" / "01-denoise.mp4")])

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from render.chapter_data import CHAPTER_JSON, load_chapter_data
+from render.errors import UserFacingError
 from render.keys import code_version
 from render.kinds import KINDS
 from render.media.files import atomic_folder, atomic_path, atomic_write
@@ -175,7 +176,7 @@ def _link_or_copy(source: Path, target: Path) -> None:
     """Make `target` hold `source`: a hard link (no second copy of a large clip), else a copy."""
     source = Path(source)
     if not source.is_file():
-        raise FileNotFoundError(f"web: {source} is missing; render again to make it")
+        raise UserFacingError(f"web: {source} is missing; render again to make it")
     if target.is_file() and (os.path.samefile(source, target) or _same_bytes_stamp(source, target)):
         return
     with atomic_path(target) as tmp:
