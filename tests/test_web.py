@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +16,9 @@ from helpers_video import snapshot
 from test_kinds import KIND_PARAMS
 
 from render.chapter_data import write_chapter_data
-from render.kinds import KINDS, register
+from render.kinds import KINDS
 from render.stages.web import FIGURE_INDEX, WebChapter, write_site
 from render.web.figure import Sprites, read_sprite
-
-OUTSIDE = Path(__file__).parent / "data" / "outside_kind"
 
 # Which chapter data array each sprite of a figure shows (the rest of its JSON is numbers and text).
 SPRITE_SOURCES = {
@@ -171,18 +168,6 @@ def test_editing_one_chapter_rewrites_only_its_figure(tmp_path):
     assert not any(p.startswith("chapters/seeds-bbbb") for p in after)  # the old figure is gone
     assert any(p.startswith("chapters/seeds-cccc") for p in after)
     assert "<p>Edited.</p>" in (web / "index.html").read_text()
-
-
-@pytest.fixture
-def caption_kind(monkeypatch):
-    """tests/data/outside_kind's `caption` kind, registered for one test: it has no web figure."""
-    monkeypatch.syspath_prepend(str(OUTSIDE))
-    from caption import Caption
-
-    kind = register(Caption())
-    yield kind
-    KINDS.pop(kind.name)
-    sys.modules.pop("caption", None)
 
 
 def test_a_kind_without_a_figure_still_gets_its_text_and_clip(caption_kind, tmp_path):

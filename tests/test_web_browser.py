@@ -17,15 +17,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import outside_caption_kind
 from helpers_browser import PageProblems, changed_share, chromium, pixels
 from helpers_video import run_cli, storyboard_data, write_storyboard
 
 from render.engine.cache import CACHE_ENV
-from render.kinds import KINDS, register
 
 pytestmark = pytest.mark.slow
 
-OUTSIDE = Path(__file__).parent / "data" / "outside_kind"
 PROMPT = "a red circle"
 GROUPS = {"circles": ["a red circle", "a blue circle"], "stars": ["a star", "a green star"]}
 
@@ -60,17 +59,10 @@ def site(tmp_path_factory) -> Path:
     data = storyboard_data("builtin:tiny-prx", CHAPTERS, steps=3, voice="none")
     data["defaults"] |= {"width": None, "height": None}  # the model's own size (128 px)
     storyboard = write_storyboard(root / "project" / "explorer.yaml", data)
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp, outside_caption_kind():
         mp.delenv(CACHE_ENV, raising=False)
-        mp.syspath_prepend(str(OUTSIDE))
-        from caption import Caption
-
-        register(Caption())
-        try:
-            args = ["--cache", root / "cache", "--out", root / "out", "--quality", "low", "--jobs", "2", "--web"]
-            code, log = run_cli("render", storyboard, *args)
-        finally:
-            KINDS.pop("caption")
+        args = ["--cache", root / "cache", "--out", root / "out", "--quality", "low", "--jobs", "2", "--web"]
+        code, log = run_cli("render", storyboard, *args)
     assert code == 0, log
     return root / "out" / "web"
 
