@@ -145,15 +145,16 @@ def write_web(session: Session, clips: bool = True) -> None:
     from render.stages.web import WebChapter, write_site
 
     manifest = Manifest.from_file(session.manifest_path)
-    chapters = [
-        # the narrated clip assembly wrote for the chapter: chapters/NN-id.mp4
-        WebChapter(i, c.data, session.out / "chapters" / f"{n:02d}-{i}.mp4" if clips else None, c.timeline)
-        for n, (i, c) in enumerate(((i, manifest.chapters[i]) for i in manifest.order), 1)
-    ]
+    chapters = []
+    for n, chapter_id in enumerate(manifest.order, 1):
+        entry = manifest.chapters[chapter_id]
+        clip = session.out / "chapters" / f"{n:02d}-{chapter_id}.mp4"  # the narrated clip assembly wrote
+        chapters.append(WebChapter(chapter_id, entry.data, clip if clips else None, entry.timeline))
     theme, model = manifest.storyboard["video"]["theme"], manifest.storyboard["model"]["id"]
     if Path(model).is_dir():  # a local pipeline folder: its name, not a path of this machine on a published page
         model = Path(model).name
-    report = write_site(session.out / "web", manifest.title, theme, model, chapters, video=session.video_path)
+    with session.cache.lock(out_lock_name(session.out), say=say):  # not beside an assembly into the same folder
+        report = write_site(session.out / "web", manifest.title, theme, model, chapters, video=session.video_path)
     made = f"{len(report.written)} chapter figure(s) written, {len(report.reused)} up to date"
     if report.without_figure:
         made += f", {len(report.without_figure)} without one ({', '.join(report.without_figure)})"

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -238,3 +240,20 @@ def test_layout_fits_the_screen(page, site, width):
         ".figure canvas, .figure svg, video, input", "els => Math.max(...els.map(e => e.getBoundingClientRect().right))"
     )
     assert widest <= width
+
+
+def test_export_web_after_a_render_rewrites_no_figure(site, tmp_path):
+    """`export --web --no-clips` on a rendered folder: every figure reused, the media gone, the page still whole."""
+    root = site.parent.parent
+    out = shutil.copytree(root / "out", tmp_path / "out", copy_function=os.link)
+    with outside_caption_kind():
+        code, log = run_cli(
+            "export", root / "project" / "explorer.yaml", "--web", "--no-clips", "--cache", root / "cache", "--out", out
+        )
+    assert code == 0, log
+    assert f"0 chapter figure(s) written, {len(WITH_FIGURE)} up to date, 1 without one (caption)" in log
+    web = out / "web"
+    assert not any((web / "clips").iterdir()) and not (web / "video.mp4").exists()
+    html = (web / "index.html").read_text()
+    assert "<video" not in html and 'href="../video.mp4"' in html
+    assert sorted(p.name for p in (web / "chapters").iterdir()) == sorted(p.name for p in (site / "chapters").iterdir())
