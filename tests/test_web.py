@@ -48,9 +48,10 @@ def site(folder: Path, chapters: list[WebChapter], theme: str = "dark", **kwargs
 
 
 def figure_index(web: Path, chapter_id: str) -> tuple[Path, dict]:
-    """The figure folder and JSON index of a chapter, found through the page's script tag."""
+    """The figure folder and JSON index of a chapter, found through the page's figure element."""
     html = (web / "index.html").read_text()
-    src = re.search(rf'<script src="(chapters/[^"]+)/index\.js" data-section="{chapter_id}">', html).group(1)
+    section = html[html.index(f'<section class="chapter" id="{chapter_id}"') :]
+    src = re.search(r'<div class="figure"[^>]* data-index="(chapters/[^"]+)/index\.js"', section).group(1)
     return web / src, json.loads((web / src / FIGURE_INDEX).read_text())
 
 
@@ -124,8 +125,10 @@ def test_page_has_every_chapter_in_order_with_text_and_clip(tmp_path):
         assert vtt.startswith("WEBVTT") and m.timeline.beats[0].text in vtt
         assert f'data-src="clips/{n:02d}-{m.id}.vtt"' in html and vtt in html  # file:// pages use the text
     assert (web / "video.mp4").samefile(video) and 'href="video.mp4"' in html
-    for script in ("static/n2i.js", "static/figures/seed_comparison.js", "static/figures/denoising.js"):
-        assert (web / script).is_file() and f'src="{script}?v=' in html
+    assert (web / "static" / "n2i.js").is_file() and '<script src="static/n2i.js?v=' in html
+    for kind in ("seed_comparison", "denoising"):
+        assert (web / "static" / "figures" / f"{kind}.js").is_file()
+        assert f'data-script="static/figures/{kind}.js?v=' in html
     assert report.bytes_without_media < report.bytes_total
 
 

@@ -45,7 +45,7 @@ CHAPTERS = [
     chapter("seed_comparison", prompt=PROMPT, seeds=[1, 2]),
     chapter("step_comparison", prompt=PROMPT, step_counts=[1, 3]),
     chapter("prompt_detail", prompts=["a shape", "a red circle on blue"], seeds=[1, 2]),
-    chapter("prompt_length", prompt="a large red circle"),
+    chapter("prompt_length", prompt="a red circle"),
     chapter("interpolation", from_prompt=PROMPT, to_prompt="a green star", points=3),
     chapter("guidance_comparison", prompt=PROMPT, guidance_scales=[1.0, 8.0]),
     chapter("summary", prompt=PROMPT),

@@ -83,11 +83,11 @@ def write_site(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     report = SiteReport(folder)
-    sections, figure_folders, scripts, media = [], set(), {"n2i.js"}, set()
+    sections, figure_folders, scripts, media = [], set(), set(), set()
     for number, chapter in enumerate(chapters, 1):
         info, kind_name = _chapter_info(chapter.data)
         kind = KINDS.get(kind_name)
-        index = None
+        index = script = None
         if kind is not None and kind.web is not None:
             name = figure_folder_name(chapter.data, kind.web)
             reused = _write_figure(folder / "chapters" / name, chapter.data, kind.web)
@@ -95,11 +95,12 @@ def write_site(
             figure_folders.add(name)
             scripts.add(f"figures/{kind_name}.js")
             _copy_if_changed(kind.web.script, folder / "static" / "figures" / f"{kind_name}.js")
-            index = f"chapters/{name}/{FIGURE_SCRIPT}"
+            index, script = f"chapters/{name}/{FIGURE_SCRIPT}", _versioned(folder, f"static/figures/{kind_name}.js")
         else:
             report.without_figure.append(chapter.id)
         clip = _place_clip(folder, number, chapter, media) if chapter.clip is not None else None
-        sections.append(Section(chapter.id, kind_name, info["title"], list(info.get("narration", [])), index, clip))
+        narration = list(info.get("narration", []))
+        sections.append(Section(chapter.id, kind_name, info["title"], narration, index, script, clip))
     video_href = None
     if video is not None:
         if media:
@@ -115,7 +116,7 @@ def write_site(
         theme=theme,
         model=model,
         sections=sections,
-        scripts=[_versioned(folder, f"static/{s}") for s in sorted(scripts, key=lambda s: (s != "n2i.js", s))],
+        runtime=_versioned(folder, "static/n2i.js"),
         stylesheet=_versioned(folder, "static/n2i.css"),
         video=video_href,
     )

@@ -1,7 +1,9 @@
 """The page's HTML: a title, then one section per chapter (title, narration, figure, narrated clip).
 
 Everything a reader needs without JavaScript is in the HTML itself (titles, narration, clips);
-the scripts at the end add the figures. Scripts are classic scripts and each chapter's JSON index
+n2i.js adds the figures: when a section nears the viewport it loads the section's figure script
+and JSON index (named by the figure's `data-script` and `data-index`) and draws it, so the first
+figure does not wait for the others. Scripts are classic scripts and each chapter's JSON index
 arrives as a script (`index.js`) because a page opened from disk (file://) may neither fetch files
 nor load ES modules in Chromium; for the same reason the subtitles are also embedded as text
 (a `<track>` may not load a .vtt file from disk), and n2i.js picks the .vtt file or the text.
@@ -34,6 +36,7 @@ class Section:
     title: str
     narration: list[str]
     index: str | None  # the chapter's index.js, relative to the page; None: no figure
+    script: str | None  # the figure's drawing script, relative to the page (with a version query)
     clip: Clip | None
 
 
@@ -43,7 +46,7 @@ class Page:
     theme: str
     model: str
     sections: list[Section]
-    scripts: list[str]  # n2i.js and the figure scripts, relative to the page (with a version query)
+    runtime: str  # n2i.js, relative to the page (with a version query)
     stylesheet: str
     video: str | None  # the full video, relative to the page
 
@@ -64,9 +67,10 @@ def _section_html(number: int, section: Section, has_video: bool) -> str:
         f'<h2 id="{anchor}-title"><span class="number">{number}</span> {escape(section.title)}</h2>',
         '<div class="narration">' + "".join(f"<p>{escape(beat)}</p>" for beat in section.narration) + "</div>",
     ]
-    if section.index is not None:
+    if section.index is not None and section.script is not None:
+        figure = _attrs(data_figure=section.kind, data_script=section.script, data_index=section.index)
         parts.append(
-            f'<div class="figure"{_attrs(data_figure=section.kind)} role="group"'
+            f'<div class="figure"{figure} role="group"'
             f' aria-label="Interactive figure: {escape(section.title)}">'
             '<p class="figure-note">The interactive figure needs JavaScript.</p></div>'
         )
@@ -100,10 +104,6 @@ def page_html(page: Page) -> str:
         else ""
     )
     sections = "\n".join(_section_html(k + 1, s, page.video is not None) for k, s in enumerate(page.sections))
-    index_scripts = "".join(
-        f"<script{_attrs(src=s.index, data_section=s.id)}></script>\n" for s in page.sections if s.index
-    )
-    scripts = "".join(f"<script{_attrs(src=src)}></script>\n" for src in page.scripts)
     return f"""<!doctype html>
 <html lang="en" data-theme="{escape(page.theme)}">
 <head>
@@ -127,6 +127,7 @@ minutes of narration.</p>
 {sections}
 </main>
 <footer><p>Made with noise2image from one storyboard: the same chapters as the narrated video.</p></footer>
-{scripts}{index_scripts}</body>
+<script{_attrs(src=page.runtime)}></script>
+</body>
 </html>
 """

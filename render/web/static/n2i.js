@@ -4,9 +4,10 @@
  * modules nor fetch JSON in Chromium, so each chapter's JSON index arrives as a script calling
  * N2I.chapter(document.currentScript, data), and each figure module calls N2I.figure(kind, mount).
  *
- * A figure is mounted when its section comes near the viewport: mount(root, data, kit), where
- * root is the section's .figure element, data its JSON index (render/web/figures.py) and kit the
- * helpers below. When the promise mount returns settles, the section gets data-ready="true"
+ * When a section comes near the viewport, its figure's script and index (the .figure element's
+ * data-script and data-index) are loaded and the figure is mounted: mount(root, data, kit), where
+ * root is the .figure element, data its JSON index (render/web/figures.py) and kit the helpers
+ * below. When the promise mount returns settles, the section gets data-ready="true"
  * (data-ready="error" if it failed); the first one also sets the performance mark
  * "n2i-first-interactive".
  */
@@ -297,14 +298,31 @@ const N2I = (() => {
 
   let firstReady = false;
 
+  const scripts = new Map(); // src -> a promise of its load
+
+  /** Load a classic script once (a second call gets the first call's promise). */
+  function load(src, attrs = {}) {
+    if (!scripts.has(src)) {
+      scripts.set(src, new Promise((resolve, reject) => {
+        const script = el("script", { src, ...attrs });
+        script.addEventListener("load", resolve);
+        script.addEventListener("error", () => reject(new Error(`cannot load ${src}`)));
+        document.head.append(script);
+      }));
+    }
+    return scripts.get(src);
+  }
+
   async function mount(section) {
     const root = section.querySelector(".figure");
-    const chapter = chapters.get(section.id);
-    const draw = mounts[section.dataset.kind];
-    if (!root || !chapter || !draw || section.dataset.ready) return;
+    if (!root || section.dataset.ready) return;
     section.dataset.ready = "loading";
-    root.replaceChildren();
     try {
+      await Promise.all([load(root.dataset.script), load(root.dataset.index, { "data-section": section.id })]);
+      const chapter = chapters.get(section.id);
+      const draw = mounts[section.dataset.kind];
+      if (!chapter || !draw) throw new Error(`no figure "${section.dataset.kind}" or no data for it`);
+      root.replaceChildren();
       await draw(root, chapter.data, kitFor(chapter.base));
       section.dataset.ready = "true";
       if (!firstReady) {
@@ -313,7 +331,7 @@ const N2I = (() => {
       }
     } catch (error) {
       section.dataset.ready = "error";
-      root.append(el("p", { class: "figure-note" }, "This figure could not be drawn."));
+      root.replaceChildren(el("p", { class: "figure-note" }, "This figure could not be drawn."));
       console.error(`figure ${section.id}:`, error);
     }
   }
@@ -334,6 +352,8 @@ const N2I = (() => {
     document.querySelectorAll(".clip").forEach(setUpClip);
     const sections = [...document.querySelectorAll("section.chapter")];
     if (!("IntersectionObserver" in window)) return sections.forEach(mount);
+    // What is on screen now starts loading at once, without waiting for the observer's first report.
+    sections.filter((s) => s.getBoundingClientRect().top < innerHeight).forEach(mount);
     const observer = new IntersectionObserver(
       (entries) => entries.filter((e) => e.isIntersecting).forEach((e) => {
         observer.unobserve(e.target);
