@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dry-run", action="store_true", help="say what would be redone and why, do nothing")
     r.add_argument("--slides", action="store_true", help="also export clips for slides (see `export`)")
     r.add_argument("--batch-size", type=int, help="requests per generation batch")
+    r.add_argument("--web", action="store_true", help="also write the interactive web page (see `export --web`)")
+    r.add_argument("--no-clips", action="store_true", help="with --web: leave the narrated clips out (a light page)")
     executor_options(r)
 
     e = storyboard_command("export", "export slide clips (MP4, WebM, GIF, poster PNG) and a PowerPoint deck")
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--fps", type=int, help="frame rate of the slide clips (default: the video's)")
     e.add_argument("--no-audio", action="store_true", help="slide clips without narration")
     e.add_argument("--no-deck", action="store_true", help="skip the PowerPoint deck")
+    e.add_argument("--web", action="store_true", help="instead of slides: the interactive web page, in <out>/web/")
+    e.add_argument("--no-clips", action="store_true", help="with --web: leave the narrated clips out (a light page)")
     executor_options(e)
 
     help = "train the embedded model builtin:tiny-prx"
@@ -79,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "no_clips", False) and not args.web:
+        parser.error("--no-clips goes with --web (it leaves the clips out of the web page)")
     if getattr(args, "ray_address", None) and args.executor != "ray":
         parser.error("--ray-address needs --executor ray")
     if getattr(args, "executor", "local") == "ray" and not ray_installed():
@@ -145,8 +151,12 @@ def _run_stages(args, run, executor) -> None:
             dry_run=args.dry_run,
             slides=args.slides,
             batch_size=args.batch_size,
+            web=args.web,
+            clips=not args.no_clips,
             executor=executor,
         )
+    elif args.command == "export" and args.web:
+        run.export_web(args.storyboard, cache=args.cache, out=args.out, clips=not args.no_clips)
     elif args.command == "export":
         run.export(args.storyboard, cache=args.cache, out=args.out, width=args.width, fps=args.fps,
                    audio=not args.no_audio, deck=not args.no_deck, executor=executor)  # fmt: skip

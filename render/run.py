@@ -1,6 +1,6 @@
 """The stages in order, each skipped when its output for the same inputs is already stored.
 
-    load + check -> plan -> generate -> analyse -> narrate -> render clips -> assemble -> export
+    load + check -> plan -> generate -> analyse -> narrate -> render clips -> assemble -> export, web
 
 Each command of the CLI is one function here. Keys and output paths come from the session
 (render/session.py); the stages live in render/stages/, one module each.
@@ -50,10 +50,15 @@ def render(
     dry_run: bool = False,
     slides: bool = False,
     batch_size: int | None = None,
+    web: bool = False,
+    clips: bool = True,
     executor: Executor | None = None,
 ) -> None:
-    """Run every stage; `chapters` limits which chapters are made (and assembled). Generation, clips and
-    slide encodes run on `executor` (default: this machine)."""
+    """Run every stage; `chapters` limits which chapters are made (and assembled).
+
+    `slides` also exports slide clips, `web` also writes the web page (`clips`: with the narrated clips).
+    Generation, clips and slide encodes run on `executor` (default: this machine).
+    """
     from render.stages.analyse import analyse
     from render.stages.clips import render_clips
     from render.stages.narrate import narrate
@@ -85,9 +90,11 @@ def render(
     _assemble(session, selected, clips, timelines, assembly_key)
     session.manifest(selected, clips, parts, timelines, quality, fps, assembly_key).to_file(session.manifest_path)
 
-    # 7. Export for slides
+    # 7. Export for slides, and the web page
     if slides:
         export(path, session=session, executor=executor)
+    if web:
+        write_web(session, clips=clips)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
 
 
@@ -114,16 +121,51 @@ def export(
     from render.stages.export import export_slides
 
     session = session or open_session(path, cache, out)
-    manifest = Manifest.from_file(session.manifest_path)
-    if manifest is None or not manifest.chapters:
-        say(f"export: no render in {session.out} yet; rendering first")
-        render(path, cache=cache, out=out, jobs=os.cpu_count() or 1, executor=executor)
-        manifest = Manifest.from_file(session.manifest_path)
+    manifest = _last_render(session, path, cache, out, executor)
     media = [ChapterMedia(i, manifest.chapters[i].title, manifest.chapters[i].clip, manifest.chapters[i].timeline)
              for i in manifest.order]  # fmt: skip
     written = export_slides(media, session.out, width=width, fps=fps, audio=audio, deck=deck,
                             deck_title=session.storyboard.title, executor=executor)  # fmt: skip
     say(f"export: {len(written)} files in {session.out / 'slides'}")
+
+
+def _last_render(session: Session, path: Path, cache, out, executor: Executor | None = None) -> Manifest:
+    """The manifest of the last render into the session's output folder (rendering first if there is none)."""
+    manifest = Manifest.from_file(session.manifest_path)
+    if manifest is None or not manifest.chapters:
+        say(f"export: no render in {session.out} yet; rendering first")
+        render(path, cache=cache, out=out, jobs=os.cpu_count() or 1, executor=executor)
+        manifest = Manifest.from_file(session.manifest_path)
+    return manifest
+
+
+def export_web(path: Path, cache=None, out=None, clips: bool = True) -> None:
+    """The web page of the last render (rendering first if there is none)."""
+    session = open_session(path, cache, out)
+    _last_render(session, path, cache, out)
+    write_web(session, clips=clips)
+
+
+def write_web(session: Session, clips: bool = True) -> None:
+    """The interactive web page (out/web/) of the render recorded in the output folder's manifest."""
+    from render.stages.web import WebChapter, write_site
+
+    manifest = Manifest.from_file(session.manifest_path)
+    chapters = []
+    for n, chapter_id in enumerate(manifest.order, 1):
+        entry = manifest.chapters[chapter_id]
+        clip = session.out / "chapters" / f"{n:02d}-{chapter_id}.mp4"  # the narrated clip assembly wrote
+        chapters.append(WebChapter(chapter_id, entry.data, clip if clips else None, entry.timeline))
+    theme, model = manifest.storyboard["video"]["theme"], manifest.storyboard["model"]["id"]
+    if Path(model).is_dir():  # a local pipeline folder: its name, not a path of this machine on a published page
+        model = Path(model).name
+    with session.cache.lock(out_lock_name(session.out), say=say):  # not beside an assembly into the same folder
+        report = write_site(session.out / "web", manifest.title, theme, model, chapters, video=session.video_path)
+    made = f"{len(report.written)} chapter figure(s) written, {len(report.reused)} up to date"
+    if report.without_figure:
+        made += f", {len(report.without_figure)} without one ({', '.join(report.without_figure)})"
+    size = f"{report.bytes_without_media / 1e6:.1f} MB without clips, {report.bytes_total / 1e6:.1f} MB in all"
+    say(f"web: {made}; {size}: {report.folder / 'index.html'}")
 
 
 def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, fps: int) -> str:
@@ -177,4 +219,4 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
     return reasons or ["narration timing changed (pause or speed)"]
 
 
-__all__ = ["check", "plan_text", "generate", "render", "export"]
+__all__ = ["check", "plan_text", "generate", "render", "export", "export_web"]

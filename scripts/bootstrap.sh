@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config ffmpeg espeak-ng)
+DEBIAN_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config ffmpeg espeak-ng chromium)  # chromium: the web page's tests
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP="$VENV/.installed"

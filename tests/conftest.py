@@ -11,6 +11,8 @@ Fixtures:
   generator and its analysis with a fitted shared basis and a fake `encode`;
 - `chapter_bundle`: `(kind, params, narration, theme="dark") -> (chapter_dir, timing)`
   writes a chapter data bundle under tmp_path and estimates its narration timing;
+- `caption_kind`: tests/data/outside_kind's `caption` kind (defined outside the package, no web
+  figure) registered for one test; `outside_caption_kind()` does the same for a block;
 - `smoke_model` (session): `(folder, meta, logs)` of one real training run of the embedded model
   (render/tiny_prx/train.py) at toy size, shared by tests/test_train.py and tests/test_tiny_prx.py. Treat the
   folder as read-only; copy it to change it.
@@ -20,6 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,7 @@ import pytest
 from render.chapter_data import Timing, estimate_timing, write_chapter_data
 from render.engine.requests import GenerationRequest
 from render.engine.trajectory import Trajectory
-from render.kinds import KINDS
+from render.kinds import KINDS, register
 from render.kinds.base import AnalysisContext, ModelInfo, Settings
 from render.kinds.latent_basis import fit_latent_basis
 
@@ -194,6 +199,30 @@ def chapter_bundle(tmp_path: Path):
 def params_for():
     """`params_for(**kind_params)`: resolved params for the fake 16 px, 4-step model."""
     return base_params
+
+
+OUTSIDE_KIND = Path(__file__).parent / "data" / "outside_kind"
+
+
+@contextmanager
+def outside_caption_kind() -> Iterator:
+    """The `caption` kind of tests/data/outside_kind, registered while the block runs, then forgotten."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(OUTSIDE_KIND))
+        from caption import Caption  # tests/data/outside_kind/caption.py
+
+        kind = register(Caption())
+        try:
+            yield kind
+        finally:
+            KINDS.pop(kind.name)
+            sys.modules.pop("caption", None)
+
+
+@pytest.fixture
+def caption_kind():
+    with outside_caption_kind() as kind:
+        yield kind
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,9 @@ from test_engine import CLI, assert_cache_intact, bundles, cli_env, made_count, 
 from render.cli import main
 from render.engine.cache import CACHE_ENV
 
+# Ctrl-C must stop the run, not let it finish: a few seconds on a quiet machine; generous for a busy CI runner.
+STOP_SECONDS = 20
+
 pytestmark = pytest.mark.slow  # real CLI processes, two per test
 
 SEEDS = 12  # one chapter, twelve requests of four steps: twelve batches of one
@@ -71,7 +74,7 @@ def test_interrupted_generate_resumes_with_only_the_unfinished_work(storyboard, 
     finished = {p.name: p.stat().st_mtime_ns for p in bundles(cache)}
     assert 1 <= len(finished) < SEEDS, "the run was not stopped while generating"
     if sig == signal.SIGINT:
-        assert code == 130 and seconds < 5, (code, seconds)
+        assert code == 130 and seconds < STOP_SECONDS, (code, seconds)
         assert "Traceback" not in err
         said = re.search(rf"interrupted; (\d+) of {SEEDS} trajectories finished", err)
         assert said and int(said.group(1)) == len(finished), err

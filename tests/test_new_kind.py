@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from helpers_video import media_duration, run_cli, save_tiny_prx, storyboard_data, write_storyboard
 
-from render.kinds import KINDS, register
 from render.storyboard import StoryboardError, load_storyboard
 
-OUTSIDE = Path(__file__).parent / "data" / "outside_kind"
 CHAPTER = {
     "id": "caption",
     "kind": "caption",
@@ -20,18 +17,6 @@ CHAPTER = {
     "prompt": "a red circle",
     "narration": ["An image and its words.", "The words sit under the picture."],
 }
-
-
-@pytest.fixture
-def caption_kind(monkeypatch):
-    """The `caption` kind registered for one test, then forgotten."""
-    monkeypatch.syspath_prepend(str(OUTSIDE))
-    from caption import Caption  # tests/data/outside_kind/caption.py
-
-    kind = register(Caption())
-    yield kind
-    KINDS.pop(kind.name)
-    sys.modules.pop("caption", None)
 
 
 def test_unregistered_kind_is_an_unknown_kind(tmp_path):

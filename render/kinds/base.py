@@ -43,6 +43,7 @@ from render.engine.requests import GenerationRequest
 from render.engine.trajectory import Trajectory
 from render.kinds.latent_basis import LatentBasis, fit_latent_basis
 from render.storyboard.schema import ChapterBase, Prompt
+from render.web.figure import WebFigure
 
 Info = dict[str, Any]
 Arrays = dict[str, np.ndarray]
@@ -118,6 +119,7 @@ class Kind(Generic[C]):
     chapter: ClassVar[type[ChapterBase]]
     scene: ClassVar[SceneRef]
     uses_latent_basis: ClassVar[bool] = False  # drawn in the latent PCA basis shared by all such chapters
+    web: ClassVar[WebFigure | None] = None  # its interactive figure on the web page (None: text and clip only)
 
     def requests(self, chapter: C, settings: Settings) -> Requests:
         """The generations the chapter needs, by role (a kind that generates nothing returns {})."""

@@ -13,6 +13,7 @@ import numpy as np
 
 from render.kinds.base import AnalysisContext, PromptChapter, Runs, SceneRef, Settings, SingleRunKind, only
 from render.paths import SCENES_DIR
+from render.web import figures
 
 
 class DenoisingChapter(PromptChapter):
@@ -25,6 +26,7 @@ class Denoising(SingleRunKind[DenoisingChapter]):
     name = "denoising"
     chapter = DenoisingChapter
     scene = SceneRef(SCENES_DIR / "denoising.py", "DenoisingScene")
+    web = figures.shipped(figures.denoising)
 
     def analyse(self, chapter: DenoisingChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         t = only(runs)

@@ -24,6 +24,7 @@ from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings
 from render.kinds.latent_basis import fix_signs
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase, Prompt, not_blank
+from render.web import figures
 
 
 def _at_least_two_groups(groups: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -63,6 +64,7 @@ class EmbeddingMap(Kind[EmbeddingMapChapter]):
     name = "embedding_map"
     chapter = EmbeddingMapChapter
     scene = SceneRef(SCENES_DIR / "embedding_map.py", "EmbeddingMapScene")
+    web = figures.shipped(figures.embedding_map)
 
     def analyse(self, chapter: EmbeddingMapChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         if context.encode is None:

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field
 from render.kinds.base import AnalysisContext, Kind, PromptChapter, Runs, SceneRef, Settings, saturation, stack
 from render.paths import SCENES_DIR
 from render.storyboard.schema import GUIDANCE_HELP, Guidance, no_repeats
+from render.web import figures
 
 
 class GuidanceComparisonChapter(PromptChapter):
@@ -30,6 +31,7 @@ class GuidanceComparison(Kind[GuidanceComparisonChapter]):
     name = "guidance_comparison"
     chapter = GuidanceComparisonChapter
     scene = SceneRef(SCENES_DIR / "guidance_comparison.py", "GuidanceComparisonScene")
+    web = figures.shipped(figures.guidance_comparison)
 
     def requests(self, chapter: GuidanceComparisonChapter, settings: Settings):
         return {"scales": [settings.request(chapter.prompt, guidance=g) for g in chapter.guidance_scales]}

@@ -20,6 +20,7 @@ from render.engine.requests import EmbeddingRecipe
 from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, change_along, stack
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase, Prompt
+from render.web import figures
 
 
 class InterpolationChapter(ChapterBase):
@@ -48,6 +49,7 @@ class Interpolation(Kind[InterpolationChapter]):
     name = "interpolation"
     chapter = InterpolationChapter
     scene = SceneRef(SCENES_DIR / "interpolation.py", "InterpolationScene")
+    web = figures.shipped(figures.interpolation)
 
     def requests(self, chapter: InterpolationChapter, settings: Settings):
         mix = [EmbeddingRecipe(from_prompt=chapter.from_prompt, to_prompt=chapter.to_prompt, t=t) for t in chapter.ts()]

@@ -17,6 +17,7 @@ import numpy as np
 
 from render.kinds.base import AnalysisContext, PromptChapter, Runs, SceneRef, Settings, SingleRunKind, only
 from render.paths import SCENES_DIR
+from render.web import figures
 
 
 class LatentSpaceChapter(PromptChapter):
@@ -29,6 +30,7 @@ class LatentSpace(SingleRunKind[LatentSpaceChapter]):
     name = "latent_space"
     chapter = LatentSpaceChapter
     scene = SceneRef(SCENES_DIR / "latent_space.py", "LatentSpaceScene")
+    web = figures.shipped(figures.latent_space)
     uses_latent_basis = True
 
     def analyse(self, chapter: LatentSpaceChapter, settings: Settings, runs: Runs, context: AnalysisContext):

@@ -21,6 +21,7 @@ from pydantic import Field
 from render.kinds.base import AnalysisContext, Kind, SceneRef, Settings
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase
+from render.web import figures
 
 ATOMS_IN_UNIVERSE_EXPONENT = 80  # ~10^80 atoms in the observable universe
 
@@ -36,6 +37,7 @@ class NoiseSampling(Kind[NoiseSamplingChapter]):
     name = "noise_sampling"
     chapter = NoiseSamplingChapter
     scene = SceneRef(SCENES_DIR / "noise_sampling.py", "NoiseSamplingScene")
+    web = figures.shipped(figures.noise_sampling)
 
     def analyse(self, chapter: NoiseSamplingChapter, settings: Settings, runs, context: AnalysisContext):
         width, height, channels = settings.width, settings.height, context.model.channels

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field
 from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, mean_pairwise, stack
 from render.paths import SCENES_DIR
 from render.storyboard.schema import SEED_HELP, ChapterBase, Prompt, Seed, no_repeats
+from render.web import figures
 
 
 class PromptDetailChapter(ChapterBase):
@@ -34,6 +35,7 @@ class PromptDetail(Kind[PromptDetailChapter]):
     name = "prompt_detail"
     chapter = PromptDetailChapter
     scene = SceneRef(SCENES_DIR / "prompt_detail.py", "PromptDetailScene")
+    web = figures.shipped(figures.prompt_detail)
 
     def requests(self, chapter: PromptDetailChapter, settings: Settings):
         return {"grid": [settings.request(p, seed=s) for p in chapter.prompts for s in chapter.seeds]}

@@ -15,6 +15,7 @@ from pydantic import Field
 from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, change_along, stack
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase, Prompt
+from render.web import figures
 
 
 class PromptLengthChapter(ChapterBase):
@@ -34,6 +35,7 @@ class PromptLength(Kind[PromptLengthChapter]):
     name = "prompt_length"
     chapter = PromptLengthChapter
     scene = SceneRef(SCENES_DIR / "prompt_length.py", "PromptLengthScene")
+    web = figures.shipped(figures.prompt_length)
 
     def requests(self, chapter: PromptLengthChapter, settings: Settings):
         return {"prefixes": [settings.request(p) for p in chapter.prefixes()]}

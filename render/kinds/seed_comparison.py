@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field
 from render.kinds.base import AnalysisContext, Kind, PromptChapter, Runs, SceneRef, Settings, rms, stack
 from render.paths import SCENES_DIR
 from render.storyboard.schema import SEED_HELP, Seed, no_repeats
+from render.web import figures
 
 
 class SeedComparisonChapter(PromptChapter):
@@ -33,6 +34,7 @@ class SeedComparison(Kind[SeedComparisonChapter]):
     name = "seed_comparison"
     chapter = SeedComparisonChapter
     scene = SceneRef(SCENES_DIR / "seed_comparison.py", "SeedComparisonScene")
+    web = figures.shipped(figures.seed_comparison)
     uses_latent_basis = True
 
     def requests(self, chapter: SeedComparisonChapter, settings: Settings):

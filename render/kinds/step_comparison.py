@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field
 from render.kinds.base import AnalysisContext, Arrays, Kind, PromptChapter, Runs, SceneRef, Settings, stack
 from render.paths import SCENES_DIR
 from render.storyboard.schema import STEPS_HELP, Steps, no_repeats
+from render.web import figures
 
 
 class StepComparisonChapter(PromptChapter):
@@ -31,6 +32,7 @@ class StepComparison(Kind[StepComparisonChapter]):
     name = "step_comparison"
     chapter = StepComparisonChapter
     scene = SceneRef(SCENES_DIR / "step_comparison.py", "StepComparisonScene")
+    web = figures.shipped(figures.step_comparison)
 
     def requests(self, chapter: StepComparisonChapter, settings: Settings):
         return {"runs": [settings.request(chapter.prompt, steps=k) for k in chapter.step_counts]}

@@ -13,6 +13,7 @@ import numpy as np
 
 from render.kinds.base import AnalysisContext, PromptChapter, Runs, SceneRef, Settings, SingleRunKind, only
 from render.paths import SCENES_DIR
+from render.web import figures
 
 
 class SummaryChapter(PromptChapter):
@@ -25,6 +26,7 @@ class Summary(SingleRunKind[SummaryChapter]):
     name = "summary"
     chapter = SummaryChapter
     scene = SceneRef(SCENES_DIR / "summary.py", "SummaryScene")
+    web = figures.shipped(figures.summary)
 
     def analyse(self, chapter: SummaryChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         t = only(runs)

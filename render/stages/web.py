@@ -1,0 +1,216 @@
+"""The web stage: the rendered chapters as a static, offline web page with live controls (`web/`).
+
+    web/index.html                       title, one section per chapter, the scripts
+    web/static/n2i.css, n2i.js           the page's style and runtime (render/web/static/)
+    web/static/figures/<kind>.js         one drawing module per figure kind on the page
+    web/chapters/<data>-<code>/          a chapter's figure: index.json (its JSON index), index.js
+                                         (the same, loadable from disk), sprite sheets (*.webp)
+    web/clips/NN-id.mp4, NN-id.vtt       the narrated chapter clips and their subtitles
+    web/video.mp4                        the whole video (clips and video: hard links where possible)
+
+A chapter's figure folder is named by its chapter data folder and the version of the code that
+writes it (`figure_version`), so after an edit only that chapter's figure is written again; the
+page and the small static files are rewritten only when their bytes change, and files of
+chapters no longer on the page are removed. Without clips (`clips=False`) the page has no media
+at all and links the video beside its folder instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from render.chapter_data import CHAPTER_JSON, load_chapter_data
+from render.errors import UserFacingError
+from render.keys import code_version
+from render.kinds import KINDS
+from render.media.files import atomic_folder, atomic_path, atomic_write
+from render.media.subtitles import chapter_cues, vtt_text
+from render.speech import ChapterTimeline
+from render.web.figure import STATIC_DIR, Sprites, WebFigure
+from render.web.page import Clip, Page, Section, page_html
+
+FIGURE_INDEX = "index.json"
+FIGURE_SCRIPT = "index.js"
+FIGURE_CODE = (Path(__file__), STATIC_DIR.parent / "figure.py")
+"""Code that decides every figure folder's bytes, besides the kind's own build function."""
+
+
+@dataclass(frozen=True)
+class WebChapter:
+    """A rendered chapter: its data bundle, and its narrated clip with the timeline it was made to."""
+
+    id: str
+    data: Path
+    clip: Path | None = None
+    timeline: ChapterTimeline | None = None
+
+
+@dataclass
+class SiteReport:
+    """What `write_site` did: figure folders written and reused, total bytes with and without media."""
+
+    folder: Path
+    written: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    without_figure: list[str] = field(default_factory=list)
+    bytes_total: int = 0
+    bytes_without_media: int = 0
+
+
+def figure_version(figure: WebFigure) -> str:
+    """A hash of the code that writes a figure folder: this stage, sprites, the kind's build function."""
+    return code_version([*FIGURE_CODE, figure.build_file])
+
+
+def figure_folder_name(data: Path, figure: WebFigure) -> str:
+    """`{chapter data folder}-{figure code version[:8]}`: a new name when either changes."""
+    return f"{Path(data).name}-{figure_version(figure)[:8]}"
+
+
+def write_site(
+    folder: Path, title: str, theme: str, model: str, chapters: list[WebChapter], video: Path | None = None
+) -> SiteReport:
+    """Write the page for `chapters` (in order) into `folder`; `video` is the whole video to link.
+
+    Chapters with a `clip` get it (and its subtitles) on the page; `video`, if given, is copied
+    in when any chapter has a clip and linked where it lies otherwise.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    report = SiteReport(folder)
+    sections, figure_folders, scripts, media = [], set(), set(), set()
+    for number, chapter in enumerate(chapters, 1):
+        info, kind_name = _chapter_info(chapter.data)
+        kind = KINDS.get(kind_name)
+        index = script = None
+        if kind is not None and kind.web is not None:
+            name = figure_folder_name(chapter.data, kind.web)
+            reused = _write_figure(folder / "chapters" / name, chapter.data, kind.web)
+            (report.reused if reused else report.written).append(chapter.id)
+            figure_folders.add(name)
+            scripts.add(f"figures/{kind_name}.js")
+            _copy_if_changed(kind.web.script, folder / "static" / "figures" / f"{kind_name}.js")
+            index, script = f"chapters/{name}/{FIGURE_SCRIPT}", _versioned(folder, f"static/figures/{kind_name}.js")
+        else:
+            report.without_figure.append(chapter.id)
+        clip = _place_clip(folder, number, chapter, media) if chapter.clip is not None else None
+        narration = list(info.get("narration", []))
+        sections.append(Section(chapter.id, kind_name, info["title"], narration, index, script, clip))
+    video_href = None
+    if video is not None:
+        if media:
+            _link_or_copy(video, folder / "video.mp4")
+            media.add("video.mp4")
+            video_href = "video.mp4"
+        else:
+            video_href = os.path.relpath(video, folder)
+    for name in ("n2i.css", "n2i.js"):
+        _copy_if_changed(STATIC_DIR / name, folder / "static" / name)
+    page = Page(
+        title=title,
+        theme=theme,
+        model=model,
+        sections=sections,
+        runtime=_versioned(folder, "static/n2i.js"),
+        stylesheet=_versioned(folder, "static/n2i.css"),
+        video=video_href,
+    )
+    _write_if_changed(folder / "index.html", page_html(page))
+    _remove_stale(folder, figure_folders, scripts, media)
+    report.bytes_total, report.bytes_without_media = _sizes(folder)
+    return report
+
+
+def _chapter_info(data: Path) -> tuple[dict, str]:
+    info = json.loads((Path(data) / CHAPTER_JSON).read_text(encoding="utf-8"))
+    return info, info["kind"]
+
+
+def _write_figure(target: Path, data: Path, figure: WebFigure) -> bool:
+    """Write a chapter's figure folder unless it exists; True if it was already there."""
+    if (target / FIGURE_SCRIPT).is_file():
+        return True
+    info, arrays = load_chapter_data(data)
+    with atomic_folder(target, replace=False) as tmp:
+        index = figure.build(info, arrays, Sprites(tmp))
+        text = json.dumps(index, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        (tmp / FIGURE_INDEX).write_text(text, encoding="utf-8")
+        # One call a classic script can make from disk: the page's script tag says which section it is for.
+        (tmp / FIGURE_SCRIPT).write_text(f"N2I.chapter(document.currentScript, {text});\n", encoding="utf-8")
+    return False
+
+
+def _place_clip(folder: Path, number: int, chapter: WebChapter, media: set[str]) -> Clip:
+    """The chapter's narrated clip and its WebVTT subtitles in web/clips/, as `Clip`."""
+    stem = f"{number:02d}-{chapter.id}"
+    _link_or_copy(chapter.clip, folder / "clips" / f"{stem}.mp4")
+    timeline = chapter.timeline
+    text = vtt_text(chapter_cues(timeline, until=timeline.total)) if timeline else "WEBVTT\n"
+    _write_if_changed(folder / "clips" / f"{stem}.vtt", text)
+    media |= {f"clips/{stem}.mp4", f"clips/{stem}.vtt"}
+    return Clip(f"clips/{stem}.mp4", f"clips/{stem}.vtt", text, timeline.total if timeline else 0.0)
+
+
+def _versioned(folder: Path, relative: str) -> str:
+    """`relative?v=HASH`: a server's visitors get the new file after a change, not a cached old one."""
+    digest = hashlib.sha256((folder / relative).read_bytes()).hexdigest()[:10]
+    return f"{relative}?v={digest}"
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not (path.is_file() and path.read_text(encoding="utf-8") == text):
+        atomic_write(path, text)
+
+
+def _copy_if_changed(source: Path, target: Path) -> None:
+    data = source.read_bytes()
+    if not (target.is_file() and target.read_bytes() == data):
+        atomic_write(target, data)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Make `target` hold `source`: a hard link (no second copy of a large clip), else a copy."""
+    source = Path(source)
+    if not source.is_file():
+        raise UserFacingError(f"web: {source} is missing; render again to make it")
+    if target.is_file() and (os.path.samefile(source, target) or _same_bytes_stamp(source, target)):
+        return
+    with atomic_path(target) as tmp:
+        try:
+            os.link(source, tmp)
+        except OSError:  # another file system, or one without hard links
+            shutil.copy2(source, tmp)
+
+
+def _same_bytes_stamp(a: Path, b: Path) -> bool:
+    sa, sb = a.stat(), b.stat()
+    return sa.st_size == sb.st_size and sa.st_mtime_ns == sb.st_mtime_ns
+
+
+def _remove_stale(folder: Path, figure_folders: set[str], scripts: set[str], media: set[str]) -> None:
+    """Delete what an earlier page had and this one does not (old figure folders, clips, scripts)."""
+    for path in (folder / "chapters").glob("*"):
+        if path.is_dir() and not path.name.startswith(".") and path.name not in figure_folders:
+            shutil.rmtree(path)
+    for path in (folder / "static" / "figures").glob("*.js"):
+        if f"figures/{path.name}" not in scripts:
+            path.unlink()
+    for path in [*(folder / "clips").glob("*"), folder / "video.mp4"]:
+        if path.is_file() and path.relative_to(folder).as_posix() not in media:
+            path.unlink()
+
+
+def _sizes(folder: Path) -> tuple[int, int]:
+    total = without_media = 0
+    for path in folder.rglob("*"):
+        if path.is_file():
+            size = path.stat().st_size
+            total += size
+            if path.suffix not in (".mp4", ".vtt"):
+                without_media += size
+    return total, without_media
