@@ -152,7 +152,7 @@ def _run_stages(args, run, executor) -> None:
             slides=args.slides,
             batch_size=args.batch_size,
             web=args.web,
-            clips=not args.no_clips,
+            web_clips=not args.no_clips,
             executor=executor,
         )
     elif args.command == "export" and args.web:

@@ -51,12 +51,12 @@ def render(
     slides: bool = False,
     batch_size: int | None = None,
     web: bool = False,
-    clips: bool = True,
+    web_clips: bool = True,
     executor: Executor | None = None,
 ) -> None:
     """Run every stage; `chapters` limits which chapters are made (and assembled).
 
-    `slides` also exports slide clips, `web` also writes the web page (`clips`: with the narrated clips).
+    `slides` also exports slide clips, `web` also writes the web page (`web_clips`: with the narrated clips).
     Generation, clips and slide encodes run on `executor` (default: this machine).
     """
     from render.stages.analyse import analyse
@@ -94,7 +94,7 @@ def render(
     if slides:
         export(path, session=session, executor=executor)
     if web:
-        write_web(session, clips=clips)
+        write_web(session, clips=web_clips)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
 
 

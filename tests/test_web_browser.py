@@ -257,3 +257,17 @@ def test_export_web_after_a_render_rewrites_no_figure(site, tmp_path):
     html = (web / "index.html").read_text()
     assert "<video" not in html and 'href="../video.mp4"' in html
     assert sorted(p.name for p in (web / "chapters").iterdir()) == sorted(p.name for p in (site / "chapters").iterdir())
+
+
+def test_render_web_no_clips_leaves_the_clips_out(site, tmp_path):
+    """`render --web --no-clips` (everything cached): the light page, as `export --web --no-clips` makes it."""
+    root = site.parent.parent
+    out = shutil.copytree(root / "out", tmp_path / "out", copy_function=os.link)
+    storyboard = root / "project" / "explorer.yaml"
+    with outside_caption_kind():
+        code, log = run_cli("render", storyboard, "--web", "--no-clips", "--cache", root / "cache", "--out", out,
+                            "--quality", "low")  # fmt: skip
+    assert code == 0, log
+    web = out / "web"
+    assert not any((web / "clips").iterdir()) and not (web / "video.mp4").exists()
+    assert "<video" not in (web / "index.html").read_text()

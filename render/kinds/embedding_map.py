@@ -17,8 +17,6 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
-from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE
 
 from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings
 from render.kinds.latent_basis import fix_signs
@@ -77,6 +75,9 @@ class EmbeddingMap(Kind[EmbeddingMapChapter]):
         if emb.shape[0] != len(prompts):
             raise ValueError(f"encode returned {emb.shape[0]} embeddings for {len(prompts)} prompts")
         emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+        from sklearn.decomposition import PCA  # scikit-learn takes seconds to import: only when a map is made
+        from sklearn.manifold import TSNE
+
         pca = PCA(n_components=2, svd_solver="full").fit(emb)
         pca_xy = (emb - pca.mean_) @ fix_signs(pca.components_).T
         perplexity = float(max(1.0, min(30.0, (len(prompts) - 1) / 3)))

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 from render.engine.trajectory import Trajectory
 
@@ -62,6 +61,8 @@ def fit_latent_basis(trajectories: Sequence[Trajectory]) -> LatentBasis:
     Both bases use the trajectories with the most common latent shape; chapters whose
     latents differ get their own basis from `AnalysisContext.basis_for`.
     """
+    from sklearn.decomposition import PCA  # scikit-learn takes seconds to import: only when a basis is fitted
+
     if not trajectories:
         raise ValueError("fit_latent_basis needs at least one trajectory")
     shapes = Counter(tuple(t.latents.shape[1:]) for t in trajectories)
