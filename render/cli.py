@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--slides", action="store_true", help="also export clips for slides (see `export`)")
     r.add_argument("--batch-size", type=int, help="requests per generation batch")
 
+    v = storyboard_command("preview", "the last frame of every beat and a contact sheet (preview.png), no video")
+    v.add_argument("--chapters", help="comma-separated chapter ids (default: all)")
+    v.add_argument("--quality", choices=list(QUALITY_PRESETS), help="overrides video.quality")
+    v.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    v.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
+
     e = storyboard_command("export", "export slide clips (MP4, WebM, GIF, poster PNG) and a PowerPoint deck")
     e.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
     e.add_argument("--width", type=int, help="width of the slide clips in pixels (default: the video's)")
@@ -119,6 +125,10 @@ def _run(args) -> int:
             slides=args.slides,
             batch_size=args.batch_size,
         )
+    elif args.command == "preview":
+        chapters = args.chapters.split(",") if args.chapters else None
+        run.preview(args.storyboard, cache=args.cache, out=args.out, chapters=chapters, quality=args.quality,
+                    jobs=max(1, args.jobs))  # fmt: skip
     elif args.command == "export":
         run.export(args.storyboard, cache=args.cache, out=args.out, width=args.width, fps=args.fps,
                    audio=not args.no_audio, deck=not args.no_deck)  # fmt: skip

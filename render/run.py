@@ -87,6 +87,38 @@ def render(
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
 
 
+def preview(
+    path: Path,
+    cache: str | None = None,
+    out: Path | None = None,
+    chapters: list[str] | None = None,
+    quality: str | None = None,
+    jobs: int = 1,
+) -> Path:
+    """The last frame of every beat and a contact sheet (build/<name>/preview.png), without video."""
+    from render.stages.analyse import analyse
+    from render.stages.narrate import narrate
+    from render.stages.preview import publish, render_previews
+
+    started = time.perf_counter()
+    session = open_session(path, cache, out)
+    selected = session.select(chapters)
+    quality, fps = session.quality_and_fps(quality)
+    check_out_folder(session.out)
+    session.plan.only({c.id for c in selected})
+    generate(session)
+    analyse(session, selected)
+    timelines = narrate(session, selected, fps)  # the beats fall where they fall in the video
+    folders = {}
+    for c in selected:
+        timing = timelines[c.id].timing()
+        folders[c.id] = (timing, session.preview_folder(c, session.preview_parts(c, timing, quality, fps)))
+    render_previews(session, [(c, *folders[c.id]) for c in selected], quality, fps, jobs)
+    sheet = publish(session.out, [(c.id, c.title, folders[c.id][1]) for c in selected])
+    say(f"preview: done in {time.perf_counter() - started:.1f} s: {sheet} (frames in {session.out / 'preview'})")
+    return sheet
+
+
 def _assemble(session: Session, chapters: list[ChapterPlan], clips, timelines, assembly_key: str) -> None:
     from render.stages.assemble import ChapterMedia, assemble
 
@@ -171,4 +203,4 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
     return reasons or ["narration timing changed (pause or speed)"]
 
 
-__all__ = ["check", "plan_text", "generate", "render", "export"]
+__all__ = ["check", "plan_text", "generate", "render", "preview", "export"]

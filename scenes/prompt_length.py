@@ -27,7 +27,7 @@ class PromptLengthScene(ChapterScene):
         self.lay_out_sentence()
         self.lay_out_chart()
 
-        self.title_beat(s[0], hold=0.6)
+        self.title_beat(s[0])
         self.first_word(s[1])
         self.word_by_word(s[2])
         self.steering_words(s[3])
