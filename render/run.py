@@ -50,9 +50,7 @@ def render(
     batch_size: int | None = None,
 ) -> None:
     """Run every stage; `chapters` limits which chapters are made (and assembled)."""
-    from render.stages.analyse import analyse
     from render.stages.clips import render_clips
-    from render.stages.narrate import narrate
 
     started = time.perf_counter()
     # 1. Load, check, plan
@@ -62,15 +60,9 @@ def render(
     if dry_run:
         say(dry_run_report(session, selected, quality, fps))
         return
-    check_out_folder(session.out)
 
-    # 2. Generate the trajectories the chosen chapters need
-    session.plan.only({c.id for c in selected})
-    generate(session, batch_size=batch_size)
-
-    # 3. Analyse, 4. narrate, 5. render clips
-    analyse(session, selected)
-    timelines = narrate(session, selected, fps)
+    # 2. Generate the trajectories the chosen chapters need, 3. analyse, 4. narrate, 5. render clips
+    timelines = _up_to_narration(session, selected, fps, batch_size)
     timings = {c.id: timelines[c.id].timing() for c in selected}
     parts = {c.id: session.clip_parts(c, timings[c.id], quality, fps) for c in selected}
     clips = {c.id: session.clip_path(c, parts[c.id]) for c in selected}
@@ -96,19 +88,13 @@ def preview(
     jobs: int = 1,
 ) -> Path:
     """The last frame of every beat and a contact sheet (build/<name>/preview.png), without video."""
-    from render.stages.analyse import analyse
-    from render.stages.narrate import narrate
     from render.stages.preview import publish, render_previews
 
     started = time.perf_counter()
     session = open_session(path, cache, out)
     selected = session.select(chapters)
     quality, fps = session.quality_and_fps(quality)
-    check_out_folder(session.out)
-    session.plan.only({c.id for c in selected})
-    generate(session)
-    analyse(session, selected)
-    timelines = narrate(session, selected, fps)  # the beats fall where they fall in the video
+    timelines = _up_to_narration(session, selected, fps)  # the beats fall where they fall in the video
     folders = {}
     for c in selected:
         timing = timelines[c.id].timing()
@@ -117,6 +103,19 @@ def preview(
     sheet = publish(session.out, [(c.id, c.title, folders[c.id][1]) for c in selected])
     say(f"preview: done in {time.perf_counter() - started:.1f} s: {sheet} (frames in {session.out / 'preview'})")
     return sheet
+
+
+def _up_to_narration(session: Session, selected: list[ChapterPlan], fps: int, batch_size: int | None = None):
+    """The stages a video and a preview both need: the output folder checked, then the selected
+    chapters' trajectories generated, analysed and narrated. Returns their timelines, by chapter id."""
+    from render.stages.analyse import analyse
+    from render.stages.narrate import narrate
+
+    check_out_folder(session.out)
+    session.plan.only({c.id for c in selected})
+    generate(session, batch_size=batch_size)
+    analyse(session, selected)
+    return narrate(session, selected, fps)
 
 
 def _assemble(session: Session, chapters: list[ChapterPlan], clips, timelines, assembly_key: str) -> None:

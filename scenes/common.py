@@ -412,6 +412,9 @@ class ChapterScene(Scene):
         as a motion (an image then keeps its old pixels: `set_image` after it redraws them sharp).
         """
         mobjects = list(mobjects)
+        if self.preview_dir is not None:  # no motion to show: go there (saving states copies every glyph)
+            arrange()
+            return []
         for mob in mobjects:
             mob.save_state()
         arrange()

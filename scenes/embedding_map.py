@@ -7,7 +7,7 @@ Beats (slots): 0 title; 1 the groups appear in turn, each point labelled with it
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Circle, Dot, FadeIn, Mobject, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, ApplyMethod, Circle, Dot, FadeIn, Mobject, Text, VGroup
 
 from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
 from scenes.widgets import fit_points, wrapped_text
@@ -138,9 +138,9 @@ class EmbeddingMapScene(ChapterScene):
                 self.play_until(
                     slot.at(0.3),
                     FadeIn(ring, scale=1.6),
-                    *[m.animate.set_opacity(0.35) for m in others],
-                    labels[h].animate.set_color(self.theme.text),
+                    *[ApplyMethod(m.set_opacity, 0.35) for m in others],
+                    ApplyMethod(labels[h].set_color, self.theme.text),
                 )
                 self.play_until(
-                    slot.at(0.6), *[m.animate.set_opacity(1.0) for i in nearest for m in (dots[i], labels[i])]
+                    slot.at(0.6), *[ApplyMethod(m.set_opacity, 1.0) for i in nearest for m in (dots[i], labels[i])]
                 )

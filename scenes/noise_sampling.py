@@ -9,7 +9,7 @@ number of atoms in the observable universe would fill one line of the first page
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, Group, GrowFromEdge, Line, Square, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, ApplyMethod, Arrow, Create, FadeIn, Group, GrowFromEdge, Line, Square, VGroup
 
 from scenes.common import BODY_SIZE, HEADING_SIZE, LABEL_SIZE, TITLE_SIZE, ChapterScene, Slot, pixels_for, units_for
 from scenes.widgets import bar, best_grid, hex_to_rgb, wrapped_text
@@ -245,4 +245,4 @@ class NoiseSamplingScene(ChapterScene):
             )
             self.play_until(slot.at(0.25), FadeIn(self.atoms, shift=RIGHT * 0.2))
             self.play_until(slot.at(0.45), GrowFromEdge(line, LEFT), Create(arrow))
-            self.play_until(slot.at(0.6), self.pages.animate.set_opacity(0.55))
+            self.play_until(slot.at(0.6), ApplyMethod(self.pages.set_opacity, 0.55))

@@ -11,7 +11,7 @@ Each row is one composited image, so a denoising step swaps one pixel array per 
 from __future__ import annotations
 
 import numpy as np
-from manim import LEFT, RIGHT, FadeIn, Group, GrowFromEdge, VGroup
+from manim import LEFT, RIGHT, ApplyMethod, FadeIn, Group, GrowFromEdge, Transform, VGroup
 
 from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
 from scenes.widgets import ImageRow, bar, hex_to_rgb, wrapped_text
@@ -128,6 +128,6 @@ class PromptDetailScene(ChapterScene):
     def agree(self, slot: Slot) -> None:
         """3. The detailed prompt: the seeds agree."""
         with self.beat(slot, "agree"):
-            self.play_until(slot.at(0.3), self.highlight_frame.animate.become(self.highlight(self.n_prompts - 1)))
-            others = [b.animate.set_opacity(0.35) for b in self.bars[:-1]]
-            self.play_until(slot.at(0.5), *others, self.numbers[-1].animate.set_color(self.theme.accent))
+            self.play_until(slot.at(0.3), Transform(self.highlight_frame, self.highlight(self.n_prompts - 1)))
+            others = [ApplyMethod(b.set_opacity, 0.35) for b in self.bars[:-1]]
+            self.play_until(slot.at(0.5), *others, ApplyMethod(self.numbers[-1].set_color, self.theme.accent))

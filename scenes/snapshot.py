@@ -15,7 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from manim import ImageMobject, MarkupText, Mobject, ReplacementTransform, Scene, Text, Transform, VMobject, config
+from manim import (
+    ApplyMethod,
+    ImageMobject,
+    MarkupText,
+    Mobject,
+    ReplacementTransform,
+    Scene,
+    Text,
+    Transform,
+    VMobject,
+    config,
+)
 from manim.animation.transform import _MethodAnimation
 from manim.mobject.mobject import _AnimationBuilder
 from PIL import Image
@@ -31,8 +42,10 @@ def finish_at_once(scene: Scene, animation: Any) -> None:
     Manim's own skipping still begins every animation, and beginning one copies its mobjects
     (deep copies of every glyph of a text): most of a preview's time. The end state needs no
     copy: an introducer (FadeIn, Create, GrowFromEdge) ends on its mobject as it is, a remover
-    (FadeOut) without it, `mob.animate.f()` on f applied to mob (what Manim's own finish does), a
-    transform on its target. Anything else is played (skipped: no frame drawn) by Manim.
+    (FadeOut) without it, `mob.animate.f()` and `ApplyMethod(mob.f)` on f applied to mob (what
+    Manim's own finish does), a transform on its target. Anything else is played (skipped: no frame
+    drawn) by Manim. (Scenes use ApplyMethod rather than `.animate`, which copies its mobject as
+    soon as it is written, even when the animation is never played.)
     """
     if isinstance(animation, _AnimationBuilder):
         animation = animation.build()
@@ -43,6 +56,10 @@ def finish_at_once(scene: Scene, animation: Any) -> None:
     elif isinstance(animation, _MethodAnimation):  # mob.animate.f(...): the end is f applied to mob
         for call in animation.methods:
             call.method.__func__(animation.mobject, *call.args, **call.kwargs)
+    elif isinstance(animation, ApplyMethod):  # the end is the method applied to its own mobject
+        args = list(animation.method_args)
+        kwargs = args.pop() if args and isinstance(args[-1], dict) else {}  # ApplyMethod's convention
+        animation.method(*args, **kwargs)
     elif isinstance(animation, ReplacementTransform):
         scene.remove(animation.mobject)
         scene.add(animation.target_mobject)
