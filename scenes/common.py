@@ -347,7 +347,8 @@ class ChapterScene(Scene):
         They stay until the next beat starts, which first moves them into place: the title into the
         header, the subtitle where it was made. So the title beat ends on the title card.
         """
-        big = self.text(self.info.get("title", ""), TITLE_SIZE, bold=True)
+        # The header's title, larger: a copy costs far less than a second Text of the same words.
+        big = self.header()[0].copy().scale(TITLE_SIZE / HEADING_SIZE)
         self.fit_width(big, SAFE_RIGHT - SAFE_LEFT)
         card = VGroup(big)
         on_card = None

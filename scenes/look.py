@@ -150,20 +150,32 @@ def upscale(arr: np.ndarray, width_px: int, height_px: int, smooth: bool = True)
 
 
 @functools.cache
-def line_height(size: float) -> float:
-    """The height (frame units) of a line of text of font size `size`, ascender to descender: what a
-    label takes up, known without making the label."""
-    register_fonts()
-    return Text("Hg", font=FONT, font_size=size).height
-
-
-@functools.cache
-def char_width(size: float) -> float:
-    """The mean width (frame units) of a character of lowercase prose at font size `size`: enough to
-    plan where a text breaks without making it."""
+def font_metrics() -> tuple[float, float, float]:
+    """(line height, mean character width, capital height) of the shipped font per font_size unit,
+    in frame units: measured once (text scales linearly with its font size), so layouts can know a
+    text's size without making it."""
     register_fonts()
     sample = "the quick brown fox jumps over the lazy dog"
-    return Text(sample, font=FONT, font_size=size).width / len(sample)
+    measured = Text(f"H{sample}g", font=FONT, font_size=100)
+    capital = Text("H", font=FONT, font_size=100)
+    return measured.height / 100, (measured.width / (len(sample) + 2)) / 100, capital.height / 100
+
+
+def line_height(size: float) -> float:
+    """The height (frame units) of a line of text of font size `size`, ascender to descender: what a
+    label takes up."""
+    return font_metrics()[0] * size
+
+
+def char_width(size: float) -> float:
+    """The mean width (frame units) of a character of lowercase prose at font size `size`: enough to
+    plan where a text breaks."""
+    return font_metrics()[1] * size
+
+
+def cap_height(size: float) -> float:
+    """The height (frame units) of a capital letter at font size `size`."""
+    return font_metrics()[2] * size
 
 
 def units_for(pixels: float) -> float:

@@ -8,7 +8,6 @@ each beat saves the frame and the boxes of the visible texts, images and shapes 
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,7 +30,7 @@ from manim.animation.transform import _MethodAnimation
 from manim.mobject.mobject import _AnimationBuilder
 from PIL import Image
 
-from scenes.look import FONT, SAFE, register_fonts
+from scenes.look import SAFE, cap_height
 
 BEATS_JSON = "beats.json"
 
@@ -100,13 +99,6 @@ def write_beats(folder: Path, title: str, theme: str, beats: list[dict[str, Any]
 TEXT_TYPES = (Text, MarkupText)
 
 
-@functools.cache
-def cap_height_per_size() -> float:
-    """Frame units of a capital letter's height per font_size unit in the shipped font."""
-    register_fonts()
-    return Text("H", font=FONT, font_size=100).height / 100
-
-
 def _alpha(mob: Mobject) -> float:
     """How opaque the most opaque part of `mob` (without its submobjects) is, 0..1; 0 for nothing drawn."""
     if isinstance(mob, ImageMobject):
@@ -135,7 +127,7 @@ def on_screen(mobjects: Iterable[Mobject]) -> Iterator[tuple[Mobject, dict[str, 
         size = mob.font_size if isinstance(mob, TEXT_TYPES) else getattr(mob, "text_size", None)
         if size is not None:  # a text (or a widget drawn from text glyphs, which says its size)
             if max((_alpha(g) for g in mob.family_members_with_points()), default=0.0) > 0.05:
-                cap = size * cap_height_per_size() * px_per_unit
+                cap = cap_height(size) * px_per_unit
                 yield mob, {"kind": "text", "box": _box(mob), "text": mob.original_text, "cap_px": round(cap, 2)}
             continue
         if _alpha(mob) > 0.05:

@@ -63,9 +63,10 @@ class PreviewJob(BaseModel):
 
 
 class PreviewJobs(BaseModel):
-    """The file a worker reads: its jobs, in order."""
+    """The file the workers read: every job, in order, and the folder where they claim them."""
 
     jobs: list[PreviewJob]
+    claims: Path  # a worker does job k if it is the one that makes claims/k (mkdir is atomic)
 
 
 def beat_frames(folder: Path) -> list[Path]:
@@ -117,21 +118,23 @@ def render_previews(
 
 
 def run_workers(jobs: list[PreviewJob], n_jobs: int, work: Path) -> None:
-    """Run `jobs` in `n_jobs` worker processes (round robin); raise PreviewError if one fails."""
-    shares = [jobs[k :: max(1, n_jobs)] for k in range(min(max(1, n_jobs), len(jobs)))]
+    """Run `jobs` in `n_jobs` worker processes; raise PreviewError if one fails.
+
+    Every worker goes through all the jobs and takes those no other worker has claimed yet, so a
+    worker that drew quick chapters takes on more of them (scenes differ a lot in cost).
+    """
+    spec = work / "jobs.json"
+    (work / "claims").mkdir()
+    spec.write_text(PreviewJobs(jobs=jobs, claims=work / "claims").model_dump_json(), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-c", "import sys; from render.stages.preview import work; work(sys.argv[1])", str(spec)]
     procs = []
     try:
-        for k, share in enumerate(shares):
-            spec = work / f"worker-{k}.json"
-            spec.write_text(PreviewJobs(jobs=share).model_dump_json(), encoding="utf-8")
-            media = work / f"media-{k}"
+        for k in range(min(max(1, n_jobs), len(jobs))):
+            media = work / f"media-{k}"  # Manim's text cache, one per process
             media.mkdir()
-            cmd = [sys.executable, "-c", "import sys; from render.stages.preview import work; work(sys.argv[1])"]
             procs.append(
-                subprocess.Popen(
-                    [*cmd, str(spec)], cwd=media, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-                )
+                subprocess.Popen(cmd, cwd=media, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             )
         failures = []
         for proc in procs:
@@ -164,7 +167,7 @@ def publish(out: Path, chapters: list[tuple[str, str, Path]]) -> Path:
     rows = [(title, beat_frames(frames_dir / name)) for name, (_, title, _) in zip(names, chapters, strict=True)]
     sheet = out / "preview.png"
     with atomic_path(sheet) as tmp:
-        contact_sheet(rows).save(tmp, format="PNG", optimize=True)
+        contact_sheet(rows).save(tmp, format="PNG")
     return sheet
 
 
@@ -212,15 +215,19 @@ def _font_file() -> Path:
 
 
 def work(jobs_file: str) -> None:
-    """Worker entry point: run every job of `jobs_file` (a PreviewJobs) in this process, in order.
+    """Worker entry point: run the jobs of `jobs_file` (a PreviewJobs) that this process claims, in order.
 
     Each chapter's frames are written into a hidden sibling of its folder, which is renamed into
     place when the scene has finished, so a folder under its final name is complete.
     """
     from manim import tempconfig
 
-    jobs = PreviewJobs.model_validate_json(Path(jobs_file).read_text(encoding="utf-8")).jobs
-    for job in jobs:
+    spec = PreviewJobs.model_validate_json(Path(jobs_file).read_text(encoding="utf-8"))
+    for k, job in enumerate(spec.jobs):
+        try:
+            (spec.claims / f"{k:04d}").mkdir()
+        except FileExistsError:  # another worker has it
+            continue
         try:
             with atomic_folder(job.out) as tmp:
                 os.environ.update(
