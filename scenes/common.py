@@ -298,15 +298,17 @@ class ChapterScene(Scene):
 
     def text(self, s: str, size: float = BODY_SIZE, color: str | None = None, bold: bool = False) -> Text:
         """Text in the shipped font and the theme's text colour."""
+        weight = "SEMIBOLD" if bold else "NORMAL"
+        # The font is the shipped one (registered in setup): no need to look it up among the system's.
         return Text(
-            s, font=FONT, font_size=size, color=color or self.theme.text, weight="SEMIBOLD" if bold else "NORMAL"
+            s, font=FONT, font_size=size, color=color or self.theme.text, weight=weight, warn_missing_font=False
         )
 
     def markup(self, s: str, size: float = BODY_SIZE, color: str | None = None, bold: bool = False) -> MarkupText:
         """Pango markup text (e.g. 10<sup>80</sup>) in the shipped font."""
-        return MarkupText(
-            s, font=FONT, font_size=size, color=color or self.theme.text, weight="SEMIBOLD" if bold else "NORMAL"
-        )
+        weight = "SEMIBOLD" if bold else "NORMAL"
+        colour = color or self.theme.text
+        return MarkupText(s, font=FONT, font_size=size, color=colour, weight=weight, warn_missing_font=False)
 
     def term(self, strong: str, soft: str, size: float = BODY_SIZE, colour: str | None = None) -> MarkupText:
         """One line: `strong` in semibold text colour, then `soft` in `colour` (the accent), on one baseline."""

@@ -3,8 +3,8 @@
 Beats (slots): 0 title; 1 the prompt, a row of large images (one per scale, labelled) growing out of
 the same noise, and how guidance mixes the two predictions; 2 guidance 1 (off) and the 3-6 range
 that matches the words are marked; 3 the row makes way for a slider, dragged from the lowest scale to
-the highest, a large image following the knob, while a chart of each image's colour saturation
-lights the scale shown: too much guidance oversaturates.
+the highest, a large image following the knob, while a chart of how harsh each image is (how much
+neighbouring pixels differ) lights the scale shown: too much guidance breaks the picture up.
 """
 
 from __future__ import annotations
@@ -19,13 +19,21 @@ GOOD_RANGE = (3.0, 6.0)  # guidance scales where images usually match the words
 GAP = 0.4  # between the row's images
 
 
+def edge_strength(image: np.ndarray) -> float:
+    """How harsh an image is: the mean difference between neighbouring pixels (0..1). Guidance pushed
+    too far breaks a picture into garish, hard-edged patches; this rises with it, where mean colour
+    saturation does not (a teal background is saturated at any guidance)."""
+    x = image.astype(np.float32) / 255
+    return float(np.abs(np.diff(x, axis=0)).mean() + np.abs(np.diff(x, axis=1)).mean()) / 2
+
+
 class GuidanceComparisonScene(ChapterScene):
     """One prompt and seed at several guidance scales: a row of images, then a slider across them."""
 
     def construct(self) -> None:
         self.images, self.previews = self.arrays["images"], self.arrays["previews"]
         self.scales = [float(g) for g in self.info["guidance_scales"]]
-        self.saturation = [float(v) for v in self.arrays["saturation"]]
+        self.harshness = [edge_strength(im) for im in self.images]
         s = self.slots(4)
         self.prompt = prompt_line(self, self.info["prompt"], self.info["seed"])
         self.lay_out_row()
@@ -77,7 +85,7 @@ class GuidanceComparisonScene(ChapterScene):
 
     def lay_out_sweep(self) -> None:
         """For the sweep, once the row has gone: a slider under the prompt, a tick per scale labelled
-        with it, and under it a large image (left) and the saturation chart (right)."""
+        with it, and under it a large image (left) and the harshness chart (right)."""
         box = self.row_box
         lo_x, hi_x = box.left + box.width * 0.12, box.right - box.width * 0.12
         slider_y = box.top - 0.55
@@ -102,22 +110,22 @@ class GuidanceComparisonScene(ChapterScene):
         self.low = low
 
     def lay_out_chart(self) -> None:
-        """Right of the large image: a bar per scale for its colour saturation, the shown scale lit."""
+        """Right of the large image: a bar per scale for how harsh its image is, the shown scale lit."""
         low, n = self.low, len(self.scales)
         left = self.big.get_right()[0] + 0.9
-        self.chart_head = self.text("colour saturation", LABEL_SIZE, self.theme.muted)
+        self.chart_head = self.text("how much neighbouring pixels differ", LABEL_SIZE, self.theme.muted)
         self.chart_head.move_to((left, low.top - self.chart_head.height / 2, 0), aligned_edge=LEFT)
         names = VGroup(*[self.text(f"{g:g}", SMALL_SIZE, self.theme.muted) for g in self.scales])
         slot_w = (low.right - left) / n
         base = low.bottom + names.height + 0.15
         bar_top = self.chart_head.get_bottom()[1] - 0.45  # room for the numbers over the bars
-        top_sat = max(max(self.saturation), 1e-6)
+        top = max(max(self.harshness), 1e-6)
         self.bars, self.numbers = VGroup(), VGroup()
-        for k, v in enumerate(self.saturation):
+        for k, v in enumerate(self.harshness):
             x = left + slot_w * (k + 0.5)
-            sat_bar = bar(slot_w * 0.55, max((bar_top - base) * v / top_sat, 0.02), self.theme.palette[1], 0.9)
-            self.bars.add(sat_bar.move_to((x, base, 0), aligned_edge=DOWN))
-            self.numbers.add(self.text(f"{v:.2f}", SMALL_SIZE).next_to(sat_bar, UP, buff=0.08))
+            harsh_bar = bar(slot_w * 0.55, max((bar_top - base) * v / top, 0.02), self.theme.palette[1], 0.9)
+            self.bars.add(harsh_bar.move_to((x, base, 0), aligned_edge=DOWN))
+            self.numbers.add(self.text(f"{100 * v:.1f}%", SMALL_SIZE).next_to(harsh_bar, UP, buff=0.08))
             names[k].move_to((x, low.bottom + names[k].height / 2, 0))
         self.bar_names = names
 
@@ -168,9 +176,9 @@ class GuidanceComparisonScene(ChapterScene):
             self.play_until(slot.at(0.45), FadeIn(self.marks), FadeIn(self.notes, shift=UP * 0.1))
 
     def too_much(self, slot: Slot) -> None:
-        """3. A slider goes from the lowest scale to the highest, the large image and the saturation
+        """3. A slider goes from the lowest scale to the highest, the large image and the harshness
         chart follow: colours too strong at the top."""
-        with self.beat(slot, "saturation"):
+        with self.beat(slot, "too-much"):
             gone = [self.marks, self.notes, self.row, self.labels]
             self.play_until(slot.at(0.1), *self.fade_out(*gone))
             self.slider.set_knob(0.0)

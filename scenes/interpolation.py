@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Line, Mobject, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height
 from scenes.widgets import Counter, ImageRow, Slider, hex_to_rgb, triangle, wrapped_text
 
 GAP = 0.14  # between the strip's images
@@ -28,6 +28,7 @@ class InterpolationScene(ChapterScene):
         s = self.slots(4)
         self.lay_out_strip()
         self.lay_out_sweep()
+        self.lay_out_first_big()
 
         self.title_beat(s[0])
         self.ends(s[1])
@@ -43,10 +44,10 @@ class InterpolationScene(ChapterScene):
         return self.cells.compose([self.images[p] if p in shown else blank for p in range(self.points)])
 
     def lay_out_strip(self) -> None:
-        """The strip as wide as the frame, centred; a prompt over each end, its image framed in its colour."""
+        """The strip as wide as the frame, at the top; a prompt over each end, its image framed in its colour."""
         box = self.content_box()
         from_colour, to_colour = self.theme.palette[0], self.theme.palette[1]
-        half = box.width * 0.47
+        half = box.width * 0.49
         self.from_text = wrapped_text(self, f"“{self.info['from_prompt']}”", LABEL_SIZE, half, None, from_colour, 2)
         self.to_text = wrapped_text(self, f"“{self.info['to_prompt']}”", LABEL_SIZE, half, None, to_colour, 2)
         self.prompts_h = max(self.from_text.height, self.to_text.height) + 0.2
@@ -55,7 +56,7 @@ class InterpolationScene(ChapterScene):
         self.cells = ImageRow.across(self.points, box.width - 0.2, GAP, box.height * 0.4, background)
         self.ends_shown = [0, self.points - 1]
         self.strip = self.image_mobject(self.strip_pixels(self.ends_shown), self.cells.cell)
-        self.strip.move_to((0, box.centre[1] + self.prompts_h / 2, 0))
+        self.strip.move_to((0, box.top - self.prompts_h - self.cells.cell / 2, 0))
         self.frames = VGroup(*[self.framed(self.strip, c, buff=0.05) for c in (from_colour, to_colour)])
         self.place_on_strip()
 
@@ -94,6 +95,16 @@ class InterpolationScene(ChapterScene):
         self.step_count = Counter(self, f"step {{}} / {self.steps}", "0" * len(str(self.steps)), LABEL_SIZE)
         self.step_count.show("0").next_to(self.big, RIGHT, buff=0.35).align_to(self.big, UP)
 
+    def lay_out_first_big(self) -> None:
+        """While the strip builds, the large image (the newest picture of the strip) sits under it and
+        the biggest-change note; the sweep then moves it up and makes it larger (`big_to`)."""
+        box = self.content_box()
+        self.big_to = self.big.copy()
+        top = self.strip.get_bottom()[1] - 0.25 - line_height(LABEL_SIZE) - 0.3
+        side = max(top - box.bottom, 1.0)
+        self.big.set_height(side).move_to((0, top - side / 2, 0))
+        self.set_image(self.big, self.images[0])
+
     # ---- beats ----------------------------------------------------------------------------------
 
     def ends(self, slot: Slot) -> None:
@@ -102,19 +113,21 @@ class InterpolationScene(ChapterScene):
             self.play_until(
                 slot.at(0.3), FadeIn(self.from_text, shift=RIGHT * 0.15), FadeIn(self.to_text, shift=LEFT * 0.15)
             )
-            self.play_until(slot.at(0.7), FadeIn(self.strip), FadeIn(self.frames))
+            self.play_until(slot.at(0.55), FadeIn(self.strip), FadeIn(self.frames), FadeIn(self.big))
+            self.hold_until(slot.at(0.75))
+            self.set_image(self.big, self.images[-1])  # the other end
 
     def in_between(self, slot: Slot) -> None:
         """2. The images in between, left to right; the biggest jump marked."""
         self.jump_marks: list[Mobject] = []
         with self.beat(slot, "between"):
             middle = list(range(1, self.points - 1))
-            self.step_through(
-                slot.at(0.05),
-                slot.at(0.5),
-                max(len(middle), 1),
-                lambda k: self.set_image(self.strip, self.strip_pixels(self.ends_shown + middle[: k + 1])),
-            )
+
+            def add(k: int) -> None:  # the strip gains image k, which is also shown large
+                self.set_image(self.strip, self.strip_pixels(self.ends_shown + middle[: k + 1]))
+                self.set_image(self.big, self.images[middle[k]] if middle else self.images[-1])
+
+            self.step_through(slot.at(0.05), slot.at(0.5), max(len(middle), 1), add)
             if self.points > 2:
                 change = [float(c) for c in self.arrays["change"]]
                 jump = int(np.argmax(change[1:])) + 1  # between images jump-1 and jump
@@ -134,11 +147,13 @@ class InterpolationScene(ChapterScene):
             def up() -> None:
                 self.strip.set_height(self.small_cell).move_to((*self.strip_to, 0))
                 self.place_on_strip()
+                big.set_height(self.big_to.height).move_to(self.big_to)  # same pixels: a Transform can blend them
 
-            moving = [self.strip, self.from_text, self.to_text, self.frames]
+            moving = [self.strip, self.from_text, self.to_text, self.frames, big]
             self.play_until(slot.at(0.1), *self.fade_out(*self.jump_marks), *self.moves_to_layout(moving, up))
             self.set_image(self.strip, self.strip_pixels(list(range(self.points))))  # sharp at its new size
-            self.play_until(slot.at(0.18), FadeIn(slider), FadeIn(self.mix_ends), FadeIn(big), FadeIn(self.step_count))
+            self.set_image(big, self.previews[0, 0])
+            self.play_until(slot.at(0.18), FadeIn(slider), FadeIn(self.mix_ends), FadeIn(self.step_count))
             sweep_start, sweep_end = slot.at(0.2), slot.at(0.92)
             shown = (0, 0)
 

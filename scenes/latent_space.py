@@ -77,7 +77,7 @@ class LatentSpaceScene(ChapterScene):
         plane_left = latent_to.get_right()[0] + GAP
         area = Box(plane_left, box.right, box.bottom, top)
         self.plane, self.plane_label, self.plane_box = labelled_plane(
-            self, area, "the latent's path (2 PCA components)", height=side
+            self, area, "the latent's path (PCA)", height=side
         )
         self.points = fit_points(self.arrays["path"], self.plane_box, pad=0.15)
 

@@ -9,7 +9,7 @@ number of atoms in the observable universe would fill one line of the first page
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, ApplyMethod, Arrow, Create, FadeIn, Group, GrowFromEdge, Line, Square, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, Group, GrowFromEdge, Line, Square, VGroup
 
 from scenes.common import BODY_SIZE, HEADING_SIZE, LABEL_SIZE, TITLE_SIZE, ChapterScene, Slot, pixels_for, units_for
 from scenes.widgets import bar, best_grid, hex_to_rgb, wrapped_text
@@ -101,7 +101,7 @@ class NoiseSamplingScene(ChapterScene):
     def lay_out_count(self) -> None:
         """How many images: the power, about 10^N, the zeros; in a column on the left."""
         box, info = self.content_box(), self.info
-        width = box.width * 0.42
+        width = box.width * 0.46
         self.count_col = VGroup(
             self.markup(f"256<sup>{info['values_per_image']:,}</sup> possible images", HEADING_SIZE),
             self.markup(f"≈ 10<sup>{info['power']:,}</sup>", TITLE_SIZE, self.theme.accent, bold=True),
@@ -113,10 +113,8 @@ class NoiseSamplingScene(ChapterScene):
 
         colour = self.theme.series(0)
         self.atoms = VGroup(
-            wrapped_text(self, "atoms in the observable universe:", BODY_SIZE, width, color=colour),
-            self.markup(
-                f"≈ 10<sup>{info['atoms_exponent']}</sup>, {info['atoms_digits']} digits: one line", BODY_SIZE, colour
-            ),
+            self.markup(f"atoms in the universe: ≈ 10<sup>{info['atoms_exponent']}</sup>", BODY_SIZE, colour),
+            self.text(f"{info['atoms_digits']} digits: one line", LABEL_SIZE, colour),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
         self.atoms.next_to(self.count_col, DOWN, buff=0.7, aligned_edge=LEFT)
 
@@ -245,4 +243,3 @@ class NoiseSamplingScene(ChapterScene):
             )
             self.play_until(slot.at(0.25), FadeIn(self.atoms, shift=RIGHT * 0.2))
             self.play_until(slot.at(0.45), GrowFromEdge(line, LEFT), Create(arrow))
-            self.play_until(slot.at(0.6), ApplyMethod(self.pages.set_opacity, 0.55))

@@ -53,7 +53,7 @@ class StepComparisonScene(ChapterScene):
         background = hex_to_rgb(self.theme.background)
         self.cells = ImageRow.across(self.runs, right - left, 0.25, min(2.2, (top - bottom) * 0.36), background)
         self.cell = cell = self.cells.cell
-        row_top = self.prompt.get_bottom()[1] - 0.55
+        row_top = self.prompt.get_bottom()[1] - 0.75
         self.row = self.image_mobject(self.compose((0,) * self.runs), cell).move_to((0, row_top - cell / 2, 0))
         self.xs = self.cells.centres(self.row)
         self.labels = VGroup()

@@ -168,7 +168,7 @@ class SummaryScene(ChapterScene):
         )
         dial.move_to((room.left + radius, image.get_y(), 0))
         north = self.text("N", SMALL_SIZE, self.theme.muted).move_to(dial.get_top() + DOWN * 0.22)
-        self.needle = compass_needle(radius * 0.8, self.theme.accent, self.theme.muted).move_to(dial)
+        self.needle = compass_needle(radius * 1.7, self.theme.accent, self.theme.muted).move_to(dial)
         self.needle.rotate(math.radians(125), about_point=dial.get_center())  # it swings to the image (east)
         text_left = dial.get_right()[0] + 0.3
         words = wrapped_text(
@@ -198,7 +198,7 @@ class SummaryScene(ChapterScene):
         info = self.info
         values = {
             "seed": f"seed {info['seed']}",
-            "prompt": "the prompt",
+            "prompt": "prompt",
             "steps": f"{info['steps']} steps",
             "guidance": f"guidance {float(info['guidance']):g}",
         }
@@ -283,7 +283,7 @@ class SummaryScene(ChapterScene):
 
 def compass_needle(length: float, tip: str, tail: str) -> VGroup:
     """A compass needle pointing east: a thin diamond, the half that points in `tip`, the other in `tail`."""
-    half, w = length / 2, length * 0.09
+    half, w = length / 2, length * 0.12
     east = Polygon((0, w, 0), (half, 0, 0), (0, -w, 0), stroke_width=0, fill_color=tip, fill_opacity=1)
     west = Polygon((0, w, 0), (-half, 0, 0), (0, -w, 0), stroke_width=0, fill_color=tail, fill_opacity=1)
     return VGroup(west, east)
