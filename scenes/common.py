@@ -400,6 +400,8 @@ class ChapterScene(Scene):
         rgba[..., :3] = rgb[..., :3]
         rgba[..., 3] = 255
         mob.pixel_array = rgba
+        if mob.orig_alpha_pixel_array.shape != rgba.shape[:2]:  # resized: fades read the alpha from here
+            mob.orig_alpha_pixel_array = rgba[..., 3].copy()
 
     def fade_out(self, *mobjects: Mobject) -> list[FadeOut]:
         """FadeOuts that take `mobjects` off the screen, with every part of them that was added on its

@@ -63,7 +63,7 @@ def _frame_at(video: Path, seconds: float, out: Path) -> np.ndarray:
 
 @pytest.mark.slow
 def test_denoising_layout_matches_control_frame(chapter_bundle, params_for, tmp_path):
-    """The denoising layout (header, prompt, two images, counters) at the start of its last beat."""
+    """The denoising layout at the end of its last beat: header, prompt, the two filmstrips (state, prediction)."""
     chapter, timing = chapter_bundle("denoising", params_for(prompt="a red circle"), NARRATION)
     out = render_clip(KINDS["denoising"].scene, chapter, timing, tmp_path / "d.mp4", "low", resolution=TINY)
     t = timing.total - 0.2
