@@ -77,7 +77,7 @@ class SeedComparisonScene(ChapterScene):
     def lay_out_plane(self) -> None:
         """The plane of the seeds' paths, right of the grid, as tall as the area."""
         area = self.area_box.right_of(self.grid_right, gap=0.6)
-        self.plane, self.plane_label, plane_box = labelled_plane(self, area, "the seeds' paths (shared PCA)")
+        self.plane, self.plane_label, plane_box = labelled_plane(self, area, "the seeds' paths (PCA)")
         self.points = fit_points(self.paths, plane_box, pad=0.08)  # [n, steps+1, 3]
 
     def starting_noise(self, slot: Slot) -> None:

@@ -160,7 +160,7 @@ def wrapped_text(
     text is made once). Only a text that still does not fit is shrunk, which the frame tests then
     catch: give it more room rather than letting it shrink.
     """
-    per_char = char_width(size) * 1.06  # a little wider than lowercase prose: capitals, quotes
+    per_char = char_width(size) * 1.03  # a little wider than lowercase prose: capitals, quotes
     if len(s) * per_char <= max_width:
         mob = scene.text(s, size, color)
     else:
@@ -285,9 +285,11 @@ def best_grid(
 class Counter(VGroup):
     """A text with a number in it that changes often ("step 12 / 28"), redrawn from cached glyphs.
 
-    Made once with Pango; `show(value)` puts copies of digit glyphs into the number's place, so no
-    Text is made per step. The number takes the places of the glyphs of `placeholder` ("00",
-    "0.00"), right-aligned.
+    Made once with Pango; `show(value)` reshapes one glyph mobject per place of the number into the
+    digit it shows (copying a cached glyph's outline), so no Text is made per step and the mobjects
+    on screen stay the same ones: Manim draws, during a play, the mobjects it found moving when the
+    play began, so swapping in new ones would leave the old digits drawn. The number takes the
+    places of the glyphs of `placeholder` ("00", "0.00"), right-aligned.
     """
 
     GLYPHS = "0123456789.-"
@@ -297,24 +299,25 @@ class Counter(VGroup):
         before, after = template.split("{}")
         full = scene.text(before + placeholder + after, size, colour)
         start, width = len(before.replace(" ", "")), len(placeholder)  # glyphs skip spaces
-        # The placeholder's glyphs mark the number's place; invisible, they move with the counter.
-        self.slots = VGroup(*full.submobjects[start : start + width]).set_fill(opacity=0).set_stroke(opacity=0)
         self.text_size, self.original_text = size, template  # read as text by the frame checks (common.on_screen)
         self.glyphs = digit_glyphs(size, colour or scene.theme.text)
         self.fixed = VGroup(*full.submobjects[:start], *full.submobjects[start + width :])
-        self.number = VGroup()
-        self.add(self.fixed, self.slots, self.number)
+        placeholder_glyphs = full.submobjects[start : start + width]
+        self.number = VGroup(*placeholder_glyphs)  # one drawn mobject per place, reshaped by show
+        # Invisible copies of the placeholder mark where the places are, wherever the counter is moved.
+        self.places = VGroup(*[g.copy() for g in placeholder_glyphs]).set_fill(opacity=0).set_stroke(opacity=0)
+        self.add(self.fixed, self.places, self.number)
 
     def show(self, value: str) -> Counter:
         """Show `value` (digits, '.' and '-' only) in the number's place."""
-        value = value[-len(self.slots) :].rjust(len(self.slots))
-        baseline = self.slots[0].get_bottom()[1]  # "0" sits on the baseline
-        glyphs = []
-        for slot, ch in zip(self.slots, value, strict=True):
-            if ch != " ":
-                glyph, lift = self.glyphs[ch]
-                glyphs.append(glyph.copy().move_to((slot.get_center()[0], baseline + lift, 0)))
-        self.number.submobjects = glyphs
+        value = value[-len(self.number) :].rjust(len(self.number))
+        baseline = self.places[0].get_bottom()[1]  # "0" sits on the baseline
+        for anchor, place, ch in zip(self.places, self.number, value, strict=True):
+            if ch == " ":
+                place.set_points(np.zeros((0, 3)))  # drawn as nothing, but the same mobject
+                continue
+            glyph, lift = self.glyphs[ch]
+            place.set_points(glyph.points + ((anchor.get_center()[0], baseline + lift, 0) - glyph.get_center()))
         return self
 
 
