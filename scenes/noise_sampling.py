@@ -3,13 +3,13 @@
 Beats (slots): 0 title; 1 a large random image, a few of its pixels magnified into their red, green
 and blue numbers, then a new random image every frame; 2 how many images exist (256^values, about
 10^N: a 1 followed by N zeros) while the number is written out page by page; 3 the scale: the
-number of atoms in the observable universe would fill one line of the first page.
+number of atoms in the observable universe would fill one line of one page.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, Group, GrowFromEdge, Line, Square, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, Group, GrowFromEdge, Line, Mobject, Square, VGroup
 
 from scenes.common import BODY_SIZE, HEADING_SIZE, LABEL_SIZE, TITLE_SIZE, ChapterScene, Slot, pixels_for, units_for
 from scenes.widgets import bar, best_grid, hex_to_rgb, wrapped_text
@@ -224,22 +224,36 @@ class NoiseSamplingScene(ChapterScene):
                 lambda k: self.set_image(self.pages, self.pages_shown(k + 1), smooth=False),
             )
 
-    def scale(self, slot: Slot) -> None:
-        """3. The number of atoms in the universe: one line of the first page."""
+    def atoms_line(self) -> Mobject:
+        """A bar over the last line of the bottom-left page: the one line the atoms' count would take.
+        (The bottom row's first page: an arrow from the count's column reaches it without crossing text.)"""
         fit = self.page_fit
+        unit = self.pages.height / self.pages_full.shape[0]  # frame units per pixel of the pages picture
+        pw, ph = round(fit.cell_w / unit), round(fit.cell_h / unit)
+        gap = round(fit.gap / unit)
+        margin = max(1, round(pw * 0.1))
+        lines = int(self.info["lines_per_page"])
+        pitch = (ph - 2 * margin) / lines
+        page_top = (fit.rows - 1) * (ph + gap)
+        y = page_top + margin + (lines - 1) * pitch  # pixels from the picture's top
+        top_left = self.pages.get_corner(UP + LEFT)
+        line = bar((pw - 2 * margin) * unit, max(pitch * unit, 0.06), self.theme.series(0))
+        return line.move_to(top_left + np.array([margin * unit, -y * unit, 0]), aligned_edge=UP + LEFT)
+
+    def scale(self, slot: Slot) -> None:
+        """3. The number of atoms in the universe: one line of one page."""
         with self.beat(slot, "scale"):
-            top_left = self.pages.get_corner(UP + LEFT)
-            margin = fit.cell_w * 0.1
-            line_h = (fit.cell_h - 2 * margin) / int(self.info["lines_per_page"])
-            line = bar(fit.cell_w - 2 * margin, max(line_h, 0.05), self.theme.series(0))
-            line.move_to(top_left + np.array([margin, -margin, 0]), aligned_edge=UP + LEFT)
+            line = self.atoms_line()
+            # The label level with the line, under the count (never higher: it must not cover it).
+            y = min(line.get_y(), self.count_col.get_bottom()[1] - 0.5 - self.atoms.height / 2)
+            self.atoms.set_y(y)
             arrow = Arrow(
                 self.atoms.get_right() + RIGHT * 0.1,
                 line.get_left() + LEFT * 0.05,
                 buff=0.05,
                 color=self.theme.series(0),
                 stroke_width=3,
-                max_tip_length_to_length_ratio=0.08,
+                max_tip_length_to_length_ratio=0.12,
             )
             self.play_until(slot.at(0.25), FadeIn(self.atoms, shift=RIGHT * 0.2))
             self.play_until(slot.at(0.45), GrowFromEdge(line, LEFT), Create(arrow))
