@@ -1,14 +1,16 @@
 """The preview stage: the last frame of every beat of every chapter, and a contact sheet, without video.
 
-Each chapter's scene runs in preview mode (scenes/common.py: Manim's `skip_animations`, so no
-frame is drawn while playing, and the frame saved at the end of each beat). It runs on the
-narration's timing, so every frame is the one the video shows at the end of that beat. A chapter's
+Each chapter's scene runs in preview mode (scenes/common.py, scenes/snapshot.py: Manim's
+`skip_animations`, every animation put in its end state without being played, and the frame saved
+at the end of each beat). It runs on the narration's timing, so every frame is the one the video
+shows at the end of that beat (tests/test_preview.py compares them). A chapter's
 frames (`NN-beat.png` and `beats.json`, the boxes of what is on screen) are cached like its clip,
 under a key of the same inputs (`Session.preview_folder`).
 
-A few worker processes (`--jobs`) each import Manim once and run their share of the scenes one after
-another: most of a preview's time is start-up, not drawing. The workers import this module, so
-its top level imports only what they need (no torch, no scikit-learn, no Manim before they run).
+A few worker processes (`--jobs`) each import Manim once and claim chapters until none is left:
+most of a preview's time is building the scenes (Manim's texts above all), not drawing. The
+workers import this module, so its top level imports only what they need (no torch, no
+scikit-learn, no Manim before they run).
 
 Outputs in build/<name>/: `preview.png` (one row per chapter: its title and the last frame of each
 beat) and `preview/NN-<chapter id>/NN-<beat>.png` with the chapter's `beats.json` (each beat's time
@@ -59,7 +61,6 @@ class PreviewJob(BaseModel):
     out: Path
     quality: str  # a storyboard quality name (low, medium, ...)
     fps: int
-    resolution: tuple[int, int] | None = None  # (width, height) instead of the preset's
 
 
 class PreviewJobs(BaseModel):
@@ -93,6 +94,8 @@ def render_previews(
         say(f"preview: {len(todo)} chapter(s) at {quality} quality, {min(n_jobs, len(todo))} worker(s)")
         previews = session.cache.stage_dir("previews")
         previews.mkdir(parents=True, exist_ok=True)
+        for leftover in previews.glob(".*"):  # half-made previews of a run that was killed (we hold the lock)
+            shutil.rmtree(leftover, ignore_errors=True)
         work = Path(tempfile.mkdtemp(prefix=".preview-", dir=previews))
         try:
             specs = []
@@ -254,8 +257,6 @@ def _manim_settings(job: PreviewJob) -> dict:
         "progress_bar": "none",
         "verbosity": "WARNING",
     }
-    if job.resolution:
-        settings["pixel_width"], settings["pixel_height"] = job.resolution
     return settings
 
 
