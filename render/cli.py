@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-clips", action="store_true", help="with --web: leave the narrated clips out (a light page)")
     executor_options(r)
 
+    v = storyboard_command("preview", "the last frame of every beat and a contact sheet (preview.png), no video")
+    v.add_argument("--chapters", help="comma-separated chapter ids (default: all)")
+    v.add_argument("--quality", choices=list(QUALITY_PRESETS), help="overrides video.quality")
+    v.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    v.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
+
     e = storyboard_command("export", "export slide clips (MP4, WebM, GIF, poster PNG) and a PowerPoint deck")
     e.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
     e.add_argument("--width", type=int, help="width of the slide clips in pixels (default: the video's)")
@@ -157,6 +163,10 @@ def _run_stages(args, run, executor) -> None:
         )
     elif args.command == "export" and args.web:
         run.export_web(args.storyboard, cache=args.cache, out=args.out, clips=not args.no_clips)
+    elif args.command == "preview":
+        chapters = args.chapters.split(",") if args.chapters else None
+        run.preview(args.storyboard, cache=args.cache, out=args.out, chapters=chapters, quality=args.quality,
+                    jobs=max(1, args.jobs))  # fmt: skip
     elif args.command == "export":
         run.export(args.storyboard, cache=args.cache, out=args.out, width=args.width, fps=args.fps,
                    audio=not args.no_audio, deck=not args.no_deck, executor=executor)  # fmt: skip

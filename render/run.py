@@ -59,9 +59,7 @@ def render(
     `slides` also exports slide clips, `web` also writes the web page (`web_clips`: with the narrated clips).
     Generation, clips and slide encodes run on `executor` (default: this machine).
     """
-    from render.stages.analyse import analyse
     from render.stages.clips import render_clips
-    from render.stages.narrate import narrate
 
     started = time.perf_counter()
     # 1. Load, check, plan
@@ -71,15 +69,9 @@ def render(
     if dry_run:
         say(dry_run_report(session, selected, quality, fps))
         return
-    check_out_folder(session.out)
 
-    # 2. Generate the trajectories the chosen chapters need
-    session.plan.only({c.id for c in selected})
-    generate(session, batch_size=batch_size, executor=executor)
-
-    # 3. Analyse, 4. narrate, 5. render clips
-    analyse(session, selected)
-    timelines = narrate(session, selected, fps)
+    # 2. Generate the trajectories the chosen chapters need, 3. analyse, 4. narrate, 5. render clips
+    timelines = _up_to_narration(session, selected, fps, batch_size, executor)
     timings = {c.id: timelines[c.id].timing() for c in selected}
     parts = {c.id: session.clip_parts(c, timings[c.id], quality, fps) for c in selected}
     clips = {c.id: session.clip_path(c, parts[c.id]) for c in selected}
@@ -96,6 +88,51 @@ def render(
     if web:
         write_web(session, clips=web_clips)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
+
+
+def preview(
+    path: Path,
+    cache: str | None = None,
+    out: Path | None = None,
+    chapters: list[str] | None = None,
+    quality: str | None = None,
+    jobs: int = 1,
+) -> Path:
+    """The last frame of every beat and a contact sheet (build/<name>/preview.png), without video."""
+    from render.stages.preview import publish, render_previews
+
+    started = time.perf_counter()
+    session = open_session(path, cache, out)
+    selected = session.select(chapters)
+    quality, fps = session.quality_and_fps(quality)
+    timelines = _up_to_narration(session, selected, fps)  # the beats fall where they fall in the video
+    folders = {}
+    for c in selected:
+        timing = timelines[c.id].timing()
+        folders[c.id] = (timing, session.preview_folder(c, session.preview_parts(c, timing, quality, fps)))
+    render_previews(session, [(c, *folders[c.id]) for c in selected], quality, fps, jobs)
+    sheet = publish(session.out, [(c.id, c.title, folders[c.id][1]) for c in selected])
+    say(f"preview: done in {time.perf_counter() - started:.1f} s: {sheet} (frames in {session.out / 'preview'})")
+    return sheet
+
+
+def _up_to_narration(
+    session: Session,
+    selected: list[ChapterPlan],
+    fps: int,
+    batch_size: int | None = None,
+    executor: Executor | None = None,
+):
+    """The stages a video and a preview both need: the output folder checked, then the selected
+    chapters' trajectories generated, analysed and narrated. Returns their timelines, by chapter id."""
+    from render.stages.analyse import analyse
+    from render.stages.narrate import narrate
+
+    check_out_folder(session.out)
+    session.plan.only({c.id for c in selected})
+    generate(session, batch_size=batch_size, executor=executor)
+    analyse(session, selected)
+    return narrate(session, selected, fps)
 
 
 def _assemble(session: Session, chapters: list[ChapterPlan], clips, timelines, assembly_key: str) -> None:
@@ -219,4 +256,4 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
     return reasons or ["narration timing changed (pause or speed)"]
 
 
-__all__ = ["check", "plan_text", "generate", "render", "export", "export_web"]
+__all__ = ["check", "plan_text", "generate", "render", "preview", "export", "export_web"]

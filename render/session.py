@@ -32,7 +32,9 @@ from render.stages.plan import ChapterPlan, Plan, make_plan
 from render.storyboard import QUALITY_PRESETS, Storyboard, load_storyboard
 
 CHAPTER_DATA_CODE = Path(__file__).resolve().parent / "chapter_data.py"
-SCENE_CODE = (SCENES_DIR / "common.py", SCENES_DIR / "widgets.py", CHAPTER_DATA_CODE, FONT_DIR)
+# The scene modules every scene imports (through common.py): a change to any of them changes every clip.
+SHARED_SCENES = ("common.py", "look.py", "snapshot.py", "widgets.py")
+SCENE_CODE = (*(SCENES_DIR / name for name in SHARED_SCENES), CHAPTER_DATA_CODE, FONT_DIR)
 
 
 def say(message: str) -> None:
@@ -178,6 +180,22 @@ class Session:
     def clip_path(self, chapter: ChapterPlan, parts: dict[str, Any]) -> Path:
         """The silent clip: cache/clips/{id}-{key[:12]}.mp4 (its timing.json beside it)."""
         return self.cache.stage_dir("clips") / f"{chapter.id}-{content_key(parts)[:12]}.mp4"
+
+    # ---- previews -----------------------------------------------------------------------------
+
+    def preview_parts(self, chapter: ChapterPlan, timing: Timing, quality: str, fps: int) -> dict[str, Any]:
+        """What a chapter preview's key hashes: its clip's inputs and the preview stage's code."""
+        stage = Path(__file__).resolve().parent / "stages" / "preview.py"
+        return {**self.clip_parts(chapter, timing, quality, fps), "preview": code_version([stage])}
+
+    def preview_folder(self, chapter: ChapterPlan, parts: dict[str, Any]) -> Path:
+        """The last frame of each beat and beats.json: cache/previews/{id}-{key[:12]}/."""
+        return self.cache.stage_dir("previews") / f"{chapter.id}-{content_key(parts)[:12]}"
+
+    @property
+    def preview_sheet_path(self) -> Path:
+        """The contact sheet: build/<name>/preview.png (its frames in build/<name>/preview/)."""
+        return self.out / "preview.png"
 
     # ---- the output folder --------------------------------------------------------------------
 

@@ -8,6 +8,15 @@ rendered by the engine (render/clips.py) or by hand:
 
 Without N2I_TIMING the beats are timed from the narration's word count (2.6 words/s).
 
+With N2I_PREVIEW=FOLDER the scene runs in preview mode: Manim's `skip_animations` (no frame is
+drawn while playing, every animation jumps to its end) and, at the end of each beat, the frame is
+saved as FOLDER/NN-name.png and what is on screen (the box of every visible text, image and shape,
+in frame units, and each text's capital height in pixels) is recorded in FOLDER/beats.json. The
+beats fall where they fall in the video (same timing), so the frames are the video's. Used by
+`noise2image preview` (render/stages/preview.py) and the frame tests:
+
+    N2I_PREVIEW=/tmp/frames N2I_CHAPTER=... N2I_TIMING=... manim -ql --dry_run scenes/denoising.py DenoisingScene
+
 A scene's `construct` reads as its list of beats: layout methods build what several beats share
 (kept as attributes), then one method per beat plays its slot. Drawing pieces that more than one
 scene uses (prompt line, bars, image rows, slider, ...) are in scenes/widgets.py; scene modules
@@ -34,9 +43,12 @@ round(total * fps) frames long.
 ## Layout (16:9 frame, 14.2 x 8 units)
 
 `SAFE` is the box content may use: the bottom 12% of the frame is kept free for subtitles, and
-there is a margin on the other sides. `self.header()` puts the chapter title at the top; the
-content area is then `self.content_box()` (left, right, bottom, top). Text never overlaps images:
-put labels beside or above them with `next_to`.
+the same margin on the other three sides. `self.header()` puts the chapter title at the top; the
+content area is then `self.content_box()` (left, right, bottom, top), about 13.3 x 6 units. Each
+scene gives its main figure as much of that area as it can (at its largest at least a third of
+the frame), and its text sizes come from one type scale (`TYPE`, below), the smallest of which
+is 12 px tall (capitals) at 480p. Text never overlaps images or other text, and nothing leaves
+the safe box; the frame tests (tests/test_frames.py) check both from a preview.
 
 ## Images
 
@@ -49,15 +61,14 @@ grids into one array with `compose_grid`.
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
 
-import manimpango
 import numpy as np
 from manim import (
     DOWN,
@@ -65,94 +76,46 @@ from manim import (
     RIGHT,
     UP,
     FadeIn,
+    FadeOut,
     ImageMobject,
     MarkupText,
     Mobject,
+    ReplacementTransform,
     Scene,
     Text,
+    Transform,
     VGroup,
     config,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
-from PIL import Image
 
 from render.chapter_data import ChapterDataError, Timing, estimate_timing, load_chapter_data, load_timing
-from render.paths import FONT_DIR
-
-FONT = "Inter"
-
-# Content must stay inside this box (frame units); the bottom 12% (0.96 units) is for subtitles.
-SAFE_LEFT = -config.frame_width / 2 + 0.45
-SAFE_RIGHT = config.frame_width / 2 - 0.45
-SAFE_TOP = config.frame_height / 2 - 0.3
-SAFE_BOTTOM = -config.frame_height / 2 + 0.12 * config.frame_height
-SAFE = (SAFE_LEFT, SAFE_RIGHT, SAFE_BOTTOM, SAFE_TOP)
-
-# Font sizes (Manim font_size units) that stay readable at 480p.
-TITLE_SIZE = 40
-HEADING_SIZE = 30
-BODY_SIZE = 24
-LABEL_SIZE = 20
-SMALL_SIZE = 17
-
-_fonts_registered = False
-
-
-def register_fonts() -> None:
-    """Register the shipped font files with Pango (once per process)."""
-    global _fonts_registered
-    if _fonts_registered:
-        return
-    for path in sorted(FONT_DIR.glob("*.[ot]tf")):
-        manimpango.register_font(str(path))
-    _fonts_registered = True
-
-
-@dataclass(frozen=True)
-class Theme:
-    """Colours of one visual theme (hex strings)."""
-
-    name: str
-    background: str
-    text: str
-    muted: str
-    accent: str
-    panel: str
-    # Colours for groups / series (seeds, prompt groups, ...), distinguishable on the background.
-    palette: tuple[str, ...] = field(default=())
-
-    @classmethod
-    def named(cls, name: str) -> Theme:
-        """The theme called `name` ("dark" or "light")."""
-        if name not in THEMES:
-            raise ChapterDataError(f"unknown theme {name!r}; expected one of {sorted(THEMES)}")
-        return THEMES[name]
-
-    def series(self, k: int) -> str:
-        """The palette colour of the k-th group or series (the palette repeats)."""
-        return self.palette[k % len(self.palette)]
-
-
-THEMES = {
-    "dark": Theme(
-        name="dark",
-        background="#101218",
-        text="#ECECF1",
-        muted="#9CA3AF",
-        accent="#FFB454",
-        panel="#1D212B",
-        palette=("#5AB4FF", "#FF7A85", "#7EE08A", "#FFC857", "#C792EA", "#4FD1C5", "#F78C6C", "#A3BE8C"),
-    ),
-    "light": Theme(
-        name="light",
-        background="#FAFAF7",
-        text="#1B1D22",
-        muted="#5E6470",
-        accent="#D9480F",
-        panel="#ECECE6",
-        palette=("#1F6FD1", "#C92A3A", "#2B8A3E", "#B7791F", "#7B3FBF", "#0F8A84", "#C2410C", "#4D7C0F"),
-    ),
-}
+from scenes.look import (  # noqa: F401  (the look is imported by scene modules from here)
+    BODY_SIZE,
+    FONT,
+    HEADING_SIZE,
+    LABEL_SIZE,
+    MARGIN,
+    SAFE,
+    SAFE_BOTTOM,
+    SAFE_LEFT,
+    SAFE_RIGHT,
+    SAFE_TOP,
+    SMALL_SIZE,
+    THEMES,
+    TITLE_SIZE,
+    TYPE,
+    Box,
+    Theme,
+    TypeScale,
+    char_width,
+    line_height,
+    pixels_for,
+    register_fonts,
+    units_for,
+    upscale,
+)
+from scenes.snapshot import finish_at_once, save_beat, write_beats
 
 
 @dataclass(frozen=True)
@@ -204,55 +167,24 @@ def plan_slots(timing: Timing, n: int) -> list[Slot]:
     return slots
 
 
-def upscale(arr: np.ndarray, width_px: int, height_px: int, smooth: bool = True) -> np.ndarray:
-    """Resize a uint8 [H, W, 3|4] image to (height_px, width_px) with LANCZOS (smooth) or NEAREST."""
-    img = Image.fromarray(np.ascontiguousarray(arr))
-    resample = Image.Resampling.LANCZOS if smooth else Image.Resampling.NEAREST
-    return np.asarray(img.resize((max(1, width_px), max(1, height_px)), resample))
-
-
-def pixels_for(height: float) -> int:
-    """On-screen pixel rows that `height` frame units cover at the current quality."""
-    return max(1, round(height / config.frame_height * config.pixel_height))
-
-
-def compose_grid(
-    images: list[np.ndarray],
-    cols: int,
-    cell_px: int,
-    gap_px: int = 4,
-    background: tuple[int, int, int] = (0, 0, 0),
-    smooth: bool = True,
-    row_gap_px: int | None = None,
-) -> np.ndarray:
-    """One uint8 RGB image of `images` in a grid, each scaled to a cell_px square cell.
-
-    Cheaper to show (and to swap each step) than one ImageMobject per cell. `row_gap_px`
-    (default `gap_px`) leaves room for labels under each row.
-    """
-    rows = math.ceil(len(images) / cols)
-    rgap = gap_px if row_gap_px is None else row_gap_px
-    out = np.empty((rows * cell_px + (rows - 1) * rgap, cols * cell_px + (cols - 1) * gap_px, 3), np.uint8)
-    out[:] = background
-    for k, im in enumerate(images):
-        r, c = divmod(k, cols)
-        y, x = r * (cell_px + rgap), c * (cell_px + gap_px)
-        out[y : y + cell_px, x : x + cell_px] = upscale(im[..., :3], cell_px, cell_px, smooth)
-    return out
-
-
-def hex_to_rgb(color: str) -> tuple[int, int, int]:
-    """'#RRGGBB' as an (r, g, b) tuple of 0..255 ints."""
-    c = color.lstrip("#")
-    return (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16))
+PREVIEW_ENV = "N2I_PREVIEW"
 
 
 class ChapterScene(Scene):
     """Base of all chapter scenes: loads the bundle in `setup`, times beats, shares the look.
 
     Attributes after setup: `info` (chapter.json), `arrays` (arrays.npz), `params`
-    (the chapter's storyboard parameters), `timing`, `total`, `fps`, `theme`.
+    (the chapter's storyboard parameters), `timing`, `total`, `fps`, `theme`; `preview_dir`
+    (N2I_PREVIEW, or None when rendering video).
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        folder = os.environ.get(PREVIEW_ENV)
+        self.preview_dir = Path(folder) if folder else None
+        # Preview mode: Manim plays every animation as its last frame and draws nothing in between.
+        kwargs.setdefault("skip_animations", self.preview_dir is not None)
+        super().__init__(**kwargs)
+        self._beats: list[dict[str, Any]] = []
 
     def setup(self) -> None:
         """Load the bundle and the timing named by N2I_CHAPTER and N2I_TIMING; set the theme."""
@@ -276,6 +208,7 @@ class ChapterScene(Scene):
         self.theme = Theme.named(self.info.get("theme", "dark"))
         self.camera.background_color = self.theme.background
         self._header: Mobject | None = None
+        self._card: tuple[Mobject, Mobject | None, Mobject | None] | None = None  # a title card on screen
 
     # ---- time ---------------------------------------------------------------------------------
 
@@ -294,6 +227,11 @@ class ChapterScene(Scene):
     def play_until(self, t: float, *animations: Any, **kwargs: Any) -> None:
         """Play `animations` so that they end at absolute time `t` (at least one frame)."""
         frames = max(1, self._frames_until(t))
+        if self.preview_dir is not None:  # no frames drawn: each animation jumps to its end, the clock to t
+            for animation in animations:
+                finish_at_once(self, animation)
+            self.hold_until(self.now + frames / self.fps)
+            return
         # np.arange(0, run_time, 1/fps) then yields exactly `frames` frames.
         self.play(*animations, run_time=(frames - 0.5) / self.fps, **kwargs)
 
@@ -306,7 +244,14 @@ class ChapterScene(Scene):
         frames = self._frames_until(t)
         if frames <= 0:
             return
-        if any(m.updaters for m in self.get_mobject_family_members()):
+        moving = any(m.updaters for m in self.get_mobject_family_members())
+        if self.preview_dir is not None:
+            if moving:  # the updaters see the end time once
+                self.wait(frames / self.fps, frozen_frame=False)
+            else:  # nothing changes: only the clock moves (a frozen wait would draw a frame)
+                self.renderer.time += frames / self.fps
+            return
+        if moving:
             self.wait((frames - 0.5) / self.fps, frozen_frame=False)
         else:  # nothing moves: Manim writes one frame `frames` times instead of redrawing each
             self.wait((frames + 0.5) / self.fps, frozen_frame=True)
@@ -314,16 +259,27 @@ class ChapterScene(Scene):
     @contextmanager
     def beat(self, slot: Slot, name: str = "") -> Iterator[Slot]:
         """A cut point (`next_section`) at the slot's start; on exit, hold until its end."""
+        name = f"{slot.index:02d}-{name or 'beat'}"
         self.hold_until(slot.start)
-        self.next_section(f"{slot.index:02d}-{name or 'beat'}")
+        self.next_section(name)
+        if self._card is not None:
+            self._settle_title(slot)
         yield slot
         self.hold_until(slot.end)
+        if self.preview_dir is not None:
+            header = self._header.get_family() if self._header is not None else []
+            self._beats.append(save_beat(self, self.preview_dir, name, header))
 
     def step_through(self, start: float, end: float, count: int, show: Callable[[int], None]) -> None:
         """Call show(i) for i in 0..count-1, each picture held for an equal share of [start, end].
 
         Use it to swap images at denoising-step boundaries; steps shorter than a frame are merged.
+        Each show(i) must draw the whole state of step i: a preview shows only the last one.
         """
+        if self.preview_dir is not None:
+            show(count - 1)
+            self.hold_until(end)
+            return
         for i in range(count):
             t_i = start + (end - start) * i / count
             if i and self._frames_until(t_i) <= 0 and i != count - 1:
@@ -332,22 +288,34 @@ class ChapterScene(Scene):
             self.hold_until(max(start + (end - start) * (i + 1) / count, self.now + 1 / self.fps))
 
     def tear_down(self) -> None:
-        """Hold the last picture so the clip lasts exactly `total`."""
+        """Hold the last picture so the clip lasts exactly `total` (a preview writes its beats.json)."""
         self.hold_until(self.total)
+        if self.preview_dir is not None:
+            write_beats(self.preview_dir, self.info.get("title", ""), self.theme.name, self._beats)
         super().tear_down()
 
     # ---- text and layout -----------------------------------------------------------------------
 
     def text(self, s: str, size: float = BODY_SIZE, color: str | None = None, bold: bool = False) -> Text:
         """Text in the shipped font and the theme's text colour."""
+        weight = "SEMIBOLD" if bold else "NORMAL"
+        # The font is the shipped one (registered in setup): no need to look it up among the system's.
         return Text(
-            s, font=FONT, font_size=size, color=color or self.theme.text, weight="SEMIBOLD" if bold else "NORMAL"
+            s, font=FONT, font_size=size, color=color or self.theme.text, weight=weight, warn_missing_font=False
         )
 
     def markup(self, s: str, size: float = BODY_SIZE, color: str | None = None, bold: bool = False) -> MarkupText:
         """Pango markup text (e.g. 10<sup>80</sup>) in the shipped font."""
-        return MarkupText(
-            s, font=FONT, font_size=size, color=color or self.theme.text, weight="SEMIBOLD" if bold else "NORMAL"
+        weight = "SEMIBOLD" if bold else "NORMAL"
+        colour = color or self.theme.text
+        return MarkupText(s, font=FONT, font_size=size, color=colour, weight=weight, warn_missing_font=False)
+
+    def term(self, strong: str, soft: str, size: float = BODY_SIZE, colour: str | None = None) -> MarkupText:
+        """One line: `strong` in semibold text colour, then `soft` in `colour` (the accent), on one baseline."""
+        soft_colour = colour or self.theme.accent
+        return self.markup(
+            f'<span weight="semibold">{escape(strong)}</span>  <span foreground="{soft_colour}">{escape(soft)}</span>',
+            size,
         )
 
     def fit_width(self, mob: Mobject, width: float) -> Mobject:
@@ -371,31 +339,42 @@ class ChapterScene(Scene):
             self._header = VGroup(title, rule)
         return self._header
 
-    def content_box(self) -> tuple[float, float, float, float]:
-        """(left, right, bottom, top) of the area under the header and above the subtitles."""
-        top = self.header().get_bottom()[1] - 0.2
-        return (SAFE_LEFT, SAFE_RIGHT, SAFE_BOTTOM, top)
+    def content_box(self) -> Box:
+        """The area under the header and above the subtitles (about 13.3 x 6 units)."""
+        return Box(SAFE_LEFT, SAFE_RIGHT, SAFE_BOTTOM, self.header().get_bottom()[1] - 0.25)
 
-    def title_card(self, slot: Slot, hold: float = 0.55) -> None:
-        """Chapter title large in the centre, then moved up into the header (uses `slot`)."""
-        big = self.text(self.info.get("title", ""), TITLE_SIZE, bold=True)
+    def title_card(self, slot: Slot, subtitle: Mobject | None = None) -> None:
+        """The chapter title large in the centre, `subtitle` (made in its final place) under it.
+
+        They stay until the next beat starts, which first moves them into place: the title into the
+        header, the subtitle where it was made. So the title beat ends on the title card.
+        """
+        # The header's title, larger: a copy costs far less than a second Text of the same words.
+        big = self.header()[0].copy().scale(TITLE_SIZE / HEADING_SIZE)
         self.fit_width(big, SAFE_RIGHT - SAFE_LEFT)
-        big.move_to((0, (SAFE_TOP + SAFE_BOTTOM) / 2, 0))
-        head = self.header()
-        self.play_until(slot.at(hold * 0.5), FadeIn(big, shift=UP * 0.2))
-        self.hold_until(slot.at(hold))
-        end = slot.at(1.0) if hold >= 0.9 else slot.at(hold + 0.25)
-        self.play_until(end, big.animate.become(head[0]), FadeIn(head[1]))
-        self.remove(big)
-        self.add(head)
+        card = VGroup(big)
+        on_card = None
+        if subtitle is not None:
+            on_card = self.fit_width(subtitle.copy(), SAFE_RIGHT - SAFE_LEFT)
+            card.add(on_card)
+        card.arrange(DOWN, buff=0.4).move_to((0, (SAFE_TOP + SAFE_BOTTOM) / 2, 0))
+        self.play_until(slot.at(0.3), FadeIn(card, shift=UP * 0.2))
+        self._card = (big, on_card, subtitle)
 
-    def title_beat(self, slot: Slot, hold: float = 0.55, subtitle: Mobject | None = None) -> None:
-        """A beat of its own for the title card (`title_card`); then `subtitle` (e.g. the prompt
-        under the header) fades in, down into place, by the end of the beat."""
+    def _settle_title(self, slot: Slot) -> None:
+        """Move the title card's title into the header and its subtitle into place (the start of `slot`)."""
+        big, on_card, subtitle = self._card
+        self._card = None
+        head = self.header()
+        moves = [ReplacementTransform(big, head[0]), FadeIn(head[1])]
+        if on_card is not None:
+            moves.append(ReplacementTransform(on_card, subtitle))
+        self.play_until(slot.start + min(0.8, 0.2 * slot.duration), *moves)
+
+    def title_beat(self, slot: Slot, subtitle: Mobject | None = None) -> None:
+        """A beat of its own for the title card (`title_card`), with `subtitle` (e.g. the prompt line)."""
         with self.beat(slot, "title"):
-            self.title_card(slot, hold)
-            if subtitle is not None:
-                self.play_until(slot.at(1.0), FadeIn(subtitle, shift=DOWN * 0.2))
+            self.title_card(slot, subtitle)
 
     # ---- images -------------------------------------------------------------------------------
 
@@ -409,13 +388,45 @@ class ChapterScene(Scene):
         return mob
 
     def set_image(self, mob: ImageMobject, arr: np.ndarray, smooth: bool = True) -> None:
-        """Replace the pixels of an ImageMobject made by `image_mobject` (same on-screen size)."""
-        h_px, w_px = mob.pixel_array.shape[:2]
-        rgb = upscale(arr, w_px, h_px, smooth)
+        """Replace the pixels of an ImageMobject made by `image_mobject`, at its current on-screen size
+        (so an image that was moved and scaled is sharp again)."""
+        h_px = pixels_for(mob.height)
+        w_px = max(1, round(h_px * arr.shape[1] / arr.shape[0]))
+        if (h_px, w_px) == mob.pixel_array.shape[:2] and arr.shape[:2] == (h_px, w_px):
+            rgb = arr
+        else:
+            rgb = upscale(arr, w_px, h_px, smooth)
         rgba = np.empty((h_px, w_px, 4), np.uint8)
         rgba[..., :3] = rgb[..., :3]
         rgba[..., 3] = 255
         mob.pixel_array = rgba
+        if mob.orig_alpha_pixel_array.shape != rgba.shape[:2]:  # resized: fades read the alpha from here
+            mob.orig_alpha_pixel_array = rgba[..., 3].copy()
+
+    def fade_out(self, *mobjects: Mobject) -> list[FadeOut]:
+        """FadeOuts that take `mobjects` off the screen, with every part of them that was added on its
+        own (a FadeIn of one line of a group adds that line by itself: fading out the group alone
+        would leave it there)."""
+        family = {id(m) for mob in mobjects for m in mob.get_family()}
+        return [FadeOut(m) for m in self.mobjects if id(m) in family]
+
+    def moves_to_layout(self, mobjects: Iterable[Mobject], arrange: Callable[[], None]) -> list[Transform]:
+        """Animations that take `mobjects` from where they are to where `arrange()` puts them.
+
+        `arrange` lays them out (moving and resizing them); its effect is undone, so it can be played
+        as a motion (an image then keeps its old pixels: `set_image` after it redraws them sharp).
+        """
+        mobjects = list(mobjects)
+        if self.preview_dir is not None:  # no motion to show: go there (saving states copies every glyph)
+            arrange()
+            return []
+        for mob in mobjects:
+            mob.save_state()
+        arrange()
+        targets = [mob.copy() for mob in mobjects]
+        for mob in mobjects:
+            mob.restore()
+        return [Transform(mob, target) for mob, target in zip(mobjects, targets, strict=True)]
 
     def framed(self, mob: Mobject, color: str | None = None, buff: float = 0.0) -> VGroup:
         """A thin border around `mob` (images get a 1-unit-independent outline)."""
@@ -428,20 +439,3 @@ def _rule(start: np.ndarray, right: float, y: float, color: str) -> Mobject:
     from manim import Line
 
     return Line((start[0], y, 0), (right, y, 0), stroke_width=1.2, color=color, stroke_opacity=0.6)
-
-
-def fit_points(points: np.ndarray, box: tuple[float, float, float, float], pad: float = 0.08) -> np.ndarray:
-    """Map 2D data points [..., 2] into box (left, right, bottom, top), equal scale on both axes.
-
-    Returns scene coordinates [..., 3] (z = 0), centred in the box with `pad` (fraction) margin.
-    """
-    pts = np.asarray(points, np.float64)
-    flat = pts.reshape(-1, 2)
-    lo, hi = flat.min(axis=0), flat.max(axis=0)
-    span = np.maximum(hi - lo, 1e-9)
-    left, right, bottom, top = box
-    scale = min((right - left) * (1 - 2 * pad) / span[0], (top - bottom) * (1 - 2 * pad) / span[1])
-    centre_data = (lo + hi) / 2
-    centre_box = np.array([(left + right) / 2, (bottom + top) / 2])
-    xy = (pts - centre_data) * scale + centre_box
-    return np.concatenate([xy, np.zeros(xy.shape[:-1] + (1,))], axis=-1)

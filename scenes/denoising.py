@@ -2,7 +2,8 @@
 
 Beats (slots): 0 title and prompt; 1 the starting noise (step 0, sigma 1); 2 every step: the
 current state (left) and the model's x0 prediction (right), step counter and noise level;
-3 the finished image and a filmstrip of the journey.
+3 the journey as two filmstrips, built column by column: the state and the prediction at a few
+steps, so the blurry early guesses and the late sharp ones sit side by side.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Rectangle, VGroup
 
-from scenes.common import LABEL_SIZE, ChapterScene, Slot, compose_grid, hex_to_rgb
-from scenes.widgets import bar, prompt_line
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+from scenes.widgets import Counter, ImageRow, bar, hex_to_rgb, prompt_line
 
-FILM_H, COUNTER_H, LABEL_H = 0.8, 0.32, 0.3  # heights (frame units) of the filmstrip, counters, image labels
+GAP = 0.9  # between the two large images
+FILM_COLUMNS = 7
 
 
 class DenoisingScene(ChapterScene):
-    """One prompt denoised: the state and the model's prediction side by side, then the filmstrip."""
+    """One prompt denoised: the state and the model's prediction side by side, then both as filmstrips."""
 
     def construct(self) -> None:
         self.previews, self.x0s = self.arrays["previews"], self.arrays["x0_previews"]
@@ -25,54 +27,80 @@ class DenoisingScene(ChapterScene):
         self.steps = int(self.info["steps"])
         s = self.slots(4)
         self.prompt = prompt_line(self, self.info["prompt"])
-        self.title_beat(s[0], hold=0.5, subtitle=self.prompt)
         self.lay_out()
+        self.lay_out_film()
+
+        self.title_beat(s[0], subtitle=self.prompt)
         self.pure_noise(s[1])
         self.every_step(s[2])
-        self.result(s[3])
+        self.journey(s[3])
 
     def lay_out(self) -> None:
-        """Top to bottom: prompt, labels, the two images, counters, (later) the filmstrip."""
-        left, right, bottom, _ = self.content_box()
-        prompt_bottom = self.prompt.get_bottom()[1]
-        side = min(
-            prompt_bottom - bottom - (0.12 + LABEL_H + 0.1 + 0.12 + COUNTER_H + 0.2 + FILM_H),
-            (right - left) / 2 - 0.8,
-        )
-        image_top = prompt_bottom - 0.12 - LABEL_H - 0.1
-        self.now_img = self.image_mobject(self.previews[0], side).move_to((-side / 2 - 0.4, image_top - side / 2, 0))
-        self.goal_img = self.image_mobject(self.x0s[0], side).move_to((side / 2 + 0.4, image_top - side / 2, 0))
-        self.now_label = self.text("now", LABEL_SIZE, self.theme.muted).next_to(self.now_img, UP, buff=0.1)
+        """Under the prompt: a label over each image, the two images, a counter under each."""
+        box = self.content_box().below(self.prompt.get_bottom()[1], gap=0.25)
+        self.now_label = self.text("now", LABEL_SIZE, self.theme.muted)
         self.goal_label = self.text("where it is heading (prediction)", LABEL_SIZE, self.theme.muted)
-        self.fit_width(self.goal_label, side + 0.7)
-        self.goal_label.next_to(self.goal_img, UP, buff=0.1)
-
-        self.bar_w = side * 0.4
-        self.bar_bg = bar(self.bar_w, 0.14, self.theme.panel)
-        self.bar_bg.next_to(self.goal_img, DOWN, buff=0.12 + COUNTER_H / 2 - 0.07).align_to(self.goal_img, RIGHT)
-
-    def step_counter(self, i: int) -> VGroup:
-        """The step number under the state and the noise level under the prediction, at step `i`."""
-        step = self.text(f"step {i} / {self.steps}", LABEL_SIZE).next_to(self.now_img, DOWN, buff=0.12)
-        sigma = self.text(f"noise σ = {float(self.sigmas[i]):.2f}", LABEL_SIZE)
-        sigma.next_to(self.goal_img, DOWN, buff=0.12).align_to(self.goal_img, LEFT)
-        return VGroup(step, sigma)
+        self.step_count = Counter(self, f"step {{}} / {self.steps}", "0" * len(str(self.steps)), LABEL_SIZE)
+        self.sigma_count = Counter(self, "noise σ = {}", "0.00", LABEL_SIZE)
+        label_h, count_h = self.now_label.height, self.step_count.height
+        side = min(box.height - label_h - count_h - 0.3, (box.width - GAP) / 2)
+        top = box.top - label_h - 0.15
+        self.now_img = self.image_mobject(self.previews[0], side).move_to((-(side + GAP) / 2, top - side / 2, 0))
+        self.goal_img = self.image_mobject(self.x0s[0], side).move_to(((side + GAP) / 2, top - side / 2, 0))
+        self.now_label.next_to(self.now_img, UP, buff=0.15)
+        self.fit_width(self.goal_label, side)
+        self.goal_label.next_to(self.goal_img, UP, buff=0.15)
+        self.step_count.show("0").next_to(self.now_img, DOWN, buff=0.15)
+        self.sigma_count.show("1.00").next_to(self.goal_img, DOWN, buff=0.15).align_to(self.goal_img, LEFT)
+        self.bar_w = side - self.sigma_count.width - 0.3
+        self.bar_bg = bar(self.bar_w, 0.16, self.theme.panel)
+        self.bar_bg.next_to(self.goal_img, DOWN, buff=0.15 + (count_h - 0.16) / 2).align_to(self.goal_img, RIGHT)
+        self.level = self.noise_bar(0)
 
     def noise_bar(self, i: int) -> Rectangle:
         """The noise level at step `i` as a share of the starting level, drawn over `bar_bg`."""
         w = max(self.bar_w * float(self.sigmas[i]) / max(float(self.sigmas[0]), 1e-6), 0.001)
-        return bar(w, 0.14, self.theme.accent).align_to(self.bar_bg, LEFT).align_to(self.bar_bg, DOWN)
+        return bar(w, 0.16, self.theme.accent).align_to(self.bar_bg, LEFT).align_to(self.bar_bg, DOWN)
+
+    def lay_out_film(self) -> None:
+        """Two filmstrips (state, prediction) at a few steps, a row label left of each, step numbers on top."""
+        box = self.content_box().below(self.prompt.get_bottom()[1], gap=0.3)
+        self.picks = [int(k) for k in np.unique(np.linspace(0, self.steps, min(self.steps + 1, FILM_COLUMNS)).round())]
+        self.row_names = VGroup(
+            self.text("now", LABEL_SIZE, self.theme.muted), self.text("heading", LABEL_SIZE, self.theme.muted)
+        )
+        names_w = max(m.width for m in self.row_names) + 0.3
+        self.step_names = VGroup(*[self.text(f"step {k}", SMALL_SIZE, self.theme.muted) for k in self.picks])
+        head_h, row_gap = self.step_names.height + 0.12, 0.2
+        largest = (box.height - head_h - row_gap) / 2
+        self.film = ImageRow.across(
+            len(self.picks), box.width - names_w, 0.14, largest, hex_to_rgb(self.theme.background)
+        )
+        cell = self.film.cell
+        block_h = head_h + 2 * cell + row_gap
+        left = box.centre[0] - (names_w + self.film.count * cell + (self.film.count - 1) * self.film.gap) / 2
+        top = box.centre[1] + block_h / 2
+        ahead = [self.x0s[min(k, self.steps - 1)] if k < self.steps else self.previews[k] for k in self.picks]
+        self.strips = []
+        for r, images in enumerate(([self.previews[k] for k in self.picks], ahead)):
+            strip = self.image_mobject(self.film.compose(images), cell)
+            strip.move_to((left + names_w, top - head_h - r * (cell + row_gap) - cell / 2, 0), aligned_edge=LEFT)
+            self.row_names[r].next_to(strip, LEFT, buff=0.3)
+            self.strips.append((strip, images))
+        for x, name in zip(self.film.centres(self.strips[0][0]), self.step_names, strict=True):
+            name.move_to((x, top - name.height / 2, 0))
+
+    # ---- beats ----------------------------------------------------------------------------------
 
     def pure_noise(self, slot: Slot) -> None:
         """1. Pure noise."""
         with self.beat(slot, "noise"):
-            self.count = self.step_counter(0)
-            self.level = self.noise_bar(0)
-            self.play_until(slot.at(0.35), FadeIn(self.now_img), FadeIn(self.now_label), FadeIn(self.count))
+            self.play_until(slot.at(0.35), FadeIn(self.now_img), FadeIn(self.now_label), FadeIn(self.step_count))
             self.play_until(
                 slot.at(0.7),
                 FadeIn(self.goal_img),
                 FadeIn(self.goal_label),
+                FadeIn(self.sigma_count),
                 FadeIn(self.bar_bg),
                 FadeIn(self.level),
             )
@@ -84,24 +112,36 @@ class DenoisingScene(ChapterScene):
             def show(i: int) -> None:
                 self.set_image(self.now_img, self.previews[i + 1])
                 self.set_image(self.goal_img, self.x0s[i])
-                self.count.become(self.step_counter(i + 1))
+                self.step_count.show(str(i + 1))
+                self.sigma_count.show(f"{float(self.sigmas[i + 1]):.2f}")
                 self.level.become(self.noise_bar(i + 1))
 
-            self.step_through(slot.start, slot.at(0.92), self.steps, show)
+            self.step_through(slot.start, slot.at(0.9), self.steps, show)
 
-    def result(self, slot: Slot) -> None:
-        """3. The finished image and the journey as a filmstrip."""
-        with self.beat(slot, "result"):
-            left, right, bottom, _ = self.content_box()
-            picks = np.unique(np.linspace(0, self.steps, min(self.steps + 1, 8)).round().astype(int))
-            strip = compose_grid(
-                [self.previews[i] for i in picks],
-                cols=len(picks),
-                cell_px=48,
-                gap_px=6,
-                background=hex_to_rgb(self.theme.background),
-            )
-            film = self.image_mobject(strip, FILM_H)
-            self.fit_width(film, right - left)
-            film.move_to((0, bottom + film.height / 2, 0))
-            self.play_until(slot.at(0.3), FadeIn(film, shift=UP * 0.2), self.goal_label.animate.set_opacity(0.4))
+    def journey(self, slot: Slot) -> None:
+        """3. The journey as two filmstrips, column by column: early guesses blurry, late ones sharp."""
+        background = hex_to_rgb(self.theme.background)
+        blank = np.empty_like(self.previews[0])
+        blank[:] = background
+        big = [
+            self.now_img,
+            self.goal_img,
+            self.now_label,
+            self.goal_label,
+            self.step_count,
+            self.sigma_count,
+            self.bar_bg,
+            self.level,
+        ]
+        with self.beat(slot, "journey"):
+            self.play_until(slot.at(0.12), *self.fade_out(*big))
+            for strip, images in self.strips:
+                self.set_image(strip, self.film.compose([blank] * len(images)))
+            self.play_until(slot.at(0.18), *[FadeIn(s) for s, _ in self.strips], FadeIn(self.row_names))
+
+            def show(k: int) -> None:
+                for strip, images in self.strips:
+                    self.set_image(strip, self.film.compose(images[: k + 1] + [blank] * (len(images) - k - 1)))
+                self.add(*self.step_names[: k + 1])
+
+            self.step_through(slot.at(0.18), slot.at(0.75), len(self.picks), show)

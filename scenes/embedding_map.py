@@ -7,22 +7,39 @@ Beats (slots): 0 title; 1 the groups appear in turn, each point labelled with it
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Circle, Dot, FadeIn, Mobject, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, ApplyMethod, Circle, Dot, FadeIn, Mobject, Text, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, fit_points
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+from scenes.widgets import fit_points, wrapped_text
 
 COLUMN_W = 2.6  # width of the legend column on the right
 # Where a label may go beside its dot, in order of preference: direction, then distance.
-LABEL_SPOTS = [(d, buff) for buff in (0.1, 0.3, 0.55) for d in (RIGHT, LEFT, UP, DOWN, UP + RIGHT, DOWN + RIGHT)]
+LABEL_SPOTS = [
+    (d, buff)
+    for buff in (0.1, 0.3, 0.55, 0.9, 1.3)
+    for d in (RIGHT, LEFT, UP, DOWN, UP + RIGHT, DOWN + RIGHT, UP + LEFT, DOWN + LEFT)
+]
+LABEL_W = 3.3  # a prompt's label wraps at this width
 
 
-def _overlaps(a: Mobject, b: Mobject, pad: float = 0.04) -> bool:
-    return not (
-        a.get_right()[0] + pad < b.get_left()[0]
-        or b.get_right()[0] + pad < a.get_left()[0]
-        or a.get_top()[1] + pad < b.get_bottom()[1]
-        or b.get_top()[1] + pad < a.get_bottom()[1]
-    )
+Bounds = tuple[float, float, float, float]  # left, bottom, right, top
+
+
+def box_of(mob: Mobject) -> Bounds:
+    return (mob.get_left()[0], mob.get_bottom()[1], mob.get_right()[0], mob.get_top()[1])
+
+
+def spot(anchor: Bounds, width: float, height: float, direction: np.ndarray, buff: float) -> Bounds:
+    """Where `label.next_to(anchor, direction, buff)` puts a width x height label, as a box."""
+    ax, ay = (anchor[0] + anchor[2]) / 2, (anchor[1] + anchor[3]) / 2
+    dx, dy = int(np.sign(direction[0])), int(np.sign(direction[1]))
+    cx = ax + dx * ((anchor[2] - anchor[0]) / 2 + buff + width / 2)
+    cy = ay + dy * ((anchor[3] - anchor[1]) / 2 + buff + height / 2)
+    return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+
+
+def _overlaps(a: Bounds, b: Bounds, pad: float = 0.04) -> bool:
+    return not (a[2] + pad < b[0] or b[2] + pad < a[0] or a[3] + pad < b[1] or b[3] + pad < a[1])
 
 
 class EmbeddingMapScene(ChapterScene):
@@ -31,7 +48,7 @@ class EmbeddingMapScene(ChapterScene):
     def construct(self) -> None:
         self.prompts, self.group_of = self.info["prompts"], self.info["group_of"]
         s = self.slots(3)
-        self.title_beat(s[0], hold=0.6)
+        self.title_beat(s[0])
         self.lay_out_legend()
         self.lay_out_map()
         self.place_labels()
@@ -50,52 +67,48 @@ class EmbeddingMapScene(ChapterScene):
         self.fit_width(self.legend, COLUMN_W)
         self.column_left = right - COLUMN_W
         self.legend.move_to((self.column_left + self.legend.width / 2, top - self.legend.height / 2 - 0.1, 0))
-        self.method = self.text(
-            "t-SNE of text embeddings" if self.info["method"] == "tsne" else "PCA of text embeddings",
-            SMALL_SIZE,
-            self.theme.muted,
-        )
-        self.fit_width(self.method, COLUMN_W)
+        method = "t-SNE of text embeddings" if self.info["method"] == "tsne" else "PCA of text embeddings"
+        self.method = wrapped_text(self, method, SMALL_SIZE, COLUMN_W, color=self.theme.muted, max_lines=2)
         self.method.next_to(self.legend, DOWN, buff=0.3).set_x(self.column_left + self.method.width / 2)
 
     def lay_out_map(self) -> None:
         """A dot per prompt, placed by its coordinates in the area left of the legend."""
         left, _, bottom, top = self.content_box()
-        self.map_box = map_box = (left + 0.2, self.column_left - 0.4, bottom + 0.2, top - 0.2)
-        # keep room for labels to the right of points
-        inner = (map_box[0], map_box[1] - 1.6, map_box[2] + 0.2, map_box[3] - 0.2)
-        points = fit_points(self.arrays["coords"], inner, pad=0.02)
+        self.map_box = map_box = (left, self.column_left - 0.4, bottom, top)
+        # keep room for labels beside the points at the edges
+        inner = (map_box[0] + 1.2, map_box[1] - 1.4, map_box[2] + 0.35, map_box[3] - 0.35)
+        points = fit_points(self.arrays["coords"], inner, pad=0.0, equal=False)
         self.dots = [Dot(points[i], radius=0.08, color=self.colour_of[i]) for i in range(len(self.prompts))]
 
     def place_labels(self) -> None:
-        """Label each dot with its prompt where it touches the fewest things already placed."""
-        left, _, bottom, top = self.content_box()
-        dots = self.dots
+        """Label each dot with its prompt where it touches the fewest things already placed.
+
+        Candidate places are computed as boxes (where `next_to` would put the label), so trying
+        dozens of them per label costs arithmetic, not Manim's bounding-box walks over every glyph.
+        """
+        # Anywhere in the content box: the legend and the method's name are among the placed things.
+        left, right, bottom, top = self.content_box()
         labels: dict[int, Text] = {}
-        placed: list[Mobject] = [self.legend, self.method, *dots]
+        placed = [box_of(self.legend), box_of(self.method)] + [box_of(d) for d in self.dots]
         # The highlighted prompt is labelled first, so it gets the clearest place.
         highlight = self.info.get("highlight")
         order = ([highlight] if highlight is not None else []) + [i for i in range(len(self.prompts)) if i != highlight]
         for i in order:
-            label = self.text(self.prompts[i], SMALL_SIZE, self.colour_of[i])
-            self.fit_width(label, 3.2)
-            best, best_cost = None, None
+            label = wrapped_text(self, self.prompts[i], SMALL_SIZE, LABEL_W, color=self.colour_of[i], max_lines=3)
+            dot, w, h = self.dots[i], label.width, label.height
+            best, best_cost = LABEL_SPOTS[0], None
             for direction, buff in LABEL_SPOTS:
-                label.next_to(dots[i], direction, buff=buff)
-                inside = (
-                    label.get_left()[0] >= left
-                    and label.get_right()[0] <= self.map_box[1] + 0.3
-                    and label.get_bottom()[1] >= bottom
-                    and label.get_top()[1] <= top
-                )
+                box = spot(box_of(dot), w, h, direction, buff)
+                inside = box[0] >= left and box[2] <= right and box[1] >= bottom and box[3] <= top
                 # cost: how many placed things it touches (outside the map counts as many)
-                cost = sum(_overlaps(label, other) for other in placed if other is not dots[i]) + (0 if inside else 99)
+                others = (b for k, b in enumerate(placed) if k != 2 + i)
+                cost = sum(_overlaps(box, other) for other in others) + (0 if inside else 99)
                 if best_cost is None or cost < best_cost:
                     best, best_cost = (direction, buff), cost
                 if cost == 0:
                     break
-            label.next_to(dots[i], best[0], buff=best[1])
-            placed.append(label)
+            label.next_to(dot, best[0], buff=best[1])
+            placed.append(box_of(label))
             labels[i] = label
         self.labels = [labels[i] for i in range(len(self.prompts))]
 
@@ -125,9 +138,9 @@ class EmbeddingMapScene(ChapterScene):
                 self.play_until(
                     slot.at(0.3),
                     FadeIn(ring, scale=1.6),
-                    *[m.animate.set_opacity(0.35) for m in others],
-                    labels[h].animate.set_color(self.theme.text),
+                    *[ApplyMethod(m.set_opacity, 0.35) for m in others],
+                    ApplyMethod(labels[h].set_color, self.theme.text),
                 )
                 self.play_until(
-                    slot.at(0.6), *[m.animate.set_opacity(1.0) for i in nearest for m in (dots[i], labels[i])]
+                    slot.at(0.6), *[ApplyMethod(m.set_opacity, 1.0) for i in nearest for m in (dots[i], labels[i])]
                 )

@@ -1,9 +1,10 @@
 """interpolation: images along the path between two prompt embeddings, then the noisy-to-clear sweep.
 
-Beats (slots): 0 title; 1 the two prompts and their images at the ends of a strip; 2 the images in
-between fill the strip, and the biggest jump between neighbours is marked; 3 a slider under the
-strip is dragged back and forth across the mix while the denoising step advances, and a large
-image follows the knob: position x step, from noise to clear.
+Beats (slots): 0 title; 1 the two prompts and their images at the ends of a strip as wide as the
+frame; 2 the images in between fill the strip left to right, and the biggest jump between
+neighbours is marked; 3 the strip moves up and shrinks, a slider appears under it, and the slider
+is dragged back and forth across the mix while the denoising step advances; a large image follows
+the knob: position x step, from noise to clear.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Line, Mobject, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, hex_to_rgb
-from scenes.widgets import ImageRow, Slider, triangle, wrapped_text
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height
+from scenes.widgets import Counter, ImageRow, Slider, hex_to_rgb, triangle, wrapped_text
+
+GAP = 0.14  # between the strip's images
 
 
 class InterpolationScene(ChapterScene):
@@ -23,12 +26,11 @@ class InterpolationScene(ChapterScene):
         self.points = self.previews.shape[0]
         self.steps = self.previews.shape[1] - 1
         s = self.slots(4)
-        # Top to bottom: the two prompts; the strip of images; the slider; the large image.
         self.lay_out_strip()
-        self.lay_out_slider()
-        self.lay_out_big_image()
+        self.lay_out_sweep()
+        self.lay_out_first_big()
 
-        self.title_beat(s[0], hold=0.6)
+        self.title_beat(s[0])
         self.ends(s[1])
         self.in_between(s[2])
         self.sweep(s[3])
@@ -42,64 +44,66 @@ class InterpolationScene(ChapterScene):
         return self.cells.compose([self.images[p] if p in shown else blank for p in range(self.points)])
 
     def lay_out_strip(self) -> None:
-        """The strip of images (only its ends shown at first), a prompt over each end, framed in its colour."""
-        left, right, bottom, top = self.content_box()
+        """The strip as wide as the frame, at the top; a prompt over each end, its image framed in its colour."""
+        box = self.content_box()
         from_colour, to_colour = self.theme.palette[0], self.theme.palette[1]
-        width = right - left
-        half = width * 0.46
-        self.from_text = wrapped_text(self, f"“{self.info['from_prompt']}”", LABEL_SIZE, half, 0.7, from_colour, 2)
-        self.to_text = wrapped_text(self, f"“{self.info['to_prompt']}”", LABEL_SIZE, half, 0.7, to_colour, 2)
+        half = box.width * 0.49
+        self.from_text = wrapped_text(self, f"“{self.info['from_prompt']}”", LABEL_SIZE, half, None, from_colour, 2)
+        self.to_text = wrapped_text(self, f"“{self.info['to_prompt']}”", LABEL_SIZE, half, None, to_colour, 2)
+        self.prompts_h = max(self.from_text.height, self.to_text.height) + 0.2
         background = hex_to_rgb(self.theme.background)
-        self.cells = ImageRow.across(self.points, width, 0.12, min(1.55, (top - bottom) * 0.24), background)
-        self.cell = cell = self.cells.cell
-        labels_h = max(self.from_text.height, self.to_text.height)
-        self.strip_y = strip_y = top - labels_h - 0.2 - cell / 2
-
+        # The frames around the end images stand out 0.05 beyond the strip: keep them inside the frame.
+        self.cells = ImageRow.across(self.points, box.width - 0.2, GAP, box.height * 0.4, background)
         self.ends_shown = [0, self.points - 1]
-        self.strip = strip = self.image_mobject(self.strip_pixels(self.ends_shown), cell).move_to((0, strip_y, 0))
-        self.xs = self.cells.centres(strip)
-        self.from_text.next_to(strip, UP, buff=0.2).align_to(strip, LEFT)
-        self.to_text.next_to(strip, UP, buff=0.2).align_to(strip, RIGHT)
-        self.from_frame = self.framed(strip, from_colour).stretch_to_fit_width(cell).move_to((self.xs[0], strip_y, 0))
-        self.to_frame = self.framed(strip, to_colour).stretch_to_fit_width(cell).move_to((self.xs[-1], strip_y, 0))
+        self.strip = self.image_mobject(self.strip_pixels(self.ends_shown), self.cells.cell)
+        self.strip.move_to((0, box.top - self.prompts_h - self.cells.cell / 2, 0))
+        self.frames = VGroup(*[self.framed(self.strip, c, buff=0.05) for c in (from_colour, to_colour)])
+        self.place_on_strip()
 
-    def lay_out_slider(self) -> None:
-        """The slider under the strip: its stops sit under the images, so the knob points at the image it shows."""
-        left = self.content_box()[0]
-        xs, ts = self.xs, [float(t) for t in self.arrays["ts"]]
-        slider_y = self.strip.get_bottom()[1] - 0.32
+    def place_on_strip(self) -> None:
+        """The prompts over the strip's ends and the frames around its end images, wherever the strip is."""
+        self.xs = self.cells.centres(self.strip)
+        cell = self.strip.height
+        box = self.content_box()  # the prompts at the frame's sides: a narrow strip would make them meet
+        self.from_text.next_to(self.strip, UP, buff=0.2).set_x(box.left + self.from_text.width / 2)
+        self.to_text.next_to(self.strip, UP, buff=0.2).set_x(box.right - self.to_text.width / 2)
+        for frame, x in zip(self.frames, (self.xs[0], self.xs[-1]), strict=True):
+            frame.stretch_to_fit_width(cell + 0.1).stretch_to_fit_height(cell + 0.1).move_to((x, self.strip.get_y(), 0))
+
+    def lay_out_sweep(self) -> None:
+        """Where things go for the sweep: the strip small at the top, a slider under it, a large image under that."""
+        box = self.content_box()
+        row = ImageRow.across(self.points, box.width, GAP, box.height * 0.2, self.cells.background)
+        self.small_cell = row.cell
+        self.strip_to = (0, box.top - self.prompts_h - row.cell / 2)
+        slider_y = self.strip_to[1] - row.cell / 2 - 0.35
+        ts = [float(t) for t in self.arrays["ts"]]
         self.u_of = [(t - ts[0]) / max(ts[-1] - ts[0], 1e-9) for t in ts]
-        self.slider = Slider(xs[0], xs[-1], slider_y, self.u_of, self.theme.muted, self.theme.accent)
-        self.t_labels = VGroup(
-            *[
-                self.text(
-                    f"{t:.2f}".rstrip("0").rstrip(".") if t not in (0.0, 1.0) else f"{t:.0f}",
-                    SMALL_SIZE,
-                    self.theme.muted,
-                ).move_to((xs[p], slider_y - 0.3, 0))
-                for p, t in enumerate(ts)
-            ]
+        strip_w = self.points * row.cell + (self.points - 1) * GAP
+        x0, x1 = -strip_w / 2 + row.cell / 2, strip_w / 2 - row.cell / 2  # the end images' centres
+        self.slider = Slider(x0, x1, slider_y, self.u_of, self.theme.muted, self.theme.accent)
+        self.mix_ends = VGroup(
+            self.text("mix 0", SMALL_SIZE, self.theme.muted).next_to(self.slider.track, LEFT, buff=0.3),
+            self.text("1", SMALL_SIZE, self.theme.muted).next_to(self.slider.track, RIGHT, buff=0.3),
         )
-        if self.points > 9:
-            self.t_labels = VGroup(self.t_labels[0], self.t_labels[-1])
-        self.mix_label = self.text("mix", SMALL_SIZE, self.theme.muted).next_to(self.slider.track, LEFT, buff=0.25)
-        if self.mix_label.get_left()[0] < left:  # no room beside a full-width strip: the end labels suffice
-            self.mix_label = VGroup()
-
-    def lay_out_big_image(self) -> None:
-        """The large image under the slider, which follows the knob during the sweep."""
-        bottom = self.content_box()[2]
-        big_top = self.t_labels.get_bottom()[1] - 0.25
-        big_side = max(big_top - bottom - 0.05, 1.0)
+        if self.mix_ends[0].get_left()[0] < box.left:  # a strip as wide as the frame: labels under the ends
+            self.mix_ends[0].next_to(self.slider.track.get_start(), DOWN, buff=0.2)
+            self.mix_ends[1].next_to(self.slider.track.get_end(), DOWN, buff=0.2)
+        big_top = min(self.slider.get_bottom()[1], self.mix_ends.get_bottom()[1]) - 0.3
+        big_side = max(big_top - box.bottom, 1.0)
         self.big = self.image_mobject(self.previews[0, 0], big_side).move_to((0, big_top - big_side / 2, 0))
-        self.step_texts: dict[int, Mobject] = {}
+        self.step_count = Counter(self, f"step {{}} / {self.steps}", "0" * len(str(self.steps)), LABEL_SIZE)
+        self.step_count.show("0").next_to(self.big, RIGHT, buff=0.35).align_to(self.big, UP)
 
-    def step_caption(self, j: int) -> Mobject:
-        """The caption "step j / n" beside the large image (made once, then reused)."""
-        if j not in self.step_texts:
-            t = self.text(f"step {j} / {self.steps}", LABEL_SIZE)
-            self.step_texts[j] = t.next_to(self.big, RIGHT, buff=0.35).align_to(self.big, UP)
-        return self.step_texts[j]
+    def lay_out_first_big(self) -> None:
+        """While the strip builds, the large image (the newest picture of the strip) sits under it and
+        the biggest-change note; the sweep then moves it up and makes it larger (`big_to`)."""
+        box = self.content_box()
+        self.big_to = self.big.copy()
+        top = self.strip.get_bottom()[1] - 0.25 - line_height(LABEL_SIZE) - 0.3
+        side = max(top - box.bottom, 1.0)
+        self.big.set_height(side).move_to((0, top - side / 2, 0))
+        self.set_image(self.big, self.images[0])
 
     # ---- beats ----------------------------------------------------------------------------------
 
@@ -109,58 +113,53 @@ class InterpolationScene(ChapterScene):
             self.play_until(
                 slot.at(0.3), FadeIn(self.from_text, shift=RIGHT * 0.15), FadeIn(self.to_text, shift=LEFT * 0.15)
             )
-            self.play_until(slot.at(0.7), FadeIn(self.strip), FadeIn(self.from_frame), FadeIn(self.to_frame))
+            self.play_until(slot.at(0.55), FadeIn(self.strip), FadeIn(self.frames), FadeIn(self.big))
+            self.hold_until(slot.at(0.75))
+            self.set_image(self.big, self.images[-1])  # the other end
 
     def in_between(self, slot: Slot) -> None:
         """2. The images in between, left to right; the biggest jump marked."""
-        xs, cell, strip_y = self.xs, self.cell, self.strip_y
         self.jump_marks: list[Mobject] = []
         with self.beat(slot, "between"):
             middle = list(range(1, self.points - 1))
-            for k in range(len(middle)):
-                self.hold_until(slot.at(0.05 + 0.45 * k / max(len(middle), 1)))
+
+            def add(k: int) -> None:  # the strip gains image k, which is also shown large
                 self.set_image(self.strip, self.strip_pixels(self.ends_shown + middle[: k + 1]))
-            self.hold_until(slot.at(0.55))
-            if self.points > 1:
+                self.set_image(self.big, self.images[middle[k]] if middle else self.images[-1])
+
+            self.step_through(slot.at(0.05), slot.at(0.5), max(len(middle), 1), add)
+            if self.points > 2:
                 change = [float(c) for c in self.arrays["change"]]
                 jump = int(np.argmax(change[1:])) + 1  # between images jump-1 and jump
-                x = (xs[jump - 1] + xs[jump]) / 2
-                marker = VGroup(
-                    Line(
-                        (x, strip_y - cell / 2 - 0.12, 0),
-                        (x, strip_y + cell / 2 + 0.12, 0),
-                        stroke_width=4,
-                        color=self.theme.accent,
-                    ),
+                x, cell, y = (self.xs[jump - 1] + self.xs[jump]) / 2, self.strip.height, self.strip.get_y()
+                marker = Line(
+                    (x, y - cell / 2 - 0.12, 0), (x, y + cell / 2 + 0.12, 0), stroke_width=5, color=self.theme.accent
                 )
-                note = self.text("biggest change", SMALL_SIZE, self.theme.accent)
-                note.next_to(marker, DOWN, buff=0.08)
-                self.play_until(slot.at(0.75), FadeIn(marker), FadeIn(note, shift=UP * 0.1))
+                note = self.text("biggest change", LABEL_SIZE, self.theme.accent).next_to(marker, DOWN, buff=0.12)
+                self.play_until(slot.at(0.7), FadeIn(marker), FadeIn(note, shift=UP * 0.1))
                 self.jump_marks = [marker, note]
 
     def sweep(self, slot: Slot) -> None:
-        """3. Drag the mix back and forth while the steps advance: each image grows out of its noise."""
+        """3. The strip moves up; drag the mix back and forth while the steps advance."""
         big, slider, steps = self.big, self.slider, self.steps
         with self.beat(slot, "sweep"):
-            if self.jump_marks:
-                self.play_until(slot.at(0.08), *[m.animate.set_opacity(0.0) for m in self.jump_marks])
-                self.remove(*self.jump_marks)
-            caption = self.step_caption(0).copy()
-            self.play_until(
-                slot.at(0.18),
-                FadeIn(slider),
-                FadeIn(self.t_labels),
-                FadeIn(self.mix_label),
-                FadeIn(big),
-                FadeIn(caption),
-            )
+
+            def up() -> None:
+                self.strip.set_height(self.small_cell).move_to((*self.strip_to, 0))
+                self.place_on_strip()
+                big.set_height(self.big_to.height).move_to(self.big_to)  # same pixels: a Transform can blend them
+
+            moving = [self.strip, self.from_text, self.to_text, self.frames, big]
+            self.play_until(slot.at(0.1), *self.fade_out(*self.jump_marks), *self.moves_to_layout(moving, up))
+            self.set_image(self.strip, self.strip_pixels(list(range(self.points))))  # sharp at its new size
+            self.set_image(big, self.previews[0, 0])
+            self.play_until(slot.at(0.18), FadeIn(slider), FadeIn(self.mix_ends), FadeIn(self.step_count))
             sweep_start, sweep_end = slot.at(0.2), slot.at(0.92)
             shown = (0, 0)
 
             def follow(mob: Mobject, dt: float) -> None:
                 nonlocal shown
-                tau = (self.now - sweep_start) / max(sweep_end - sweep_start, 1e-6)
-                tau = min(max(tau, 0.0), 1.0)
+                tau = min(max((self.now - sweep_start) / max(sweep_end - sweep_start, 1e-6), 0.0), 1.0)
                 u = triangle(tau, 3)
                 j = min(steps, int(round(tau * steps)))
                 p = int(np.argmin([abs(u - v) for v in self.u_of]))
@@ -168,11 +167,11 @@ class InterpolationScene(ChapterScene):
                 if (p, j) != shown:
                     self.set_image(big, self.previews[p, j])
                     if j != shown[1]:
-                        caption.become(self.step_caption(j))
+                        self.step_count.show(str(j))
                     shown = (p, j)
 
             # Everything after `big` in the scene is redrawn each frame, so put the moving parts last.
-            self.add(big, slider, caption)
+            self.add(big, slider, self.step_count)
             big.add_updater(follow)
             self.hold_until(sweep_end + 1 / self.fps)
             big.remove_updater(follow)

@@ -11,15 +11,16 @@ Each row is one composited image, so a denoising step swaps one pixel array per 
 from __future__ import annotations
 
 import numpy as np
-from manim import LEFT, RIGHT, FadeIn, Group, GrowFromEdge, VGroup
+from manim import LEFT, RIGHT, ApplyMethod, FadeIn, Group, GrowFromEdge, Transform, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, hex_to_rgb
-from scenes.widgets import ImageRow, bar, wrapped_text
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+from scenes.widgets import ImageRow, bar, hex_to_rgb, wrapped_text
 
 # Widths (frame units) of the block's columns and gaps: prompt text (at most), variety bar, its number.
 MAX_TEXT_W, BAR_W, NUMBER_W, COL_GAP = 4.4, 1.7, 0.6, 0.35
 GAP, ROW_GAP = 0.12, 0.2  # between the images of a row, between rows
 HEAD_H = 0.4  # the seed labels over the rows
+FRAME_ROOM = 0.3  # under the last row, for the frame that highlights it
 
 
 class PromptDetailScene(ChapterScene):
@@ -34,7 +35,7 @@ class PromptDetailScene(ChapterScene):
         self.lay_out_rows()
         self.lay_out_variety()
 
-        self.title_beat(s[0], hold=0.6)
+        self.title_beat(s[0])
         self.grow_rows(s[1])
         self.variety(s[2])
         self.agree(s[3])
@@ -49,7 +50,7 @@ class PromptDetailScene(ChapterScene):
         n_prompts, n_seeds = self.n_prompts, self.n_seeds
         cell = min(
             1.7,
-            (top - HEAD_H - bottom - ROW_GAP * (n_prompts - 1)) / n_prompts,
+            (top - HEAD_H - bottom - FRAME_ROOM - ROW_GAP * (n_prompts - 1)) / n_prompts,
             (right - left - MAX_TEXT_W - BAR_W - NUMBER_W - 2 * COL_GAP - GAP * (n_seeds - 1)) / n_seeds,
         )
         self.cell = cell
@@ -127,6 +128,6 @@ class PromptDetailScene(ChapterScene):
     def agree(self, slot: Slot) -> None:
         """3. The detailed prompt: the seeds agree."""
         with self.beat(slot, "agree"):
-            self.play_until(slot.at(0.3), self.highlight_frame.animate.become(self.highlight(self.n_prompts - 1)))
-            others = [b.animate.set_opacity(0.35) for b in self.bars[:-1]]
-            self.play_until(slot.at(0.5), *others, self.numbers[-1].animate.set_color(self.theme.accent))
+            self.play_until(slot.at(0.3), Transform(self.highlight_frame, self.highlight(self.n_prompts - 1)))
+            others = [ApplyMethod(b.set_opacity, 0.35) for b in self.bars[:-1]]
+            self.play_until(slot.at(0.5), *others, ApplyMethod(self.numbers[-1].set_color, self.theme.accent))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from manim import LEFT, RIGHT, UP, FadeIn, GrowFromEdge, VGroup
+from manim import LEFT, RIGHT, UP, ApplyMethod, FadeIn, GrowFromEdge, VGroup
 
 from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
 from scenes.widgets import bar
@@ -27,7 +27,7 @@ class PromptLengthScene(ChapterScene):
         self.lay_out_sentence()
         self.lay_out_chart()
 
-        self.title_beat(s[0], hold=0.6)
+        self.title_beat(s[0])
         self.first_word(s[1])
         self.word_by_word(s[2])
         self.steering_words(s[3])
@@ -113,7 +113,7 @@ class PromptLengthScene(ChapterScene):
                     FadeIn(spans[k], shift=UP * 0.1),
                     FadeIn(self.labels[k]),
                     GrowFromEdge(self.bars[k], LEFT),
-                    spans[k - 1].animate.set_color(self.theme.text),
+                    ApplyMethod(spans[k - 1].set_color, self.theme.text),
                 )
 
     def steering_words(self, slot: Slot) -> None:
@@ -123,7 +123,7 @@ class PromptLengthScene(ChapterScene):
             fades = []
             for k in range(len(self.words)):
                 colour = self.theme.accent if strong[k] else self.theme.muted
-                fades += [self.spans[k].animate.set_color(colour), self.labels[k].animate.set_color(colour)]
+                fades += [ApplyMethod(self.spans[k].set_color, colour), ApplyMethod(self.labels[k].set_color, colour)]
                 if not strong[k]:
-                    fades.append(self.bars[k].animate.set_opacity(0.35))
+                    fades.append(ApplyMethod(self.bars[k].set_opacity, 0.35))
             self.play_until(slot.at(0.3), *fades)

@@ -7,17 +7,14 @@ sync (one composited grid per step) while their paths grow across the shared PCA
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from manim import DOWN, UP, Dot, FadeIn, VGroup, VMobject
+from manim import DOWN, LEFT, UP, Dot, FadeIn, Group, VGroup, VMobject
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, compose_grid, fit_points, hex_to_rgb
-from scenes.widgets import labelled_plane, prompt_line
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height, pixels_for, units_for
+from scenes.widgets import best_grid, compose_grid, fit_points, hex_to_rgb, labelled_plane, prompt_line
 
-CELL_PX = 96
-GAP_PX = 12
-ROW_GAP_PX = 36  # room for the seed labels under each row
+GAP = 0.14  # between the grid's images
+PLANE_SHARE = 0.33  # of the content width, for the paths' plane
 
 
 class SeedComparisonScene(ChapterScene):
@@ -31,79 +28,77 @@ class SeedComparisonScene(ChapterScene):
         self.colours = [self.theme.series(k) for k in range(self.n)]
 
         self.prompt = prompt_line(self, self.info["prompt"])
-        self.title_beat(s[0], hold=0.5, subtitle=self.prompt)
         self.lay_out_grid()
         self.lay_out_plane()
+        self.title_beat(s[0], subtitle=self.prompt)
         self.starting_noise(s[1])
         self.denoise_in_sync(s[2])
         self.different_images(s[3])
 
-    def grid_at(self, step: int) -> np.ndarray:
-        """Every seed's image at `step`, composited into one grid picture."""
-        images = [self.previews[k, step] for k in range(self.n)]
-        background = hex_to_rgb(self.theme.background)
-        return compose_grid(images, self.cols, CELL_PX, GAP_PX, background, row_gap_px=ROW_GAP_PX)
+    def row_at(self, row: int, step: int) -> np.ndarray:
+        """The images of one row of seeds at `step`, composited into one picture at its on-screen size."""
+        cols = self.fit.cols
+        images = [self.previews[k, step] for k in range(row * cols, min((row + 1) * cols, self.n))]
+        return compose_grid(images, len(images), self.cell_px, self.gap_px, hex_to_rgb(self.theme.background))
+
+    def show_grid(self, step: int) -> None:
+        """Every seed's image at `step`."""
+        for r, row in enumerate(self.rows):
+            self.set_image(row, self.row_at(r, step))
 
     def lay_out_grid(self) -> None:
-        """The grid of seeds on the left (one composited image), a label under each seed's image."""
-        left, right, bottom, _ = self.content_box()
-        n = self.n
-        self.cols = cols = min(n, 4 if n > 4 else n) if n <= 8 else math.ceil(n / 3)
-        rows = math.ceil(n / cols)
-        self.area_top = self.prompt.get_bottom()[1] - 0.2
-        label_h = 0.3
-        grid_w_max = (right - left) * 0.55
-        cell = min(
-            grid_w_max / (cols + (cols - 1) * GAP_PX / CELL_PX),
-            (self.area_top - bottom - 2 * label_h) / (rows + (rows - 1) * ROW_GAP_PX / CELL_PX),
-        )
-        first = self.grid_at(0)
-        self.grid = grid = self.image_mobject(first, cell * first.shape[0] / CELL_PX)
-        grid.move_to((left + grid.width / 2 + 0.1, self.area_top - grid.height / 2, 0))
-        unit = grid.height / first.shape[0]  # frame units per grid pixel
+        """The seeds in rows on the left (a composited picture per row), a label under each image, a note under all."""
+        box = self.content_box().below(self.prompt.get_bottom()[1], gap=0.3)
+        self.note = self.text("same prompt, different seeds → different images", LABEL_SIZE)
+        label_h = line_height(SMALL_SIZE) + 0.12
+        area_w = box.width * (1 - PLANE_SHARE) - 0.6
+        self.fit = fit = best_grid(self.n, area_w, box.height - self.note.height - 0.25, gap=GAP, extra=label_h)
+        self.cell_px, self.gap_px = pixels_for(fit.cell_w), pixels_for(GAP)
+        unit = units_for(1)  # frame units per pixel: the rows are drawn at their on-screen size
+        top, left = box.top, box.left + (area_w - fit.width) / 2
+        self.rows = Group()
+        for r in range(fit.rows):
+            first = self.row_at(r, 0)
+            row = self.image_mobject(first, first.shape[0] * unit)
+            self.rows.add(row.move_to((left, top - row.height / 2, 0), aligned_edge=LEFT))
+            top -= row.height + label_h + GAP
         self.labels = VGroup()
         for k, seed in enumerate(self.seeds):
-            r, c = divmod(k, cols)
-            x = grid.get_left()[0] + (c * (CELL_PX + GAP_PX) + CELL_PX / 2) * unit
-            y = grid.get_top()[1] - (r * (CELL_PX + ROW_GAP_PX) + CELL_PX) * unit
-            lab = self.text(f"seed {seed}", SMALL_SIZE, self.colours[k])
-            self.fit_width(lab, CELL_PX * unit)
-            self.labels.add(lab.move_to((x, y - 0.04 - lab.height / 2, 0)))
+            r, c = divmod(k, fit.cols)
+            row = self.rows[r]
+            x = row.get_left()[0] + (c * (self.cell_px + self.gap_px) + self.cell_px / 2) * unit
+            label = self.text(f"seed {seed}", SMALL_SIZE, self.colours[k])
+            self.labels.add(label.move_to((x, row.get_bottom()[1] - 0.08 - label.height / 2, 0)))
+        self.fit_width(self.note, area_w)
+        self.note.next_to(self.labels, DOWN, buff=0.2).set_x(box.left + area_w / 2)
+        self.area_box = box
+        self.grid_right = box.left + area_w
 
     def lay_out_plane(self) -> None:
-        """The plane of the seeds' paths, right of the grid."""
-        _, right, bottom, _ = self.content_box()
-        plane_left = self.grid.get_right()[0] + 0.6
-        height = min(self.area_top - bottom - 0.4, right - plane_left)
-        self.plane, self.plane_label, box = labelled_plane(
-            self,
-            right - plane_left,
-            height,
-            ((plane_left + right) / 2, self.area_top - height / 2),
-            "paths in the shared PCA plane",
-            caption_buff=0.12,
-        )
-        self.points = fit_points(self.paths, box, pad=0.08)  # [n, steps+1, 3]
+        """The plane of the seeds' paths, right of the grid, as tall as the area."""
+        area = self.area_box.right_of(self.grid_right, gap=0.6)
+        self.plane, self.plane_label, plane_box = labelled_plane(self, area, "the seeds' paths (PCA)")
+        self.points = fit_points(self.paths, plane_box, pad=0.08)  # [n, steps+1, 3]
 
     def starting_noise(self, slot: Slot) -> None:
         """1. Different seeds, different starting noise."""
         with self.beat(slot, "noise"):
-            starts = VGroup(*[Dot(self.points[k, 0], radius=0.06, color=self.colours[k]) for k in range(self.n)])
-            self.play_until(slot.at(0.4), FadeIn(self.grid), FadeIn(self.labels))
+            starts = VGroup(*[Dot(self.points[k, 0], radius=0.07, color=self.colours[k]) for k in range(self.n)])
+            self.play_until(slot.at(0.4), FadeIn(self.rows), FadeIn(self.labels))
             self.play_until(slot.at(0.8), FadeIn(self.plane), FadeIn(self.plane_label), FadeIn(starts))
 
     def denoise_in_sync(self, slot: Slot) -> None:
         """2. Denoising in sync; the paths grow."""
         n, points = self.n, self.points
         with self.beat(slot, "steps"):
-            trails = [VMobject(stroke_color=self.colours[k], stroke_width=2.5) for k in range(n)]
-            heads = [Dot(points[k, 0], radius=0.07, color=self.colours[k]) for k in range(n)]
+            trails = [VMobject(stroke_color=self.colours[k], stroke_width=3) for k in range(n)]
+            heads = [Dot(points[k, 0], radius=0.08, color=self.colours[k]) for k in range(n)]
             for k in range(n):
                 trails[k].set_points_as_corners([points[k, 0], points[k, 0]])
             self.add(*trails, *heads)
 
             def show(i: int) -> None:
-                self.set_image(self.grid, self.grid_at(i + 1))
+                self.show_grid(i + 1)
                 for k in range(n):
                     trails[k].set_points_as_corners(points[k, : i + 2])
                     heads[k].move_to(points[k, i + 1])
@@ -112,12 +107,5 @@ class SeedComparisonScene(ChapterScene):
 
     def different_images(self, slot: Slot) -> None:
         """3. Same prompt, different images."""
-        _, _, bottom, _ = self.content_box()
         with self.beat(slot, "result"):
-            note = self.text("same prompt, different seeds → different images", LABEL_SIZE, self.theme.text)
-            self.fit_width(note, self.grid.width + 0.5)
-            note.next_to(self.labels, DOWN, buff=0.2).align_to(self.grid, UP * 0)
-            note.set_x(self.grid.get_center()[0])
-            if note.get_bottom()[1] < bottom:
-                note.set_y(bottom + note.height / 2)
-            self.play_until(slot.at(0.4), FadeIn(note, shift=UP * 0.2))
+            self.play_until(slot.at(0.4), FadeIn(self.note, shift=UP * 0.2))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, UP, FadeIn, GrowFromEdge, Line, Rectangle, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, hex_to_rgb
-from scenes.widgets import ImageRow, bar, prompt_line
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+from scenes.widgets import ImageRow, bar, hex_to_rgb, prompt_line
 
 BAR_H = 0.12  # height of the step bars
 
@@ -37,7 +37,7 @@ class StepComparisonScene(ChapterScene):
         self.lay_out_row()
         self.lay_out_step_bars()
 
-        self.title_beat(s[0], hold=0.6)
+        self.title_beat(s[0], subtitle=self.prompt)
         self.same_start(s[1])
         self.race(s[2])
         self.returns(s[3])
@@ -53,7 +53,7 @@ class StepComparisonScene(ChapterScene):
         background = hex_to_rgb(self.theme.background)
         self.cells = ImageRow.across(self.runs, right - left, 0.25, min(2.2, (top - bottom) * 0.36), background)
         self.cell = cell = self.cells.cell
-        row_top = self.prompt.get_bottom()[1] - 0.55
+        row_top = self.prompt.get_bottom()[1] - 0.75
         self.row = self.image_mobject(self.compose((0,) * self.runs), cell).move_to((0, row_top - cell / 2, 0))
         self.xs = self.cells.centres(self.row)
         self.labels = VGroup()
@@ -90,8 +90,7 @@ class StepComparisonScene(ChapterScene):
     def same_start(self, slot: Slot) -> None:
         """1. The same prompt and seed, one starting noise per step count."""
         with self.beat(slot, "setup"):
-            self.play_until(slot.at(0.3), FadeIn(self.prompt, shift=DOWN * 0.2))
-            self.play_until(slot.at(0.65), FadeIn(self.row), FadeIn(self.labels, shift=DOWN * 0.1))
+            self.play_until(slot.at(0.5), FadeIn(self.row), FadeIn(self.labels, shift=DOWN * 0.1))
             self.play_until(slot.at(0.9), FadeIn(self.tracks), FadeIn(self.fills), FadeIn(self.ticks))
 
     def race(self, slot: Slot) -> None:

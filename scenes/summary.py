@@ -1,187 +1,289 @@
-"""summary: the journey from noise to image replayed, and the four controls as dials.
+"""summary: the journey from noise to image, and the four controls as a journey with a compass.
 
-Beats (slots): 0 title; 1 the journey replayed: the image grows out of its noise, step by step;
-2 the four controls appear as labelled dials with the navigation metaphor (seed = where you
-start, prompt = where you head, steps = how many moves, guidance = how firmly you steer); 3 the
-journey once more, a dot lighting up for each move, and the closing line.
+Beats (slots): 0 title; 1 the journey as a path across the frame, drawn from the noise to the image
+while the state at a few steps appears at its waypoints; 2 the seed (where you start: two seeds,
+their noise and their images) and the prompt (the compass: its needle swings to the destination);
+3 the steps (how often you check the compass: a few step counts) and guidance (how strongly you
+follow it: a few scales), the pictures of each appearing one by one; 4 the journey replayed in a
+large image beside the four controls' values, and the closing line.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Arc, Circle, Dot, FadeIn, Line, Mobject, Rotate, VGroup
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Circle,
+    Dot,
+    FadeIn,
+    Group,
+    Mobject,
+    Polygon,
+    Rotate,
+    VGroup,
+    VMobject,
+)
 
-from scenes.common import BODY_SIZE, HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, Box, ChapterScene, Slot, line_height
+from scenes.widgets import Counter, wrapped_text
 
 METAPHOR = {
     "seed": "where you start",
-    "prompt": "where you head",
-    "steps": "how many moves",
-    "guidance": "how firmly you steer",
+    "prompt": "the compass",
+    "steps": "how often you check it",
+    "guidance": "how strongly you follow it",
 }
-DIAL_START, DIAL_SWEEP = math.radians(225), math.radians(270)  # clockwise from lower left
-
-
-def dial_fraction(name: str, value: Any) -> float:
-    """Where a control's needle points (0..1): steps and guidance on their usual ranges; the seed and
-    the prompt have no order, so they get a fixed position derived from their value."""
-    if name == "steps":
-        return min(float(value) / 50.0, 1.0)
-    if name == "guidance":
-        return min(max((float(value) - 1.0) / 14.0, 0.0), 1.0)
-    digest = sum(ord(c) for c in str(value))
-    return 0.15 + 0.7 * ((digest * 37) % 101) / 100
-
-
-def shorten(text: str, limit: int = 30) -> str:
-    """`text` cut to `limit` characters, with an ellipsis where it was cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def value_text(name: str, value: Any) -> str:
-    """A control's value as shown under its name: the prompt quoted (and shortened), numbers plain."""
-    if name == "prompt":
-        return f"“{shorten(value, 24)}”"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+WAYPOINTS = 7  # states shown along the journey
+PANEL_GAP = 0.45  # between the control panels
+CELL_GAP = 0.25  # between pictures in a panel
 
 
 class SummaryScene(ChapterScene):
-    """The journey replayed, and the four controls (seed, prompt, steps, guidance) as dials."""
+    """The journey from noise to image, then seed, prompt, steps and guidance as a journey with a compass."""
 
     def construct(self) -> None:
         self.previews = self.arrays["previews"]
         self.steps = self.previews.shape[0] - 1
-        s = self.slots(4)
-        # The image on the left with a step counter under it; the dials in a 2 x 2 grid.
-        self.lay_out_image()
-        self.lay_out_dials()
+        s = self.slots(5)
+        self.lay_out_journey()
+        self.lay_out_panels()
+        self.lay_out_replay()
 
-        self.title_beat(s[0], hold=0.6)
+        self.title_beat(s[0])
         self.journey(s[1])
-        self.controls(s[2])
-        self.replay(s[3])
+        self.start_and_compass(s[2])
+        self.checks_and_strength(s[3])
+        self.replay(s[4])
 
-    # ---- layout ---------------------------------------------------------------------------------
+    # ---- layout: the journey ------------------------------------------------------------------------
 
-    def lay_out_image(self) -> None:
-        """The image, top left, and its step counter."""
-        left, right, bottom, top = self.content_box()
-        self.side = side = min(top - bottom - 0.55, (right - left) * 0.36)
-        self.image = self.image_mobject(self.previews[0], side)
-        self.image.move_to((left + 0.3 + side / 2, top - side / 2, 0))
-        self.counters: dict[int, Mobject] = {}
-        self.count = self.counter(0).copy()
+    def lay_out_journey(self) -> None:
+        """Waypoint pictures along a wavy path across the frame, the step of each under it."""
+        box = self.content_box()
+        self.picks = [int(k) for k in np.unique(np.linspace(0, self.steps, min(WAYPOINTS, self.steps + 1)).round())]
+        n = len(self.picks)
+        gap = 0.3
+        cell = min((box.width - (n - 1) * gap) / n, box.height * 0.32)
+        label_h = line_height(SMALL_SIZE) + 0.1
+        amp = min(1.4, (box.height - cell - 2 * label_h) / 2 - 0.1)
+        cy = box.centre[1]
+        centres = [
+            (box.left + cell / 2 + k * (box.width - cell) / max(n - 1, 1), cy + amp * (-1) ** (k + 1), 0.0)
+            for k in range(n)
+        ]
+        self.waypoints = [
+            self.image_mobject(self.previews[k], cell).move_to(c) for k, c in zip(self.picks, centres, strict=True)
+        ]
+        self.way_labels = VGroup()
+        for k, mob in zip(self.picks, self.waypoints, strict=True):
+            name = "noise" if k == 0 else ("image" if k == self.steps else f"step {k}")
+            colour = self.theme.accent if k in (0, self.steps) else self.theme.muted
+            self.way_labels.add(self.text(name, SMALL_SIZE, colour).next_to(mob, DOWN, buff=0.1))
+        self.path = VMobject(stroke_color=self.theme.accent, stroke_width=4)
+        self.path.set_points_smoothly([np.array(c) for c in centres])
 
-    def counter(self, i: int) -> Mobject:
-        """The counter "step i / n" under the image (made once, then reused)."""
-        if i not in self.counters:
-            t = self.text(f"step {i} / {self.steps}", LABEL_SIZE, self.theme.muted)
-            self.counters[i] = t.next_to(self.image, DOWN, buff=0.15).align_to(self.image, LEFT)
-        return self.counters[i]
+    # ---- layout: the four panels --------------------------------------------------------------------
 
-    def dial(self, fraction: float, radius: float, colour: str) -> tuple[VGroup, Line]:
-        """A gauge: a faint full arc, the value's arc in `colour`, and a needle at 0 (rotate it in)."""
-        face = Circle(
-            radius=radius, stroke_width=1.5, color=self.theme.muted, fill_color=self.theme.panel, fill_opacity=1
-        )
-        track = Arc(
-            radius=radius * 0.78,
-            start_angle=DIAL_START,
-            angle=-DIAL_SWEEP,
-            stroke_width=3,
-            color=self.theme.muted,
-            stroke_opacity=0.5,
-        )
-        value = Arc(
-            radius=radius * 0.78,
-            start_angle=DIAL_START,
-            angle=-DIAL_SWEEP * max(fraction, 0.01),
-            stroke_width=5,
-            color=colour,
-        )
-        tip = (radius * 0.7 * math.cos(DIAL_START), radius * 0.7 * math.sin(DIAL_START), 0)
-        needle = Line((0, 0, 0), tip, stroke_width=4, color=self.theme.text)
-        hub = Dot((0, 0, 0), radius=radius * 0.1, color=self.theme.text)
-        return VGroup(face, track, value, needle, hub), needle
+    def lay_out_panels(self) -> None:
+        """Four panels, two rows: a heading (name, metaphor) over each control's pictures. On top the
+        seed (two pairs of pictures: the wider) and the prompt; below, the steps and guidance."""
+        box = self.content_box()
+        h = (box.height - PANEL_GAP) / 2
+        split = box.left + (box.width - PANEL_GAP) * 0.57
+        mid = box.left + (box.width - PANEL_GAP) / 2
+        top, low = (box.top - h, box.top), (box.bottom, box.bottom + h)
+        boxes = [
+            Box(box.left, split, *top),
+            Box(split + PANEL_GAP, box.right, *top),
+            Box(box.left, mid, *low),
+            Box(mid + PANEL_GAP, box.right, *low),
+        ]
+        self.headings = [self.heading(name, b) for name, b in zip(METAPHOR, boxes, strict=True)]
+        caption_h = line_height(SMALL_SIZE) + 0.1
+        room = [
+            Box(b.left, b.right, b.bottom + caption_h, hd.get_bottom()[1] - 0.2)
+            for b, hd in zip(boxes, self.headings, strict=True)
+        ]
+        self.seed_panel = self.seed_pictures(room[0])
+        self.prompt_panel = self.compass(room[1])
+        steps = [f"{k} step" + ("" if k == 1 else "s") for k in self.info["step_counts"]]
+        self.step_panel = self.picture_row(room[2], self.arrays["step_images"], steps)
+        scales = [f"guidance {g:g}" for g in self.info["guidance_scales"]]
+        self.guidance_panel = self.picture_row(room[3], self.arrays["guidance_images"], scales)
 
-    def lay_out_dials(self) -> None:
-        """A dial per control in a 2 x 2 grid right of the image, its name, value and metaphor beside it."""
-        _, right, _, top = self.content_box()
-        controls = list(self.info["controls"])
-        self.grid_left = grid_left = self.image.get_right()[0] + 0.5
-        cell_w = (right - grid_left) / 2
-        cell_h = self.side / 2
-        radius = min(0.55, cell_h * 0.28)
-        self.dials, self.needles, self.angles = [], [], []
-        # One shrink factor for all names and metaphors, so the four dials read alike.
-        text_w = cell_w - 2 * radius - 0.45
-        widest = max(self.text(METAPHOR.get(c["name"], c["name"]), LABEL_SIZE).width for c in controls)
-        shrink = min(1.0, text_w / max(widest, 1e-6))
-        for k, control in enumerate(controls):
-            name, value = control["name"], control["value"]
-            col, row = k % 2, k // 2
-            frac = dial_fraction(name, value)
-            gauge, needle = self.dial(frac, radius, self.theme.series(k))
-            gauge.move_to((grid_left + col * cell_w + radius, top - row * cell_h - cell_h / 2, 0))
-            words = VGroup(
-                self.text(name, BODY_SIZE, bold=True),
-                self.fit_width(self.text(value_text(name, value), SMALL_SIZE, self.theme.muted), text_w),
-                self.text(METAPHOR.get(name, ""), LABEL_SIZE, self.theme.accent),
+    def heading(self, name: str, panel: Box) -> Mobject:
+        """A panel's heading, top left: the control's name, then its part in the journey."""
+        head = self.fit_width(self.term(name, METAPHOR[name]), panel.width)
+        return head.move_to((panel.left, panel.top - head.height / 2, 0), aligned_edge=LEFT)
+
+    def captioned(self, image: np.ndarray, cell: float, caption: str) -> Group:
+        """A picture with a caption under it."""
+        mob = self.image_mobject(image, cell)
+        return Group(mob, self.text(caption, SMALL_SIZE, self.theme.muted).next_to(mob, DOWN, buff=0.1))
+
+    def picture_row(self, room: Box, images: np.ndarray, captions: list[str]) -> Group:
+        """Pictures side by side, each with its caption, as large as the room allows, left-aligned."""
+        n = len(images)
+        cell = min(room.height, (room.width - (n - 1) * CELL_GAP) / n)
+        row = Group(*[self.captioned(im, cell, c) for im, c in zip(images, captions, strict=True)])
+        row.arrange(RIGHT, buff=CELL_GAP, aligned_edge=UP)
+        return row.move_to((room.left, room.top - cell / 2, 0), aligned_edge=LEFT)
+
+    def seed_pictures(self, room: Box) -> Group:
+        """For each seed: its starting noise, an arrow, its image; the seed under the pair."""
+        arrow_w, n = 0.55, len(self.info["seeds"])
+        cell = min(room.height, (room.width - n * arrow_w - (n - 1) * 0.45) / (2 * n))
+        pairs = Group()
+        for k, seed in enumerate(self.info["seeds"]):
+            noise = self.image_mobject(self.arrays["seed_noise"][k], cell)
+            image = self.image_mobject(self.arrays["seed_images"][k], cell).next_to(noise, RIGHT, buff=arrow_w)
+            arrow = Arrow(
+                noise.get_right(),
+                image.get_left(),
+                buff=0.06,
+                color=self.theme.muted,
+                stroke_width=3,
+                max_tip_length_to_length_ratio=0.35,
             )
-            words[0].scale(shrink)
-            words[2].scale(shrink)
-            words.arrange(DOWN, aligned_edge=LEFT, buff=0.12)
-            words.next_to(gauge, RIGHT, buff=0.25)
-            self.dials.append(VGroup(gauge, words))
-            self.needles.append(needle)
-            self.angles.append(-DIAL_SWEEP * frac)
+            label = self.text(f"seed {seed}", SMALL_SIZE, self.theme.series(k))
+            label.next_to(Group(noise, image), DOWN, buff=0.1)
+            pairs.add(Group(noise, arrow, image, label))
+        pairs.arrange(RIGHT, buff=0.45, aligned_edge=UP)
+        return pairs.move_to((room.left, room.top - cell / 2, 0), aligned_edge=LEFT)
 
-    # ---- beats ----------------------------------------------------------------------------------
+    def compass(self, room: Box) -> Group:
+        """A compass whose needle will point at the destination image, and the prompt it reads."""
+        cell = min(room.height, room.width * 0.28)
+        image = self.image_mobject(self.arrays["image"], cell)
+        image.move_to((room.right - cell / 2, room.top - cell / 2, 0))
+        radius = min(cell * 0.3, 0.55)
+        dial = Circle(
+            radius=radius, stroke_width=2.5, color=self.theme.muted, fill_color=self.theme.panel, fill_opacity=1
+        )
+        dial.move_to((room.left + radius, image.get_y(), 0))
+        north = self.text("N", SMALL_SIZE, self.theme.muted).move_to(dial.get_top() + DOWN * 0.22)
+        self.needle = compass_needle(radius * 1.7, self.theme.accent, self.theme.muted).move_to(dial)
+        self.needle.rotate(math.radians(125), about_point=dial.get_center())  # it swings to the image (east)
+        text_left = dial.get_right()[0] + 0.3
+        words = wrapped_text(
+            self,
+            f"“{self.info['prompt']}”",
+            SMALL_SIZE,
+            image.get_left()[0] - 0.3 - text_left,
+            cell,
+            self.theme.text,
+            max_lines=4,
+        )
+        words.move_to((text_left, image.get_y(), 0), aligned_edge=LEFT)
+        self.dial_centre = dial.get_center()
+        return Group(dial, north, self.needle, words, image)
 
-    def show_step(self, i: int) -> None:
-        """The image and the counter at step `i`."""
-        self.set_image(self.image, self.previews[i])
-        self.count.become(self.counter(i))
+    # ---- layout: the replay -----------------------------------------------------------------------
+
+    def lay_out_replay(self) -> None:
+        """A large image on the left with a step counter; the four controls' values right of it."""
+        box = self.content_box()
+        self.step_count = Counter(
+            self, f"step {{}} / {self.steps}", "0" * len(str(self.steps)), LABEL_SIZE, self.theme.muted
+        )
+        side = min(box.height - self.step_count.height - 0.2, box.width * 0.42)
+        self.big = self.image_mobject(self.previews[0], side).move_to((box.left + side / 2, box.top - side / 2, 0))
+        self.step_count.show("0").next_to(self.big, DOWN, buff=0.15)
+        info = self.info
+        values = {
+            "seed": f"seed {info['seed']}",
+            "prompt": "prompt",
+            "steps": f"{info['steps']} steps",
+            "guidance": f"guidance {float(info['guidance']):g}",
+        }
+        lines = VGroup(*[self.term(value, METAPHOR[name]) for name, value in values.items()])
+        lines.arrange(DOWN, aligned_edge=LEFT, buff=0.4)
+        self.closing = self.text("From noise to image.", HEADING_SIZE, self.theme.accent, bold=True)
+        right = box.right_of(self.big.get_right()[0], gap=0.8)
+        self.values = lines
+        self.fit_width(self.values, right.width)
+        Group(self.values, self.closing).arrange(DOWN, aligned_edge=LEFT, buff=0.7).move_to(
+            (right.left, self.big.get_y(), 0), aligned_edge=LEFT
+        )
+
+    # ---- beats --------------------------------------------------------------------------------------
 
     def journey(self, slot: Slot) -> None:
-        """1. The journey replayed: noise, refined step by step."""
+        """1. The journey: the path is drawn from the noise to the image, the state appearing at each waypoint."""
+        full = self.path.copy()
+        trail = self.path
+        head = Dot(self.waypoints[0].get_center(), radius=0.1, color=self.theme.accent)
+        n = len(self.picks)
         with self.beat(slot, "journey"):
-            self.play_until(slot.at(0.12), FadeIn(self.image), FadeIn(self.count))
-            self.step_through(slot.at(0.15), slot.at(0.9), self.steps, lambda i: self.show_step(i + 1))
+            trail.pointwise_become_partial(full, 0, 0.001)
+            self.add(trail, head)
+            self.play_until(slot.at(0.1), FadeIn(self.waypoints[0]), FadeIn(self.way_labels[0]))
 
-    def controls(self, slot: Slot) -> None:
-        """2. The four controls, one dial each, needles turning to their values."""
-        with self.beat(slot, "controls"):
-            n = max(len(self.dials), 1)
-            for k, (group, needle, angle) in enumerate(zip(self.dials, self.needles, self.angles, strict=True)):
-                a, b = slot.at(0.05 + 0.85 * k / n), slot.at(0.05 + 0.85 * (k + 0.6) / n)
-                self.play_until(a + (b - a) * 0.4, FadeIn(group, shift=UP * 0.1))
-                self.play_until(b, Rotate(needle, angle, about_point=group[0][0].get_center()))
+            def show(k: int) -> None:
+                alpha = (k + 1) / max(n - 1, 1)
+                trail.pointwise_become_partial(full, 0, min(alpha, 1.0))
+                head.move_to(trail.get_end())
+                self.add(*self.waypoints[: k + 2], *self.way_labels[: k + 2])
+                if k + 2 < n:  # the traveller, until it arrives (then the last picture is on top)
+                    self.add(head)
+                else:
+                    self.remove(head)
+
+            self.step_through(slot.at(0.12), slot.at(0.9), n - 1, show)
+        self.journey_parts = [trail, head, *self.waypoints, self.way_labels]
+
+    def start_and_compass(self, slot: Slot) -> None:
+        """2. The seed: where you start. The prompt: the compass, its needle swinging to the destination."""
+        with self.beat(slot, "seed-and-prompt"):
+            self.play_until(slot.at(0.08), *self.fade_out(*self.journey_parts))
+            self.play_until(slot.at(0.16), FadeIn(self.headings[0], shift=RIGHT * 0.2))
+            for k, pair in enumerate(self.seed_panel):
+                self.play_until(slot.at(0.24 + 0.1 * k), FadeIn(pair[0]), FadeIn(pair[3]))
+                self.play_until(slot.at(0.29 + 0.1 * k), FadeIn(pair[1], shift=RIGHT * 0.2), FadeIn(pair[2]))
+            self.play_until(slot.at(0.55), FadeIn(self.headings[1], shift=RIGHT * 0.2))
+            dial, north, needle, words, image = self.prompt_panel
+            self.play_until(slot.at(0.65), FadeIn(dial), FadeIn(north), FadeIn(needle), FadeIn(words))
+            self.play_until(slot.at(0.75), FadeIn(image))
+            self.play_until(slot.at(0.9), Rotate(self.needle, -math.radians(125), about_point=self.dial_centre))
+
+    def checks_and_strength(self, slot: Slot) -> None:
+        """3. Steps: how often you check the compass. Guidance: how strongly you follow it."""
+        with self.beat(slot, "steps-and-guidance"):
+            for k, (heading, row) in enumerate(
+                ((self.headings[2], self.step_panel), (self.headings[3], self.guidance_panel))
+            ):
+                base = 0.05 + 0.45 * k
+                self.play_until(slot.at(base + 0.06), FadeIn(heading, shift=RIGHT * 0.2))
+                for j, picture in enumerate(row):
+                    self.play_until(slot.at(base + 0.1 + 0.3 * (j + 1) / len(row)), FadeIn(picture, shift=RIGHT * 0.15))
 
     def replay(self, slot: Slot) -> None:
-        """3. Once more from noise to image: a dot for each move; the closing line."""
-        _, right, _, _ = self.content_box()
-        steps, side, image = self.steps, self.side, self.image
+        """4. The journey once more, beside the four controls; the closing line."""
+        panels = [*self.headings, self.seed_panel, self.prompt_panel, self.step_panel, self.guidance_panel]
         with self.beat(slot, "replay"):
-            dots_n = min(steps, 40)
-            dots = VGroup(*[Dot(radius=0.05, color=self.theme.muted) for _ in range(dots_n)])
-            dots.arrange(RIGHT, buff=min(0.12, (side - 0.1 * dots_n) / max(dots_n - 1, 1)))
-            self.fit_width(dots, side * 0.55)
-            dots.next_to(image, DOWN, buff=0.22).align_to(image, RIGHT)
-            self.show_step(0)
-            self.play_until(slot.at(0.08), FadeIn(dots))
+            self.play_until(slot.at(0.1), *self.fade_out(*panels))
+            self.set_image(self.big, self.previews[0])
+            self.play_until(
+                slot.at(0.18), FadeIn(self.big), FadeIn(self.step_count), FadeIn(self.values, shift=LEFT * 0.2)
+            )
 
             def show(i: int) -> None:
-                self.show_step(i + 1)
-                lit = int(np.ceil((i + 1) * dots_n / steps))
-                for d in dots[:lit]:
-                    d.set_color(self.theme.accent)
+                self.set_image(self.big, self.previews[i + 1])
+                self.step_count.show(str(i + 1))
 
-            self.step_through(slot.at(0.08), slot.at(0.6), steps, show)
-            closing = self.text("From noise to image.", HEADING_SIZE, self.theme.accent, bold=True)
-            self.fit_width(closing, right - self.grid_left)
-            closing.move_to(((self.grid_left + right) / 2, image.get_bottom()[1] - 0.1 - closing.height / 2, 0))
-            self.play_until(slot.at(0.75), FadeIn(closing, shift=UP * 0.15))
+            self.step_through(slot.at(0.18), slot.at(0.7), self.steps, show)
+            self.play_until(slot.at(0.8), FadeIn(self.closing, shift=UP * 0.15))
+
+
+def compass_needle(length: float, tip: str, tail: str) -> VGroup:
+    """A compass needle pointing east: a thin diamond, the half that points in `tip`, the other in `tail`."""
+    half, w = length / 2, length * 0.12
+    east = Polygon((0, w, 0), (half, 0, 0), (0, -w, 0), stroke_width=0, fill_color=tip, fill_opacity=1)
+    west = Polygon((0, w, 0), (-half, 0, 0), (0, -w, 0), stroke_width=0, fill_color=tail, fill_opacity=1)
+    return VGroup(west, east)

@@ -13,14 +13,15 @@ Everything here only builds mobjects; adding them to the scene and timing them i
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from manim import DOWN, Circle, Line, Mobject, Rectangle, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Circle, Line, Mobject, Rectangle, Text, VGroup
 
-from scenes.common import BODY_SIZE, LABEL_SIZE, ChapterScene, compose_grid, pixels_for
+from scenes.common import BODY_SIZE, FONT, LABEL_SIZE, Box, ChapterScene, char_width, pixels_for, upscale
 
 
 def prompt_line(scene: ChapterScene, prompt: str, seed: int | None = None) -> Text:
@@ -79,22 +80,31 @@ class ImageRow:
         return [left + (k * (self.cell_px + self.gap_px) + self.cell_px / 2) * unit for k in range(self.count)]
 
 
-def labelled_plane(
-    scene: ChapterScene,
-    width: float,
-    height: float,
-    centre: tuple[float, float],
-    caption: str,
-    caption_buff: float,
-) -> tuple[Rectangle, Text, tuple[float, float, float, float]]:
-    """A thin frame for drawing data paths in, its caption under it, and its (left, right, bottom, top)."""
-    plane = Rectangle(width=width, height=height, stroke_width=1.2, color=scene.theme.muted)
-    plane.move_to((centre[0], centre[1], 0))
-    label = scene.text(caption, LABEL_SIZE, scene.theme.muted)
-    scene.fit_width(label, plane.width)
+def labelled_plane(scene: ChapterScene, area: Box, caption: str, caption_buff: float = 0.15, height: float | None = None
+                   ) -> tuple[Rectangle, Text, Box]:  # fmt: skip
+    """A thin frame for drawing data paths in, at the top of `area` and as wide, its caption under
+    it; the frame fills the area's height less the caption's (or is `height` tall). Returns the
+    frame, the caption and the frame's box."""
+    label = wrapped_text(scene, caption, LABEL_SIZE, area.width, color=scene.theme.muted, max_lines=2)
+    if height is None:
+        height = area.height - label.height - caption_buff
+    plane = Rectangle(width=area.width, height=height, stroke_width=1.2, color=scene.theme.muted)
+    plane.move_to((area.centre[0], area.top - height / 2, 0))
     label.next_to(plane, DOWN, buff=caption_buff)
-    box = (plane.get_left()[0], plane.get_right()[0], plane.get_bottom()[1], plane.get_top()[1])
+    box = Box(plane.get_left()[0], plane.get_right()[0], plane.get_bottom()[1], plane.get_top()[1])
     return plane, label, box
+
+
+def label_beside(label: Mobject, point: np.ndarray, away: np.ndarray, inside: Box, buff: float = 0.12) -> Mobject:
+    """Put `label` next to `point`, on the side that points most along `away` among those that keep
+    it inside `inside` (the side `away` itself if none does)."""
+    sides = sorted((UP, DOWN, LEFT, RIGHT), key=lambda side: -float(np.dot(side[:2], away[:2])))
+    for side in sides:
+        label.next_to(point, side, buff=buff)
+        if (label.get_left()[0] >= inside.left and label.get_right()[0] <= inside.right
+                and label.get_bottom()[1] >= inside.bottom and label.get_top()[1] <= inside.top):  # fmt: skip
+            return label
+    return label.next_to(point, sides[0], buff=buff)
 
 
 class Slider(VGroup):
@@ -144,21 +154,177 @@ def wrapped_text(
     color: str | None = None,
     max_lines: int = 3,
 ) -> Text:
-    """`scene.text(s)` broken at spaces into as few lines as fit `max_width`, shrunk if still too big."""
-    mob = scene.text(s, size, color)
-    if mob.width > max_width:
-        lines_needed = min(max_lines, math.ceil(mob.width / max_width))
-        per_line = max(1, math.ceil(len(s) / lines_needed))
-        lines, line = [], ""
+    """`scene.text(s)` broken at spaces into as few lines as fit `max_width` (at most `max_lines`).
+
+    Lines are filled word by word with widths estimated from the font's mean character width (the
+    text is made once). Only a text that still does not fit is shrunk, which the frame tests then
+    catch: give it more room rather than letting it shrink.
+    """
+    per_char = char_width(size) * 1.03  # a little wider than lowercase prose: capitals, quotes
+    if len(s) * per_char <= max_width:
+        mob = scene.text(s, size, color)
+    else:
+        limit = max_width / per_char  # characters a line may hold
+        lines: list[str] = []
         for word in s.split():
-            if line and len(line) + 1 + len(word) > per_line and len(lines) < lines_needed - 1:
-                lines.append(line)
-                line = word
+            if lines and len(lines[-1]) + 1 + len(word) <= limit:
+                lines[-1] += f" {word}"
             else:
-                line = f"{line} {word}" if line else word
-        lines.append(line)
+                lines.append(word)
+        if len(lines) > max_lines:  # too long for max_lines: even lines, then shrunk below
+            per_line = math.ceil(len(s) / max_lines)
+            lines = []
+            for word in s.split():
+                if lines and (len(lines[-1]) + 1 + len(word) <= per_line or len(lines) == max_lines):
+                    lines[-1] += f" {word}"
+                else:
+                    lines.append(word)
         mob = scene.text("\n".join(lines), size, color)
     scene.fit_width(mob, max_width)
     if max_height is not None and mob.height > max_height:
         mob.scale_to_fit_height(max_height)
     return mob
+
+
+def hex_to_rgb(color: str) -> tuple[int, int, int]:
+    """'#RRGGBB' as an (r, g, b) tuple of 0..255 ints."""
+    c = color.lstrip("#")
+    return (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16))
+
+
+def compose_grid(
+    images: list[np.ndarray],
+    cols: int,
+    cell_px: int,
+    gap_px: int = 4,
+    background: tuple[int, int, int] = (0, 0, 0),
+    smooth: bool = True,
+    row_gap_px: int | None = None,
+) -> np.ndarray:
+    """One uint8 RGB image of `images` in a grid, each scaled to a cell_px square cell.
+
+    Cheaper to show (and to swap each step) than one ImageMobject per cell. `row_gap_px`
+    (default `gap_px`) leaves room for labels under each row.
+    """
+    rows = math.ceil(len(images) / cols)
+    rgap = gap_px if row_gap_px is None else row_gap_px
+    out = np.empty((rows * cell_px + (rows - 1) * rgap, cols * cell_px + (cols - 1) * gap_px, 3), np.uint8)
+    out[:] = background
+    for k, im in enumerate(images):
+        r, c = divmod(k, cols)
+        y, x = r * (cell_px + rgap), c * (cell_px + gap_px)
+        out[y : y + cell_px, x : x + cell_px] = upscale(im[..., :3], cell_px, cell_px, smooth)
+    return out
+
+
+def fit_points(
+    points: np.ndarray, box: tuple[float, float, float, float], pad: float = 0.08, equal: bool = True
+) -> np.ndarray:
+    """Map 2D data points [..., 2] into box (left, right, bottom, top), equal scale on both axes
+    (or, `equal=False`, stretched to fill the box: for maps whose axes mean nothing, like t-SNE's).
+
+    Returns scene coordinates [..., 3] (z = 0), centred in the box with `pad` (fraction) margin.
+    """
+    pts = np.asarray(points, np.float64)
+    flat = pts.reshape(-1, 2)
+    lo, hi = flat.min(axis=0), flat.max(axis=0)
+    span = np.maximum(hi - lo, 1e-9)
+    left, right, bottom, top = box
+    scale = np.array([(right - left) * (1 - 2 * pad) / span[0], (top - bottom) * (1 - 2 * pad) / span[1]])
+    if equal:
+        scale[:] = scale.min()
+    centre_data = (lo + hi) / 2
+    centre_box = np.array([(left + right) / 2, (bottom + top) / 2])
+    xy = (pts - centre_data) * scale + centre_box
+    return np.concatenate([xy, np.zeros(xy.shape[:-1] + (1,))], axis=-1)
+
+
+@dataclass(frozen=True)
+class GridFit:
+    """The largest grid of `n` equal cells that fits a box: `cols` x `rows` cells `cell_w` x `cell_h`
+    units, `gap` apart, each with `extra` units below it (for a label)."""
+
+    cols: int
+    rows: int
+    cell_w: float
+    cell_h: float
+    gap: float
+    extra: float
+
+    @property
+    def width(self) -> float:
+        return self.cols * self.cell_w + (self.cols - 1) * self.gap
+
+    @property
+    def height(self) -> float:
+        return self.rows * (self.cell_h + self.extra) + (self.rows - 1) * self.gap
+
+
+def best_grid(
+    n: int,
+    width: float,
+    height: float,
+    aspect: float = 1.0,
+    gap: float = 0.12,
+    extra: float = 0.0,
+    largest: float | None = None,
+) -> GridFit:
+    """The column count that gives `n` cells of width/height `aspect` the largest size inside
+    width x height (cells at most `largest` wide)."""
+    best = None
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        cell_w = min((width - (cols - 1) * gap) / cols, ((height - (rows - 1) * gap) / rows - extra) * aspect)
+        if largest is not None:
+            cell_w = min(cell_w, largest)
+        if best is None or cell_w > best.cell_w + 1e-9:
+            best = GridFit(cols, rows, cell_w, cell_w / aspect, gap, extra)
+    return best
+
+
+class Counter(VGroup):
+    """A text with a number in it that changes often ("step 12 / 28"), redrawn from cached glyphs.
+
+    Made once with Pango; `show(value)` reshapes one glyph mobject per place of the number into the
+    digit it shows (copying a cached glyph's outline), so no Text is made per step and the mobjects
+    on screen stay the same ones: Manim draws, during a play, the mobjects it found moving when the
+    play began, so swapping in new ones would leave the old digits drawn. The number takes the
+    places of the glyphs of `placeholder` ("00", "0.00"), right-aligned.
+    """
+
+    GLYPHS = "0123456789.-"
+
+    def __init__(self, scene: ChapterScene, template: str, placeholder: str, size: float, colour: str | None = None):
+        super().__init__()
+        before, after = template.split("{}")
+        full = scene.text(before + placeholder + after, size, colour)
+        start, width = len(before.replace(" ", "")), len(placeholder)  # glyphs skip spaces
+        self.text_size, self.original_text = size, template  # read as text by the frame checks (common.on_screen)
+        self.glyphs = digit_glyphs(size, colour or scene.theme.text)
+        self.fixed = VGroup(*full.submobjects[:start], *full.submobjects[start + width :])
+        placeholder_glyphs = full.submobjects[start : start + width]
+        self.number = VGroup(*placeholder_glyphs)  # one drawn mobject per place, reshaped by show
+        # Invisible copies of the placeholder mark where the places are, wherever the counter is moved.
+        self.places = VGroup(*[g.copy() for g in placeholder_glyphs]).set_fill(opacity=0).set_stroke(opacity=0)
+        self.add(self.fixed, self.places, self.number)
+
+    def show(self, value: str) -> Counter:
+        """Show `value` (digits, '.' and '-' only) in the number's place."""
+        value = value[-len(self.number) :].rjust(len(self.number))
+        baseline = self.places[0].get_bottom()[1]  # "0" sits on the baseline
+        for anchor, place, ch in zip(self.places, self.number, value, strict=True):
+            if ch == " ":
+                place.set_points(np.zeros((0, 3)))  # drawn as nothing, but the same mobject
+                continue
+            glyph, lift = self.glyphs[ch]
+            place.set_points(glyph.points + ((anchor.get_center()[0], baseline + lift, 0) - glyph.get_center()))
+        return self
+
+
+@functools.cache
+def digit_glyphs(size: float, colour: str) -> dict[str, tuple[Mobject, float]]:
+    """Counter's glyphs ('0'..'9', '.', '-') at a size and colour, each with its centre's height above
+    the baseline; made once per process."""
+    glyphs = Text(Counter.GLYPHS, font=FONT, font_size=size, color=colour)
+    baseline = glyphs.submobjects[0].get_bottom()[1]  # "0" sits on the baseline
+    return {ch: (g, g.get_center()[1] - baseline) for ch, g in zip(Counter.GLYPHS, glyphs.submobjects, strict=True)}

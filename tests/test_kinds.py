@@ -52,14 +52,56 @@ def test_noise_sampling_exponent_for_64px(analyse_kind, params_for):
     # 12,288 values of 256 levels: 256^12288 = 10^29592.5 (19728.3 would be 8,192 bytes, i.e. 2^65536)
     assert info["exponent"] == pytest.approx(29592.5, abs=0.05)
     assert info["digits"] == 29593
-    assert info["nesting_levels"] == pytest.approx(info["exponent"] / 80)
+    # said as "about 10^29,592: a 1 followed by 29,592 zeros", and written out as pages of 4,000 digits
+    assert info["power"] == 29592
+    assert info["digits_words"] == "about twenty-nine thousand six hundred"
+    assert info["pages"] == 8
+    assert info["atoms_digits"] == 81
     assert arrays["samples"].shape == (4, 64, 64, 3)
     again = analyse_kind("noise_sampling", params_for(samples=4, width=64, height=64))[1]["samples"]
     np.testing.assert_array_equal(arrays["samples"], again)
 
 
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (0, "zero"),
+        (19, "nineteen"),
+        (81, "eighty-one"),
+        (1000, "one thousand"),
+        (118370, "about one hundred eighteen thousand"),
+        (473480, "about four hundred seventy-three thousand"),
+        (1234567, "about one million two hundred thirty thousand"),
+    ],
+)
+def test_digit_counts_in_words(n, words):
+    from render.kinds.noise_sampling import approximate_in_words
+
+    assert approximate_in_words(n) == words
+
+
 def test_noise_sampling_needs_no_generation(params_for):
     assert KINDS["noise_sampling"].requests(*chapter_and_settings("noise_sampling", params_for(samples=4))) == {}
+
+
+def test_summary_pictures_default_to_other_seeds_steps_and_scales(params_for):
+    chapter, settings = chapter_and_settings("summary", params_for(prompt="a red circle", seed=3, steps=28))
+    roles = KINDS["summary"].requests(chapter, settings)
+    assert [r.seed for r in roles["seeds"]] == [3, 4]
+    assert [r.steps for r in roles["steps"]] == [2, 8, 28]
+    assert [r.guidance for r in roles["guidance"]] == [1.0, 4.0, 15.0]
+    # the main run is the same request as the steps picture at the chapter's own step count
+    assert roles["main"][0] == roles["steps"][-1]
+
+
+def test_summary_has_a_picture_per_control(analyse_kind, params_for):
+    params = params_for(prompt="a red circle", seeds=[5, 9], step_counts=[1, 4], guidance_scales=[1.0, 7.5])
+    info, arrays = analyse_kind("summary", params)
+    assert (info["seeds"], info["step_counts"], info["guidance_scales"]) == ([5, 9], [1, 4], [1.0, 7.5])
+    assert arrays["seed_noise"].shape == arrays["seed_images"].shape == (2, 16, 16, 3)
+    assert arrays["step_images"].shape[0] == arrays["guidance_images"].shape[0] == 2
+    assert not np.array_equal(arrays["seed_images"][0], arrays["seed_images"][1])
+    assert arrays["previews"].shape == (5, 16, 16, 3)
 
 
 def test_denoising_keeps_every_step(analyse_kind, params_for):

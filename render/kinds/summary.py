@@ -1,51 +1,96 @@
-"""summary: the four controls (seed, prompt, steps, guidance), and the journey replayed.
+"""summary: the four controls as a journey with a compass, each with its picture, and the journey replayed.
 
-Chapter data (n = steps):
-    info: prompt, seed, steps, guidance, controls ([{name, value}] for seed, prompt, steps, guidance)
+The guide's closing idea: making an image is a journey from noise to a picture. The seed is where
+you start, the prompt is the compass, the steps are how often you check it, and guidance is how
+strongly you follow it. Each control gets a picture made from the chapter's prompt: two seeds
+(their starting noise and their images), a few step counts, a few guidance scales. Pick them to
+match earlier chapters (the same prompt, seeds, step counts and scales) and the planner makes
+nothing new: it deduplicates the requests.
+
+Chapter data (n = steps; S seeds, K step counts, G guidance scales):
+    info: prompt, seed, steps, guidance, seeds, step_counts, guidance_scales
     arrays: previews [n+1, H, W, 3], x0_previews [n, H, W, 3], image [H, W, 3], sigmas [n+1]
+            (the journey at the chapter's settings); seed_noise [S, H, W, 3] and seed_images
+            [S, H, W, 3] (the decoded starting noise and the image of each seed); step_images
+            [K, H, W, 3]; guidance_images [G, H, W, 3]
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import AfterValidator, Field
 
-from render.kinds.base import AnalysisContext, PromptChapter, Runs, SceneRef, Settings, SingleRunKind, only
+from render.kinds.base import AnalysisContext, Kind, PromptChapter, Runs, SceneRef, Settings, only, stack
 from render.paths import SCENES_DIR
+from render.storyboard.schema import GUIDANCE_HELP, MAX_SEED, SEED_HELP, STEPS_HELP, Guidance, Seed, Steps, no_repeats
 from render.web import figures
+
+HIGH_GUIDANCE = 15.0  # the default's "too strongly"
 
 
 class SummaryChapter(PromptChapter):
-    """The four controls, and the journey replayed."""
+    """The four controls as a journey with a compass, and the journey replayed."""
 
     kind: Literal["summary"]
+    seeds: Annotated[list[Seed], Field(min_length=2, max_length=2), AfterValidator(no_repeats)] | None = Field(
+        default=None, description=f"two different seeds, each {SEED_HELP} (default: the chapter's seed and the next)"
+    )
+    step_counts: Annotated[list[Steps], Field(min_length=2, max_length=4), AfterValidator(no_repeats)] | None = Field(
+        default=None, description=f"2 to 4 different step counts, each {STEPS_HELP} (default: 2, 8 and the chapter's)"
+    )
+    guidance_scales: Annotated[list[Guidance], Field(min_length=2, max_length=4), AfterValidator(no_repeats)] | None = (
+        Field(
+            default=None,
+            description=f"2 to 4 different guidance scales, each {GUIDANCE_HELP} (default: 1.0, the chapter's, 15.0)",
+        )
+    )
+
+    def pictures(self, settings: Settings) -> tuple[list[int], list[int], list[float]]:
+        """The seeds, step counts and guidance scales of the controls' pictures, defaults filled in."""
+        seeds = self.seeds or [settings.seed, settings.seed + 1 if settings.seed < MAX_SEED else settings.seed - 1]
+        steps = self.step_counts or sorted({2, 8, settings.steps})
+        scales = self.guidance_scales or sorted({1.0, settings.guidance, HIGH_GUIDANCE})
+        return list(seeds), list(steps), [float(g) for g in scales]
 
 
-class Summary(SingleRunKind[SummaryChapter]):
+class Summary(Kind[SummaryChapter]):
     name = "summary"
     chapter = SummaryChapter
     scene = SceneRef(SCENES_DIR / "summary.py", "SummaryScene")
     web = figures.shipped(figures.summary)
 
+    def requests(self, chapter: SummaryChapter, settings: Settings):
+        seeds, steps, scales = chapter.pictures(settings)
+        prompt = chapter.prompt
+        return {
+            "main": [settings.request(prompt)],
+            "seeds": [settings.request(prompt, seed=s) for s in seeds],
+            "steps": [settings.request(prompt, steps=k) for k in steps],
+            "guidance": [settings.request(prompt, guidance=g) for g in scales],
+        }
+
     def analyse(self, chapter: SummaryChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         t = only(runs)
+        seeds, steps, scales = chapter.pictures(settings)
         info = {
             "prompt": chapter.prompt,
             "seed": settings.seed,
             "steps": t.steps,
             "guidance": settings.guidance,
-            "controls": [
-                {"name": "seed", "value": settings.seed},
-                {"name": "prompt", "value": chapter.prompt},
-                {"name": "steps", "value": t.steps},
-                {"name": "guidance", "value": settings.guidance},
-            ],
+            "seeds": seeds,
+            "step_counts": steps,
+            "guidance_scales": scales,
         }
         arrays = {
             "previews": t.previews,
             "x0_previews": t.x0_previews,
             "image": t.image,
             "sigmas": t.sigmas.astype(np.float32),
+            "seed_noise": np.stack([r.previews[0] for r in runs["seeds"]]),
+            "seed_images": stack(runs["seeds"], "image"),
+            "step_images": stack(runs["steps"], "image"),
+            "guidance_images": stack(runs["guidance"], "image"),
         }
         return info, arrays

@@ -23,7 +23,10 @@ def _pick(info: Info, *keys: str) -> dict[str, Any]:
 
 def noise_sampling(info: Info, arrays: Arrays, sprites: Sprites) -> dict[str, Any]:
     """No images: the page draws fresh noise itself; it needs the size and the count of images."""
-    return _pick(info, "width", "height", "channels", "values_per_image", "levels", "exponent", "digits", "samples")
+    return _pick(
+        info, "width", "height", "channels", "values_per_image", "levels", "power", "digits", "digits_words", "pages",
+        "samples",
+    )  # fmt: skip
 
 
 def denoising(info: Info, arrays: Arrays, sprites: Sprites) -> dict[str, Any]:
@@ -117,8 +120,19 @@ def guidance_comparison(info: Info, arrays: Arrays, sprites: Sprites) -> dict[st
 
 
 def summary(info: Info, arrays: Arrays, sprites: Sprites) -> dict[str, Any]:
+    """The four controls as the guide's journey, each with its pictures, and the journey replayed."""
+    controls = [
+        {"name": "seed", "meaning": "where you start", "values": info["seeds"],
+         "images": sprites.add("seeds", arrays["seed_images"])},
+        {"name": "prompt", "meaning": "the compass", "values": [info["prompt"]]},
+        {"name": "steps", "meaning": "how often you check the compass", "values": info["step_counts"],
+         "images": sprites.add("step_counts", arrays["step_images"])},
+        {"name": "guidance", "meaning": "how strongly you follow it", "values": info["guidance_scales"],
+         "images": sprites.add("guidance_scales", arrays["guidance_images"])},
+    ]  # fmt: skip
     return {
-        **_pick(info, "prompt", "seed", "steps", "guidance", "controls"),
+        **_pick(info, "prompt", "seed", "steps", "guidance"),
+        "controls": controls,
         "sigmas": rounded(arrays["sigmas"]),
         "states": sprites.add("states", arrays["previews"]),
         "predictions": sprites.add("predictions", arrays["x0_previews"]),

@@ -48,12 +48,11 @@ N2I.figure("noise_sampling", (root, data, kit) => {
   }
   new IntersectionObserver((entries) => { visible = entries[0].isIntersecting; }).observe(canvas);
 
-  const exponent = Math.floor(data.exponent);
   const facts = el("dl", { class: "facts" },
     el("div", {}, el("dt", {}, "numbers per image"), el("dd", {}, `${fmt.int(data.width)} × ${fmt.int(data.height)} × 3 = ${fmt.int(data.values_per_image)}`)),
     el("div", {}, el("dt", {}, "values each"), el("dd", {}, fmt.int(data.levels))),
-    el("div", {}, el("dt", {}, "possible images"), el("dd", { class: "big-number" }, "10", el("sup", {}, fmt.int(exponent)))),
-    el("div", {}, el("dt", {}, "digits in that count"), el("dd", {}, fmt.int(data.digits))));
+    el("div", {}, el("dt", {}, "possible images"), el("dd", { class: "big-number" }, "about 10", el("sup", {}, fmt.int(data.power)))),
+    el("div", {}, el("dt", {}, "digits in that count"), el("dd", {}, `${fmt.int(data.digits)}: ${data.digits_words}, ${fmt.int(data.pages)} printed pages`)));
   root.append(kit.panels(el("figure", { class: "panel" }, canvas, counter)), kit.controls(button, next), facts);
   draw();
   if (playing) requestAnimationFrame(loop);
