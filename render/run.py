@@ -8,11 +8,11 @@ Each command of the CLI is one function here. Keys and output paths come from th
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
+from render.progress import available_cores
 from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name, say
 from render.stages.plan import ChapterPlan, describe_plan
 
@@ -111,7 +111,7 @@ def export(path: Path, cache=None, out=None, width=None, fps=None, audio=True, d
     manifest = Manifest.from_file(session.manifest_path)
     if manifest is None or not manifest.chapters:
         say(f"export: no render in {session.out} yet; rendering first")
-        render(path, cache=cache, out=out, jobs=os.cpu_count() or 1)
+        render(path, cache=cache, out=out, jobs=available_cores())
         manifest = Manifest.from_file(session.manifest_path)
     media = [ChapterMedia(i, manifest.chapters[i].title, manifest.chapters[i].clip, manifest.chapters[i].timeline)
              for i in manifest.order]  # fmt: skip

@@ -25,6 +25,7 @@ class Denoising(SingleRunKind[DenoisingChapter]):
     name = "denoising"
     chapter = DenoisingChapter
     scene = SceneRef(SCENES_DIR / "denoising.py", "DenoisingScene")
+    shows_predictions = True  # beside each state, where the model thinks it is heading
 
     def analyse(self, chapter: DenoisingChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         t = only(runs)

@@ -2,7 +2,7 @@
 
 Chapter data (n = steps):
     info: prompt, seed, steps, guidance, controls ([{name, value}] for seed, prompt, steps, guidance)
-    arrays: previews [n+1, H, W, 3], x0_previews [n, H, W, 3], image [H, W, 3], sigmas [n+1]
+    arrays: previews [n+1, H, W, 3], image [H, W, 3], sigmas [n+1]
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ class Summary(SingleRunKind[SummaryChapter]):
         }
         arrays = {
             "previews": t.previews,
-            "x0_previews": t.x0_previews,
             "image": t.image,
             "sigmas": t.sigmas.astype(np.float32),
         }

@@ -23,6 +23,7 @@ from render.chapter_data import Timing, write_timing
 from render.kinds.base import SceneRef
 from render.media.ffmpeg import MediaError, video_info
 from render.paths import REPO_ROOT
+from render.progress import Progress
 from render.session import Session, say
 from render.stages.plan import ChapterPlan
 from render.storyboard import QUALITY_PRESETS
@@ -192,12 +193,14 @@ def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: 
 
     done = 0
     pool = ThreadPoolExecutor(max_workers=max(1, n_jobs))  # each job is its own manim process
+    progress = Progress("render", len(todo), unit="clip")
     try:
-        futures = [pool.submit(one, *job) for job in todo]
+        # The longest clips first, so that no long render starts last and runs alone at the end.
+        futures = [pool.submit(one, *job) for job in sorted(todo, key=lambda job: -job[1].total)]
         for future in as_completed(futures):
             chapter_id, seconds, total = future.result()
             done += 1
-            say(f"render: [{done}/{len(todo)}] {chapter_id}: {total:.1f} s of video in {seconds:.1f} s")
+            progress.done(f"{chapter_id}: {total:.1f} s of video in {seconds:.1f} s")
     except BaseException as e:  # Ctrl-C or a failed clip: stop the other renders now, not when they end
         pool.shutdown(wait=False, cancel_futures=True)
         renders.stop()
@@ -210,3 +213,4 @@ def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: 
         raise
     finally:
         pool.shutdown(wait=True)
+        progress.close()
