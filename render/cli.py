@@ -13,6 +13,7 @@ from pathlib import Path
 
 from render.errors import UserFacingError
 from render.executors import EXECUTORS, RAY_MISSING, open_executor, ray_installed
+from render.progress import available_cores
 from render.storyboard.schema import QUALITY_PRESETS
 
 
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = storyboard_command("render", "make the video: generate, analyse, narrate, render chapters, assemble")
     r.add_argument("--chapters", help="comma-separated chapter ids to render (default: all)")
     r.add_argument("--quality", choices=list(QUALITY_PRESETS), help="overrides video.quality")
-    r.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chapters rendered in parallel")
+    r.add_argument("--jobs", type=int, default=available_cores(), help="clips rendered in parallel (default: cores)")
     r.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
     r.add_argument("--dry-run", action="store_true", help="say what would be redone and why, do nothing")
     r.add_argument("--slides", action="store_true", help="also export clips for slides (see `export`)")
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = storyboard_command("preview", "the last frame of every beat and a contact sheet (preview.png), no video")
     v.add_argument("--chapters", help="comma-separated chapter ids (default: all)")
     v.add_argument("--quality", choices=list(QUALITY_PRESETS), help="overrides video.quality")
-    v.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    v.add_argument("--jobs", type=int, default=available_cores(), help="worker processes (default: cores)")
     v.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
 
     e = storyboard_command("export", "export slide clips (MP4, WebM, GIF, poster PNG) and a PowerPoint deck")

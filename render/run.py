@@ -8,12 +8,12 @@ Each command of the CLI is one function here. Keys and output paths come from th
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 from render.executors import Executor, LocalExecutor
+from render.progress import available_cores
 from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name, say
 from render.stages.plan import ChapterPlan, describe_plan
 
@@ -171,7 +171,7 @@ def _last_render(session: Session, path: Path, cache, out, executor: Executor | 
     manifest = Manifest.from_file(session.manifest_path)
     if manifest is None or not manifest.chapters:
         say(f"export: no render in {session.out} yet; rendering first")
-        render(path, cache=cache, out=out, jobs=os.cpu_count() or 1, executor=executor)
+        render(path, cache=cache, out=out, jobs=available_cores(), executor=executor)
         manifest = Manifest.from_file(session.manifest_path)
     return manifest
 

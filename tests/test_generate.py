@@ -5,8 +5,10 @@ import pytest
 import torch
 from tiny_models import TINY_SIZE, tiny_prx_pipeline, tiny_stable_diffusion_pipeline
 
-from render.engine.requests import EmbeddingRecipe, GenerationRequest
-from render.engine.sampling import sample_prx, sample_with_callback
+from render.engine.decoding import Decoders, decode_latents
+from render.engine.preview import PreviewConfig, PreviewDecoder
+from render.engine.requests import EVERYTHING, FINAL_ONLY, EmbeddingRecipe, GenerationRequest, Shown
+from render.engine.sampling import TRANSFORMER_CHUNK, sample_prx, sample_with_callback
 
 MODEL = {"id": "test:tiny-prx", "weights": "0"}
 
@@ -115,3 +117,76 @@ def test_any_other_pipeline_is_recorded_through_its_callback():
     assert type(pipe.scheduler).step is not None and "step" not in vars(pipe.scheduler)  # restored
     again = sample_with_callback(pipe, r, model_identity={"id": "test:tiny-sd", "weights": "0"})
     np.testing.assert_array_equal(traj.image, again.image)
+
+
+def assert_same_recording(a, b):
+    for name in ("latents", "x0", "previews", "x0_previews", "image", "prompt_embeds", "pooled"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The embedded model: its matrix products are large enough for the CPU's kernels to add up in
+    an order that depends on the batch size (the toy pipeline's are not)."""
+    from render.tiny_prx.load import load_tiny_prx
+
+    return load_tiny_prx()
+
+
+def test_a_request_records_the_same_bytes_alone_and_in_any_batch(shipped):
+    """Batch composition changes nothing: 11 rows (more than one transformer chunk on the CPU), mixed
+    guidance, prompts and an embedding mix, against the same request alone and at another place.
+    (Calling the transformer on whole batches instead fails this test.)"""
+    size = shipped.default_sample_size
+
+    def r(prompt, seed, guidance, **kw):
+        return GenerationRequest(prompt=prompt, seed=seed, steps=2, guidance=guidance, width=size, height=size, **kw)
+
+    target = r("a star", 21, 4.0)
+    others = [r(f"a shape number {i}", i, 1.0 + i) for i in range(5)]
+    mix = GenerationRequest(
+        embedding=EmbeddingRecipe(from_prompt="a red circle", to_prompt="a star", t=0.5),
+        seed=3, steps=2, guidance=4.0, width=size, height=size,
+    )  # fmt: skip
+    assert len(others) * 2 + 1 > TRANSFORMER_CHUNK["cpu"]
+    shown = [EVERYTHING] + [FINAL_ONLY] * 5
+    (alone,) = sample_prx(shipped, [target], model_identity=MODEL)
+    first = sample_prx(shipped, [target, *others], model_identity=MODEL, shown=shown)[0]
+    last = sample_prx(shipped, [mix, *others[:3], target], model_identity=MODEL, shown=shown[::-1][1:])[-1]
+    assert_same_recording(alone, first)
+    assert_same_recording(alone, last)
+
+
+def test_only_the_shown_images_are_decoded(prx):
+    requests = [req(seed=1, steps=4), req(seed=2, steps=4), req(seed=3, steps=4)]
+    shown = [EVERYTHING, FINAL_ONLY, Shown(steps=True)]
+    full, final, steps = sample_prx(prx, requests, model_identity=MODEL, shown=shown)
+    assert full.shown == EVERYTHING and final.shown == FINAL_ONLY and steps.shown == Shown(steps=True)
+    assert final.previews.shape == (1, TINY_SIZE, TINY_SIZE, 3) and final.x0_previews.shape[0] == 0
+    assert steps.previews.shape[0] == 5 and steps.x0_previews.shape[0] == 0
+    for t in (full, final, steps):
+        t.check()
+        np.testing.assert_array_equal(t.image, t.previews[-1])
+        assert t.latents.shape[0] == 5 and t.x0.shape[0] == 4  # every step is recorded regardless
+    (again,) = sample_prx(prx, [requests[1]], model_identity=MODEL)
+    np.testing.assert_array_equal(final.image, again.image)
+    np.testing.assert_array_equal(final.latents, again.latents)
+
+
+def test_a_preview_decoder_draws_the_steps_and_the_vae_the_final_images(prx):
+    torch.manual_seed(0)
+    preview = PreviewDecoder(PreviewConfig.for_vae(latent_channels=4, doublings=1)).eval()
+    decoders = Decoders(prx.vae, preview)
+    r = req(seed=5, steps=3)
+    (t,) = sample_prx(prx, [r], model_identity=MODEL, decoders=decoders)
+    (plain,) = sample_prx(prx, [r], model_identity=MODEL)
+    assert t.decoders == {"steps": "preview_decoder", "final": "vae"}
+    np.testing.assert_array_equal(t.latents, plain.latents)
+    np.testing.assert_array_equal(t.image, plain.image)  # the final image is the VAE's
+    np.testing.assert_array_equal(t.x0_previews[-1], plain.x0_previews[-1])
+    latents = torch.from_numpy(t.latents[:-1].astype(np.float32))
+    with torch.no_grad():
+        by_preview = ((preview(latents) / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
+    # previews come from the float32 states (the bundle keeps them as float16): allow a rounding step
+    assert np.abs(t.previews[:-1].astype(int) - by_preview.numpy().astype(int)).max() <= 1
+    assert not np.array_equal(t.previews[:-1], decode_latents(prx.vae, latents))

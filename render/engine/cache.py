@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from render.engine.requests import TRAJECTORY_FORMAT
-from render.engine.trajectory import ARRAYS, MANIFEST, CorruptBundle, Trajectory
+from render.engine.requests import FINAL_ONLY, TRAJECTORY_FORMAT, Shown
+from render.engine.trajectory import ARRAYS, MANIFEST, CorruptBundle, Trajectory, stored_shown
 from render.media.files import sha256_file
 
 CACHE_ENV = "NOISE2IMAGE_CACHE"
@@ -53,17 +53,25 @@ class Cache:
     def trajectory_dir(self, folder_name: str) -> Path:
         return self.trajectories / folder_name
 
-    def has_trajectory(self, folder_name: str) -> bool:
-        """True if a complete bundle is stored under that name (cheap: the manifest exists)."""
-        return (self.trajectory_dir(folder_name) / MANIFEST).is_file()
+    def has_trajectory(self, folder_name: str, shown: Shown = FINAL_ONLY) -> bool:
+        """True if a complete bundle holding the `shown` images is stored under that name (cheap:
+        its manifest is read)."""
+        stored = stored_shown(self.trajectory_dir(folder_name))
+        return stored is not None and stored.covers(shown)
 
-    def verify_trajectory(self, folder_name: str, *, warn: Callable[[str], None] = print) -> bool:
-        """True if a bundle is stored and its arrays match the manifest's checksum.
+    def verify_trajectory(
+        self, folder_name: str, shown: Shown = FINAL_ONLY, *, warn: Callable[[str], None] = print
+    ) -> bool:
+        """True if a bundle holding the `shown` images is stored and its arrays match the manifest's checksum.
 
-        Cheaper than loading (nothing is decoded); a damaged bundle is reported and discarded.
+        Cheaper than loading (nothing is decoded); a damaged bundle is reported and discarded (one that
+        lacks images is kept: its request is made again with them and replaces it).
         """
         folder = self.trajectory_dir(folder_name)
         if not folder.exists():
+            return False
+        stored = stored_shown(folder)
+        if stored is not None and not stored.covers(shown):
             return False
         try:
             manifest = json.loads((folder / MANIFEST).read_text())

@@ -9,7 +9,34 @@ from pydantic import BaseModel, ConfigDict, Field
 from render.keys import content_key, slugify
 
 # Bump when the bundle's contents or the sampling loop change meaning, so old bundles are not reused.
-TRAJECTORY_FORMAT = 1
+# 2: previews of intermediate steps by the model's preview decoder, only the steps and predictions
+#    that chapters show (`Shown`), every network called in fixed-size chunks (batch-invariant).
+TRAJECTORY_FORMAT = 2
+
+
+class Shown(BaseModel):
+    """Which decoded images of a trajectory chapters show (the final image always is).
+
+    The latents of every step are always recorded; only decoding is skipped, since on a CPU it
+    costs more than the denoising. Not part of a request's key: a chapter that needs more than a
+    stored bundle holds makes it again (same latents, more images).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    steps: bool = True  # every intermediate state (`previews`); else only the final image
+    predictions: bool = False  # every step's x0 prediction (`x0_previews`)
+
+    def __or__(self, other: Shown) -> Shown:
+        return Shown(steps=self.steps or other.steps, predictions=self.predictions or other.predictions)
+
+    def covers(self, other: Shown) -> bool:
+        """True if everything `other` shows is here."""
+        return (self.steps or not other.steps) and (self.predictions or not other.predictions)
+
+
+EVERYTHING = Shown(steps=True, predictions=True)
+FINAL_ONLY = Shown(steps=False, predictions=False)
 
 
 class EmbeddingRecipe(BaseModel):

@@ -8,25 +8,27 @@ step callback can read but not steer. Any other diffusers text-to-image pipeline
 at a time by `sample_with_callback`, which records through `callback_on_step_end`.
 
 Initial noise always comes from a CPU `torch.Generator` seeded per request, drawn in float32, then
-moved to the model's device and dtype, so a seed means the same noise on every machine.
+moved to the model's device and dtype, so a seed means the same noise on every machine. Every
+network runs on fixed-size chunks of rows and each prompt is encoded alone (render/engine/decoding.py
+says why), so a request records the same numbers whichever requests share its batch.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 
 import numpy as np
 import torch
 
-from render.engine.requests import GenerationRequest
+from render.engine.decoding import Decoders, chunk_size, decode_float, in_fixed_chunks, to_uint8
+from render.engine.requests import EVERYTHING, GenerationRequest, Shown
 from render.engine.trajectory import Trajectory
 
-# Latents per VAE decode call. On the CPU small batches stay in cache and run about twice as fast per
-# latent as batches of 64 (measured on the shipped 128 px VAE: 50 ms against 90 ms); GPUs want large ones.
-PREVIEW_DECODE_BATCH = {"cpu": 4, "cuda": 64, "mps": 16}
+# Rows (requests, plus one per unconditional pass) per transformer call.
+TRANSFORMER_CHUNK = {"cpu": 8, "cuda": 64, "mps": 16}
 
 
 @dataclass
@@ -60,12 +62,13 @@ def encode_requests(pipe, requests: list[GenerationRequest], device) -> EncodedP
             texts.append(r.prompt or "")
         if r.guidance > 1.0:
             texts.append(r.negative_prompt)
-    unique = list(dict.fromkeys(texts))
-    embeds, mask, _, _ = pipe.encode_prompt(unique, device, do_classifier_free_guidance=False)
-    row = {text: i for i, text in enumerate(unique)}
+    encoded = {}
+    for text in dict.fromkeys(texts):  # one at a time: the same numbers whatever else is in the batch
+        embeds, mask, _, _ = pipe.encode_prompt([text], device, do_classifier_free_guidance=False)
+        encoded[text] = (embeds[0], mask[0])
 
     def lookup(text: str) -> tuple[torch.Tensor, torch.Tensor]:
-        return embeds[row[text]], mask[row[text]]
+        return encoded[text]
 
     cond, cond_mask = [], []
     for r in requests:
@@ -87,30 +90,6 @@ def encode_requests(pipe, requests: list[GenerationRequest], device) -> EncodedP
         uncond_mask=torch.stack([m for _, m in uncond]) if uncond else None,
         guided=guided,
     )
-
-
-def _decoded_chunks(vae, latents: torch.Tensor) -> Iterator[torch.Tensor]:
-    """The decoder's float output [k, 3, H, W] (about -1..1), chunk by chunk, on the VAE's device."""
-    scaling = getattr(vae.config, "scaling_factor", None) or 0.18215
-    shift = getattr(vae.config, "shift_factor", None) or 0.0
-    for chunk in latents.split(PREVIEW_DECODE_BATCH.get(vae.device.type, 16)):
-        chunk = chunk.to(device=vae.device, dtype=vae.dtype) / scaling + shift
-        yield vae.decode(chunk, return_dict=False)[0].float()
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """Decoder output [n, 3, H, W] -> uint8 RGB images [n, H, W, 3] on the CPU."""
-    return ((images / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-
-
-def decode_latents(vae, latents: torch.Tensor) -> np.ndarray:
-    """Latents (as the transformer sees them) -> uint8 RGB images [n, H, W, 3], in chunks."""
-    return np.concatenate([to_uint8(chunk) for chunk in _decoded_chunks(vae, latents)])
-
-
-def decode_float(vae, latents: torch.Tensor) -> torch.Tensor:
-    """Latents -> the decoder's unclamped float output [n, 3, H, W] on the CPU."""
-    return torch.cat([chunk.cpu() for chunk in _decoded_chunks(vae, latents)])
 
 
 def pooled_embedding(embeds: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -179,18 +158,18 @@ def denoise(
     latents = latents.to(device=device, dtype=dtype)
 
     # 5. Denoising loop, recording the state and the predicted clean latent at every step
+    def transformer(x: torch.Tensor, t: torch.Tensor, embeds: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return pipe.transformer(
+            hidden_states=x, timestep=t, encoder_hidden_states=embeds, attention_mask=mask, return_dict=False
+        )[0]
+
+    rows = chunk_size(TRANSFORMER_CHUNK, device)
     states = [latents.float().cpu()] if keep_steps else []
     predictions = []
     for i, t in enumerate(timesteps):
         latents_in = torch.cat([latents, latents[guided]]) if guided else latents
         t_cont = (t.float() / scheduler.config.num_train_timesteps).view(1).repeat(latents_in.shape[0]).to(device)
-        velocity = pipe.transformer(
-            hidden_states=latents_in,
-            timestep=t_cont,
-            encoder_hidden_states=ca_embed,
-            attention_mask=ca_mask,
-            return_dict=False,
-        )[0]
+        velocity = in_fixed_chunks(transformer, rows, latents_in, t_cont, ca_embed, ca_mask)
         if guided:
             v_cond, v_uncond = velocity[:n].clone(), velocity[n:]
             v_cond[guided] = v_uncond + scales * (v_cond[guided] - v_uncond)
@@ -215,42 +194,87 @@ def sample_prx(
     model_identity: dict,
     keys: list[str] | None = None,
     on_step: Callable[[int], None] | None = None,
+    shown: list[Shown] | None = None,
+    decoders: Decoders | None = None,
 ) -> list[Trajectory]:
-    """Sample a batch of requests with equal steps and size and record every step of each."""
-    steps, height, width = _check_batch(pipe, requests)
-    n = len(requests)
-    run = denoise(pipe, requests, on_step=on_step)
+    """Sample a batch of requests with equal steps and size and record every step of each.
 
-    # Decode every state and every prediction (previews), in large batches
+    Every state and x0 prediction is kept as a latent; `shown` (per request, default: everything)
+    says which are decoded to images. `decoders` default to the pipeline's VAE throughout.
+    """
+    _check_batch(pipe, requests)
+    if shown is not None and len(shown) != len(requests):
+        raise ValueError(f"shown has {len(shown)} entries for {len(requests)} requests")
+    decoders = decoders or Decoders(pipe.vae)
+    run = denoise(pipe, requests, on_step=on_step)
     state_stack = torch.stack(run.states, 1)  # [n, steps+1, C, h, w]
     pred_stack = torch.stack(run.predictions, 1)  # [n, steps, C, h, w]
-    previews = decode_latents(pipe.vae, state_stack.flatten(0, 1)).reshape(n, steps + 1, height, width, 3)
-    x0_previews = decode_latents(pipe.vae, pred_stack.flatten(0, 1)).reshape(n, steps, height, width, 3)
+    images = decode_recording(decoders, state_stack, pred_stack, shown or [EVERYTHING] * len(requests))
 
     # One trajectory per request
     enc = run.prompts
-    pooled = pooled_embedding(enc.embeds.float(), enc.mask)
     info = versions()
     out = []
     for j, r in enumerate(requests):
+        previews, x0_previews = images[j]
         out.append(
             Trajectory(
                 request=r.model_dump(mode="json"),
                 model=model_identity,
                 versions=info,
                 key=keys[j] if keys else "",
+                decoders={"steps": decoders.name, "final": "vae"},
                 sigmas=run.sigmas.numpy().astype(np.float32),
                 timesteps=run.timesteps.float().cpu().numpy(),
                 latents=state_stack[j].numpy().astype(np.float16),
                 x0=pred_stack[j].numpy().astype(np.float16),
-                previews=previews[j],
-                x0_previews=x0_previews[j],
-                image=previews[j, -1].copy(),
+                previews=previews,
+                x0_previews=x0_previews,
+                image=previews[-1].copy(),
                 prompt_embeds=enc.embeds[j].float().cpu().numpy().astype(np.float16),
                 prompt_mask=enc.mask[j].cpu().numpy().astype(bool),
-                pooled=pooled[j].cpu().numpy().astype(np.float16),
+                pooled=pooled_embedding(enc.embeds[j].float(), enc.mask[j]).cpu().numpy().astype(np.float16),
             )
         )
+    return out
+
+
+def decode_recording(
+    decoders: Decoders, states: torch.Tensor, predictions: torch.Tensor, shown: list[Shown]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(previews, x0_previews) per request of a batch: states [n, steps+1, ...], predictions [n, steps, ...].
+
+    Final states and last predictions go through the full VAE (they are the images a chapter ends
+    on), the other shown steps through the preview decoder; all of a batch's latents in two calls.
+    Steps not shown are left out: previews is then [1] (the final image), x0_previews empty.
+    """
+    full_in: list[torch.Tensor] = []
+    preview_in: list[torch.Tensor] = []
+
+    def add(target: list[torch.Tensor], latents: torch.Tensor) -> slice:
+        target.extend(latents)
+        return slice(len(target) - latents.shape[0], len(target))
+
+    plans = []
+    for j, show in enumerate(shown):
+        final = add(full_in, states[j, -1:])
+        state_steps = add(preview_in, states[j, :-1]) if show.steps else None
+        prediction_steps = last_prediction = None
+        if show.predictions:
+            prediction_steps = add(preview_in, predictions[j, :-1])
+            same = torch.equal(predictions[j, -1], states[j, -1])  # flow matching's last step lands on x0
+            last_prediction = final if same else add(full_in, predictions[j, -1:])
+        plans.append((final, state_steps, prediction_steps, last_prediction))
+    full = decoders.full(torch.stack(full_in))
+    preview = decoders.preview(torch.stack(preview_in)) if preview_in else full[:0]
+    out = []
+    for final, state_steps, prediction_steps, last_prediction in plans:
+        previews = np.concatenate([preview[state_steps], full[final]]) if state_steps else full[final]
+        if prediction_steps is None:
+            x0_previews = full[:0]
+        else:
+            x0_previews = np.concatenate([preview[prediction_steps], full[last_prediction]])
+        out.append((previews, x0_previews))
     return out
 
 
@@ -324,9 +348,12 @@ def sample_with_callback(
     model_identity: dict,
     key: str = "",
     on_step: Callable[[int], None] | None = None,
+    shown: Shown = EVERYTHING,
+    decoders: Decoders | None = None,
 ) -> Trajectory:
     """Run any diffusers text-to-image pipeline's own `__call__` and record it step by step
-    (see `_StepRecorder`). The scheduler's own `step` is restored afterwards."""
+    (see `_StepRecorder`); `shown` and `decoders` as for `sample_prx`. The scheduler's own `step`
+    is restored afterwards."""
     if request.embedding is not None:
         raise ValueError("prompt-embedding mixes (interpolation) need a PRX model; this pipeline is generic")
     denoiser = getattr(pipe, "transformer", None) or pipe.unet
@@ -351,18 +378,21 @@ def sample_with_callback(
         del pipe.scheduler.step  # back to the class's method
     states = torch.cat([recorder.before[0]] + recorder.after)  # [steps+1, C, h, w]
     predictions = torch.cat(recorder.predictions)
+    decoders = decoders or Decoders(pipe.vae)
+    ((previews, x0_previews),) = decode_recording(decoders, states[None], predictions[None], [shown])
     embeds, mask = _encode_for_record(pipe, request.prompt or "")
     return Trajectory(
         request=request.model_dump(mode="json"),
         model=model_identity,
         versions=versions(),
         key=key,
+        decoders={"steps": decoders.name, "final": "vae"},
         sigmas=recorder.sigmas(),
         timesteps=pipe.scheduler.timesteps[: len(recorder.after)].float().cpu().numpy(),
         latents=states.numpy().astype(np.float16),
         x0=predictions.numpy().astype(np.float16),
-        previews=decode_latents(pipe.vae, states),
-        x0_previews=decode_latents(pipe.vae, predictions),
+        previews=previews,
+        x0_previews=x0_previews,
         image=(np.clip(result.images[0], 0, 1) * 255).round().astype(np.uint8),
         prompt_embeds=embeds.numpy().astype(np.float16),
         prompt_mask=mask.numpy(),

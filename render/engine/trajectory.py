@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from render.engine.requests import TRAJECTORY_FORMAT
+from render.engine.requests import TRAJECTORY_FORMAT, Shown
 from render.media.files import atomic_folder, fsync_write, sha256_file
 
 MANIFEST = "manifest.json"
@@ -56,10 +56,19 @@ class Trajectory:
     pooled: np.ndarray
     versions: dict[str, str] = field(default_factory=dict)
     key: str = ""
+    decoders: dict[str, str] = field(default_factory=dict)  # what made `previews` and `image`
 
     @property
     def steps(self) -> int:
         return int(self.timesteps.shape[0])
+
+    @property
+    def shown(self) -> Shown:
+        """Which images were decoded: `previews` is [steps+1] (every state) or [1] (the final image only);
+        `x0_previews` is [steps] or empty."""
+        return Shown(
+            steps=self.previews.shape[0] == self.steps + 1, predictions=self.x0_previews.shape[0] == self.steps
+        )
 
     def check(self) -> None:
         """Raise CorruptBundle if the arrays do not fit together."""
@@ -71,9 +80,9 @@ class Trajectory:
             problems.append(f"latents {self.latents.shape}")
         if self.x0.shape != (n,) + self.latents.shape[1:]:
             problems.append(f"x0 {self.x0.shape}")
-        if self.previews.ndim != 4 or self.previews.shape[0] != n + 1 or self.previews.shape[-1] != 3:
+        if self.previews.ndim != 4 or self.previews.shape[0] not in (1, n + 1) or self.previews.shape[-1] != 3:
             problems.append(f"previews {self.previews.shape}")
-        if self.x0_previews.shape != (n,) + self.previews.shape[1:]:
+        if self.x0_previews.shape[0] not in (0, n) or self.x0_previews.shape[1:] != self.previews.shape[1:]:
             problems.append(f"x0_previews {self.x0_previews.shape}")
         if self.image.shape != self.previews.shape[1:]:
             problems.append(f"image {self.image.shape}")
@@ -83,10 +92,12 @@ class Trajectory:
             raise CorruptBundle("inconsistent arrays: " + ", ".join(problems))
 
     def save(self, folder: Path) -> Path:
-        """Write atomically to `folder`; a bundle already there (a concurrent writer's) is kept. Returns `folder`."""
+        """Write atomically to `folder`; returns `folder`. A bundle already there is kept if it holds
+        every image this one does (a concurrent writer's), else replaced (this one shows more)."""
         self.check()
         arrays = {name: getattr(self, name) for name in ARRAY_FIELDS}
-        with atomic_folder(Path(folder), replace=False) as tmp:
+        stored = stored_shown(Path(folder))
+        with atomic_folder(Path(folder), replace=stored is not None and not stored.covers(self.shown)) as tmp:
             fsync_write(tmp / ARRAYS, lambda f: np.savez(f, **arrays))
             manifest = {
                 "format": TRAJECTORY_FORMAT,
@@ -94,6 +105,8 @@ class Trajectory:
                 "request": self.request,
                 "model": self.model,
                 "versions": self.versions,
+                "decoders": self.decoders,
+                "shown": self.shown.model_dump(),
                 "steps": self.steps,
                 "arrays": {name: {"shape": list(a.shape), "dtype": str(a.dtype)} for name, a in arrays.items()},
                 "arrays_sha256": sha256_file(tmp / ARRAYS),
@@ -129,7 +142,20 @@ class Trajectory:
             model=manifest["model"],
             versions=manifest.get("versions", {}),
             key=manifest.get("key", ""),
+            decoders=manifest.get("decoders", {}),
             **arrays,
         )
         trajectory.check()
         return trajectory
+
+
+def stored_shown(folder: Path) -> Shown | None:
+    """Which images the bundle stored in `folder` holds (from its manifest); None if there is no
+    readable bundle of this format."""
+    try:
+        manifest = json.loads((Path(folder) / MANIFEST).read_text())
+        if manifest.get("format") != TRAJECTORY_FORMAT:
+            return None
+        return Shown.model_validate(manifest["shown"])
+    except (OSError, ValueError, KeyError):
+        return None

@@ -55,7 +55,8 @@ class Executor(Protocol):
         it took, seconds of video) as each clip is stored. Closing the iterator early stops the renders."""
 
     def export_chapters(self, chapters: list, slides: Path, settings, tmp: Path) -> Iterator[tuple[int, list[Path]]]:
-        """Write each prepared chapter's slide files into `slides`; yield (index in `chapters`, paths)."""
+        """Write each prepared chapter's slide files into `slides`; yield (index in `chapters`, paths) as
+        files land (a chapter's files may come in several groups)."""
 
     def close(self) -> None: ...
 
@@ -76,10 +77,9 @@ class LocalExecutor:
         return render_here(session, todo, quality, fps, jobs)
 
     def export_chapters(self, chapters, slides, settings, tmp):
-        from render.stages.export import export_chapter
+        from render.stages.export import export_here
 
-        for index, chapter in enumerate(chapters):
-            yield index, export_chapter(chapter, slides, settings, tmp)
+        return export_here(chapters, slides, settings, tmp)
 
     def close(self) -> None:
         pass

@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import numpy as np
 from pydantic import Field
 
-from render.engine.requests import GenerationRequest
+from render.engine.requests import GenerationRequest, Shown
 from render.engine.trajectory import Trajectory
 from render.kinds.latent_basis import LatentBasis, fit_latent_basis
 from render.storyboard.schema import ChapterBase, Prompt
@@ -48,6 +48,7 @@ from render.web.figure import WebFigure
 Info = dict[str, Any]
 Arrays = dict[str, np.ndarray]
 Requests = dict[str, list[GenerationRequest]]
+ShownByRole = dict[str, list[Shown]]
 Runs = dict[str, list[Trajectory]]
 C = TypeVar("C", bound=ChapterBase)
 
@@ -120,10 +121,18 @@ class Kind(Generic[C]):
     scene: ClassVar[SceneRef]
     uses_latent_basis: ClassVar[bool] = False  # drawn in the latent PCA basis shared by all such chapters
     web: ClassVar[WebFigure | None] = None  # its interactive figure on the web page (None: text and clip only)
+    shows_steps: ClassVar[bool] = True  # the scene shows every step of its trajectories (else final images)
+    shows_predictions: ClassVar[bool] = False  # ... and the x0 prediction of every step
 
     def requests(self, chapter: C, settings: Settings) -> Requests:
         """The generations the chapter needs, by role (a kind that generates nothing returns {})."""
         return {}
+
+    def shown(self, chapter: C, settings: Settings) -> ShownByRole:
+        """Which decoded images of each request the scene shows, by role and in the order of `requests`
+        (the engine decodes only those; the latents of every step are recorded regardless)."""
+        show = Shown(steps=self.shows_steps, predictions=self.shows_predictions)
+        return {role: [show] * len(reqs) for role, reqs in self.requests(chapter, settings).items()}
 
     def analyse(self, chapter: C, settings: Settings, runs: Runs, context: AnalysisContext) -> tuple[Info, Arrays]:
         """The chapter data: `info` for chapter.json and `arrays` for arrays.npz (render/chapter_data.py).

@@ -27,6 +27,7 @@ class Denoising(SingleRunKind[DenoisingChapter]):
     chapter = DenoisingChapter
     scene = SceneRef(SCENES_DIR / "denoising.py", "DenoisingScene")
     web = figures.shipped(figures.denoising)
+    shows_predictions = True  # beside each state, where the model thinks it is heading
 
     def analyse(self, chapter: DenoisingChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         t = only(runs)

@@ -5,7 +5,7 @@ Each point mixes the two prompts' token-level embeddings: (1 - t) * from + t * t
 Chapter data (P points, n steps):
     info: from_prompt, to_prompt, ts (list of t), steps
     arrays: images [P, H, W, 3], previews [P, n+1, H, W, 3] (the sweep grid: position x step),
-            x0_previews [P, n, H, W, 3], ts [P], change [P]
+            ts [P], change [P]
 """
 
 from __future__ import annotations
@@ -63,7 +63,6 @@ class Interpolation(Kind[InterpolationChapter]):
         arrays = {
             "images": images,
             "previews": stack(path, "previews"),
-            "x0_previews": stack(path, "x0_previews"),
             "ts": np.array(ts, np.float32),
             "change": change_along(images),
         }

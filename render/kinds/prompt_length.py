@@ -2,7 +2,8 @@
 
 Chapter data (K words):
     info: prompt, words, prefixes (prefix i = the first i+1 words)
-    arrays: images [K, H, W, 3], previews [K, n+1, H, W, 3], change [K] (RMS distance to the
+    arrays: images [K, H, W, 3], previews [1, n+1, H, W, 3] (the first word's run: the only one
+            shown step by step; the others show their final image), change [K] (RMS distance to the
             previous prefix's image; 0 for the first)
 """
 
@@ -12,7 +13,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, change_along, stack
+from render.engine.requests import FINAL_ONLY, Shown
+from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, ShownByRole, change_along, stack
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase, Prompt
 from render.web import figures
@@ -40,8 +42,11 @@ class PromptLength(Kind[PromptLengthChapter]):
     def requests(self, chapter: PromptLengthChapter, settings: Settings):
         return {"prefixes": [settings.request(p) for p in chapter.prefixes()]}
 
+    def shown(self, chapter: PromptLengthChapter, settings: Settings) -> ShownByRole:
+        return {"prefixes": [Shown(steps=True)] + [FINAL_ONLY] * (len(chapter.prefixes()) - 1)}
+
     def analyse(self, chapter: PromptLengthChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         prefixes = runs["prefixes"]
         images = stack(prefixes, "image")
         info = {"prompt": chapter.prompt, "words": chapter.prompt.split(), "prefixes": chapter.prefixes()}
-        return info, {"images": images, "previews": stack(prefixes, "previews"), "change": change_along(images)}
+        return info, {"images": images, "previews": prefixes[0].previews[None], "change": change_along(images)}

@@ -2,7 +2,7 @@
 
 Chapter data (S seeds, n steps):
     info: prompt, seeds, steps, image_distance ([S][S] RMS distance of final images, 0..1)
-    arrays: previews [S, n+1, H, W, 3], x0_previews [S, n, H, W, 3], images [S, H, W, 3],
+    arrays: previews [S, n+1, H, W, 3], images [S, H, W, 3],
             paths [S, n+1, 2] (the shared PCA plane), spread [n+1] (mean pairwise distance of the
             latents per step, relative to step 0), sigmas [n+1]
 """
@@ -56,7 +56,6 @@ class SeedComparison(Kind[SeedComparisonChapter]):
         info = {"prompt": chapter.prompt, "seeds": chapter.seeds, "steps": seeds[0].steps, "image_distance": distance}
         arrays = {
             "previews": stack(seeds, "previews"),
-            "x0_previews": stack(seeds, "x0_previews"),
             "images": np.stack(images),
             "paths": np.stack([basis.project(t.latents) for t in seeds]),
             "spread": spread,

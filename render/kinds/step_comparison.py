@@ -2,8 +2,7 @@
 
 Chapter data (R runs, run i with k_i steps):
     info: prompt, seed, step_counts
-    arrays: images [R, H, W, 3]; per run i: previews_{i} [k_i+1, H, W, 3],
-            x0_previews_{i} [k_i, H, W, 3], sigmas_{i} [k_i+1]
+    arrays: images [R, H, W, 3]; per run i: previews_{i} [k_i+1, H, W, 3], sigmas_{i} [k_i+1]
 """
 
 from __future__ import annotations
@@ -43,6 +42,5 @@ class StepComparison(Kind[StepComparisonChapter]):
         arrays: Arrays = {"images": stack(done, "image")}
         for i, t in enumerate(done):
             arrays[f"previews_{i}"] = t.previews
-            arrays[f"x0_previews_{i}"] = t.x0_previews
             arrays[f"sigmas_{i}"] = t.sigmas.astype(np.float32)
         return info, arrays

@@ -9,7 +9,7 @@ nothing new: it deduplicates the requests.
 
 Chapter data (n = steps; S seeds, K step counts, G guidance scales):
     info: prompt, seed, steps, guidance, seeds, step_counts, guidance_scales
-    arrays: previews [n+1, H, W, 3], x0_previews [n, H, W, 3], image [H, W, 3], sigmas [n+1]
+    arrays: previews [n+1, H, W, 3], image [H, W, 3], sigmas [n+1]
             (the journey at the chapter's settings); seed_noise [S, H, W, 3] and seed_images
             [S, H, W, 3] (the decoded starting noise and the image of each seed); step_images
             [K, H, W, 3]; guidance_images [G, H, W, 3]
@@ -22,7 +22,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import AfterValidator, Field
 
-from render.kinds.base import AnalysisContext, Kind, PromptChapter, Runs, SceneRef, Settings, only, stack
+from render.engine.requests import FINAL_ONLY, Shown
+from render.kinds.base import AnalysisContext, Kind, PromptChapter, Runs, SceneRef, Settings, ShownByRole, only, stack
 from render.paths import SCENES_DIR
 from render.storyboard.schema import GUIDANCE_HELP, MAX_SEED, SEED_HELP, STEPS_HELP, Guidance, Seed, Steps, no_repeats
 from render.web import figures
@@ -71,6 +72,17 @@ class Summary(Kind[SummaryChapter]):
             "guidance": [settings.request(prompt, guidance=g) for g in scales],
         }
 
+    def shown(self, chapter: SummaryChapter, settings: Settings) -> ShownByRole:
+        """The journey step by step; the seeds' starting noise (their first step); final images otherwise."""
+        seeds, steps, scales = chapter.pictures(settings)
+        every_step = Shown(steps=True)
+        return {
+            "main": [every_step],
+            "seeds": [every_step] * len(seeds),
+            "steps": [FINAL_ONLY] * len(steps),
+            "guidance": [FINAL_ONLY] * len(scales),
+        }
+
     def analyse(self, chapter: SummaryChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         t = only(runs)
         seeds, steps, scales = chapter.pictures(settings)
@@ -85,7 +97,6 @@ class Summary(Kind[SummaryChapter]):
         }
         arrays = {
             "previews": t.previews,
-            "x0_previews": t.x0_previews,
             "image": t.image,
             "sigmas": t.sigmas.astype(np.float32),
             "seed_noise": np.stack([r.previews[0] for r in runs["seeds"]]),

@@ -21,6 +21,12 @@ def tool(name: str) -> str:
     return path
 
 
+def ffmpeg_version() -> str:
+    """The first line of `ffmpeg -version` (the build decides encoded bytes)."""
+    proc = subprocess.run([tool("ffmpeg"), "-hide_banner", "-version"], capture_output=True, text=True)
+    return proc.stdout.splitlines()[0] if proc.stdout else "unknown"
+
+
 def run_ffmpeg(args: list[str]) -> None:
     """Run ffmpeg with `args`; raise MediaError with its message on failure."""
     cmd = [tool("ffmpeg"), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
@@ -92,6 +98,21 @@ def probe(path: Path, *, count_frames: bool = True) -> dict:
         "chapters": chapters,
         "tags": fmt.get("tags", {}),
     }
+
+
+def keyframe_times(path: Path) -> list[float]:
+    """Presentation times (seconds) of the first video stream's keyframe packets, in file order."""
+    cmd = [tool("ffprobe"), "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+           "-of", "csv=p=0", str(path)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise MediaError(f"ffprobe cannot read the packets of {path}: {proc.stderr.strip()}")
+    times = []
+    for line in proc.stdout.splitlines():
+        pts, _, flags = line.partition(",")
+        if "K" in flags and pts not in ("", "N/A"):
+            times.append(float(pts))
+    return times
 
 
 def video_info(path: Path) -> dict:

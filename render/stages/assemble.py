@@ -23,6 +23,7 @@ from render.media.audio import write_wav
 from render.media.ffmpeg import probe, run_ffmpeg
 from render.media.files import atomic_path, atomic_write
 from render.media.subtitles import chapter_cues, srt_text, vtt_text
+from render.progress import Progress
 from render.speech import SAMPLE_RATE, ChapterTimeline, chapter_audio
 
 AUDIO_RATE = 48000
@@ -158,10 +159,14 @@ def chapter_stem(index: int, chapter: ChapterMedia) -> str:
 
 def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> AssemblyResult:
     """Join the chapter clips into `out_dir/video.mp4` with one narration track, and write
-    the subtitles, the chapter list and one narrated clip per chapter."""
+    the subtitles, the chapter list and one narrated clip per chapter (with progress on stderr)."""
     if not chapters:
         raise ValueError("assemble needs at least one chapter")
-    out_dir = Path(out_dir)
+    with Progress("assemble", 3 + len(chapters), unit="file") as progress:
+        return _assemble(chapters, Path(out_dir), title, progress)
+
+
+def _assemble(chapters: list[ChapterMedia], out_dir: Path, title: str, progress: Progress) -> AssemblyResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     # 1. Read the clips back; stream copy needs identical codec settings.
     infos = _matching_clips(chapters)
@@ -170,6 +175,7 @@ def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> Assembl
         tmp = Path(tmp_name)
         # 2. Concatenate the video by stream copy, each clip lasting its real duration.
         joined, total = _concatenate(chapters, infos, tmp)
+        progress.done("video joined")
         # 3. One narration track for the whole video, each chapter at its clip's real start.
         track = _narration_track(chapters, infos, starts, total)
         write_wav(tmp / "narration.wav", track, SAMPLE_RATE)
@@ -179,8 +185,9 @@ def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> Assembl
         with atomic_path(out_dir / "video.mp4") as part:
             chapter_markers = ["-f", "ffmetadata", "-i", str(metadata), "-map_metadata", "2", "-map_chapters", "2"]
             mux_with_audio(joined, tmp / "narration.wav", part, chapter_markers)
+        progress.done("video.mp4")
         # 5. One narrated clip per chapter, with its own subtitles.
-        chapter_files = _chapter_clips(chapters, infos, starts, track, out_dir / "chapters", tmp)
+        chapter_files = _chapter_clips(chapters, infos, starts, track, out_dir / "chapters", tmp, progress)
     # 6. Subtitles and chapter list of the whole video.
     cues = [
         cue
@@ -189,7 +196,7 @@ def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> Assembl
     ]
     listing = "".join(f"{_clock(s)} {c.title}\n" for c, s in zip(chapters, starts, strict=True))
     remove_stale(out_dir / "chapters", chapter_files)
-    return AssemblyResult(
+    result = AssemblyResult(
         video=out_dir / "video.mp4",
         srt=atomic_write(out_dir / "video.srt", srt_text(cues)),
         vtt=atomic_write(out_dir / "video.vtt", vtt_text(cues)),
@@ -199,6 +206,8 @@ def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> Assembl
         chapter_starts=starts,
         duration=total,
     )
+    progress.done("subtitles and chapter list")
+    return result
 
 
 def _matching_clips(chapters: list[ChapterMedia]) -> list[ClipInfo]:
@@ -242,7 +251,7 @@ def _narration_track(chapters: list[ChapterMedia], infos: list[ClipInfo], starts
     return track
 
 
-def _chapter_clips(chapters, infos, starts, track: np.ndarray, folder: Path, tmp: Path) -> list[Path]:
+def _chapter_clips(chapters, infos, starts, track: np.ndarray, folder: Path, tmp: Path, progress) -> list[Path]:
     """chapters/NN-id.mp4 (the clip with its share of the narration track) and NN-id.srt, for each chapter."""
     written = []
     for k, (chapter, info, start) in enumerate(zip(chapters, infos, starts, strict=True)):
@@ -253,4 +262,5 @@ def _chapter_clips(chapters, infos, starts, track: np.ndarray, folder: Path, tmp
             mux_with_audio(chapter.clip, wav, part, ["-metadata", f"title={chapter.title}"])
         srt = atomic_write(folder / f"{stem}.srt", srt_text(chapter_cues(chapter.timeline, until=info.duration)))
         written += [folder / f"{stem}.mp4", srt]
+        progress.done(f"chapters/{stem}.mp4")
     return written

@@ -24,6 +24,7 @@ from render.executors import Executor, LocalExecutor
 from render.kinds.base import SceneRef
 from render.media.ffmpeg import MediaError, video_info
 from render.paths import REPO_ROOT
+from render.progress import Progress
 from render.session import Session, say
 from render.stages.plan import ChapterPlan
 from render.storyboard import QUALITY_PRESETS
@@ -197,10 +198,11 @@ def _remove_unfinished_clips(clip_dir: Path) -> None:
 def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: int, n_jobs: int, executor) -> None:
     results = executor.render_clips(session, todo, quality, fps, n_jobs)
     done = 0
+    progress = Progress("render", len(todo), unit="clip")
     try:
         for chapter_id, seconds, total in results:
             done += 1
-            say(f"render: [{done}/{len(todo)}] {chapter_id}: {total:.1f} s of video in {seconds:.1f} s")
+            progress.done(f"{chapter_id}: {total:.1f} s of video in {seconds:.1f} s")
     except KeyboardInterrupt:
         finished = n_chapters - len(todo) + done
         say(
@@ -209,6 +211,7 @@ def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: 
         )
         raise
     finally:
+        progress.close()
         results.close()  # Ctrl-C or a failed clip: stop the other renders now, not when they end
 
 
@@ -225,7 +228,8 @@ def render_here(session: Session, todo, quality: str, fps: int, n_jobs: int):
 
     pool = ThreadPoolExecutor(max_workers=max(1, n_jobs))  # each job is its own manim process
     try:
-        futures = [pool.submit(one, *job) for job in todo]
+        # The longest clips first, so that no long render starts last and runs alone at the end.
+        futures = [pool.submit(one, *job) for job in sorted(todo, key=lambda job: -job[1].total)]
         for future in as_completed(futures):
             yield future.result()
     except BaseException:  # Ctrl-C, a failed clip, or the caller closing early: stop the other renders now

@@ -63,7 +63,7 @@ def run_generate(
     start = time.perf_counter()
     with cache.lock("generate", say=say):
         cache.remove_partial_writes(say=say)
-        pending = plan.missing(lambda folder: cache.verify_trajectory(folder, warn=say))
+        pending = plan.missing(lambda folder, shown: cache.verify_trajectory(folder, shown, warn=say))
         if not pending:
             say(f"generate: all {len(plan.requests)} trajectories are in the cache ({cache.root}); no model work")
             return 0
@@ -134,9 +134,19 @@ def sample_batch(model, batch: list[PlannedRequest], on_step):
             model_identity=model.identity,
             keys=[p.key for p in batch],
             on_step=on_step,
+            shown=[p.shown for p in batch],
+            decoders=model.decoders,
         )
     return [
-        sample_with_callback(model.pipe, p.request, model_identity=model.identity, key=p.key, on_step=on_step)
+        sample_with_callback(
+            model.pipe,
+            p.request,
+            model_identity=model.identity,
+            key=p.key,
+            on_step=on_step,
+            shown=p.shown,
+            decoders=model.decoders,
+        )
         for p in batch
     ]
 

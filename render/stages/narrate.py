@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from render.progress import Progress
 from render.session import Session
 from render.speech import ChapterTimeline, plan_chapter_timeline
 from render.stages.plan import ChapterPlan
 
 
 def narrate(session: Session, chapters: list[ChapterPlan], fps: int) -> dict[str, ChapterTimeline]:
-    """Each chapter's timeline, by chapter id; beats not in the cache are spoken now."""
-    pause = session.storyboard.narration.pause
+    """Each chapter's timeline, by chapter id; beats not in the cache are spoken now (with progress)."""
+    pause, speech, folder = session.storyboard.narration.pause, session.speech, session.narration_dir
+    texts = list(dict.fromkeys(text for chapter in chapters for text in chapter.chapter.narration))
+    todo = [text for text in texts if speech.cached(text, folder) is None]
+    if todo:
+        with Progress("narrate", len(todo), unit="beat") as progress:
+            for text in todo:
+                beat = speech.speak(text, folder)
+                progress.done(f"{beat.duration:.1f} s: {text[:40]}")
     timelines = {}
     for chapter in chapters:
-        beats = [session.speech.speak(text, session.narration_dir) for text in chapter.chapter.narration]
+        beats = [speech.speak(text, folder) for text in chapter.chapter.narration]  # cached now
         timelines[chapter.id] = plan_chapter_timeline(beats, pause, fps=fps)
     return timelines

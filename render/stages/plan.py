@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from render.engine.requests import GenerationRequest, request_folder_name, request_key
+from render.engine.requests import FINAL_ONLY, GenerationRequest, Shown, request_folder_name, request_key
 from render.kinds import KINDS
 from render.kinds.base import Kind, Settings
 from render.storyboard import ChapterBase, Storyboard
@@ -18,6 +18,7 @@ class PlannedRequest:
     key: str
     folder: str  # the bundle's folder name in the cache: {slug}-s{seed}-{key[:10]}
     chapters: list[str] = field(default_factory=list)
+    shown: Shown = FINAL_ONLY  # the images its chapters show, together
 
 
 @dataclass
@@ -51,9 +52,9 @@ class Plan:
     requests: dict[str, PlannedRequest]  # by key, in first-use order
     chapters: list[ChapterPlan]
 
-    def missing(self, has: Callable[[str], bool]) -> list[PlannedRequest]:
-        """The requests whose bundle `has(folder)` says is not stored yet."""
-        return [p for p in self.requests.values() if not has(p.folder)]
+    def missing(self, has: Callable[[str, Shown], bool]) -> list[PlannedRequest]:
+        """The requests whose bundle `has(folder, shown)` says is not stored yet, or lacks images to show."""
+        return [p for p in self.requests.values() if not has(p.folder, p.shown)]
 
     def only(self, chapter_ids: set[str]) -> None:
         """Keep only the requests that these chapters use."""
@@ -83,30 +84,32 @@ def make_plan(storyboard: Storyboard, model_identity: dict[str, Any], native_siz
         kind = KINDS[chapter.kind]
         settings = settings_for(storyboard, chapter, width, height)
         roles: dict[str, list[str]] = {}
+        shown = kind.shown(chapter, settings)
         for role, role_requests in kind.requests(chapter, settings).items():
             keys = []
-            for r in role_requests:
+            for r, show in zip(role_requests, shown[role], strict=True):
                 key = request_key(r, model_identity)
                 planned = requests.setdefault(key, PlannedRequest(r, key, request_folder_name(r, key)))
                 if chapter.id not in planned.chapters:
                     planned.chapters.append(chapter.id)
+                planned.shown |= show
                 keys.append(key)
             roles[role] = keys
         chapters.append(ChapterPlan(chapter, kind, settings, roles))
     return Plan(model=model_identity, width=width, height=height, requests=requests, chapters=chapters)
 
 
-def describe_plan(plan: Plan, has: Callable[[str], bool]) -> str:
+def describe_plan(plan: Plan, has: Callable[[str, Shown], bool]) -> str:
     """A table of the requests: cached or to do, what they are, and which chapters use them."""
     lines = [f"model {plan.model['id']} (weights {plan.model['weights']}), {plan.width}x{plan.height} px"]
     todo = 0
     for p in plan.requests.values():
-        cached = has(p.folder)
+        cached = has(p.folder, p.shown)
         todo += not cached
         lines.append(
             f"  {'cached' if cached else 'to do '}  {p.key[:10]}  {p.request.describe()}  <- {', '.join(p.chapters)}"
         )
-    total_steps = sum(p.request.steps for p in plan.requests.values() if not has(p.folder))
+    total_steps = sum(p.request.steps for p in plan.requests.values() if not has(p.folder, p.shown))
     lines.append(
         f"{len(plan.requests)} requests for {len(plan.chapters)} chapters; "
         f"{len(plan.requests) - todo} cached, {todo} to generate ({total_steps} denoising steps)"

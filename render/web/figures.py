@@ -135,7 +135,6 @@ def summary(info: Info, arrays: Arrays, sprites: Sprites) -> dict[str, Any]:
         "controls": controls,
         "sigmas": rounded(arrays["sigmas"]),
         "states": sprites.add("states", arrays["previews"]),
-        "predictions": sprites.add("predictions", arrays["x0_previews"]),
     }
 
 

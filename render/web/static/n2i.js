@@ -259,30 +259,32 @@ const N2I = (() => {
 
   // ---- the journey: a state and its prediction, step by step (denoising, summary) -------------
 
+  /** The denoising journey: the state at a step slider (with play/pause) and the noise level;
+   * beside it the model's prediction at that step when `data.predictions` is there. */
   function journey(data, kit) {
     const states = kit.sprite(data.states);
-    const predictions = kit.sprite(data.predictions);
+    const predictions = data.predictions ? kit.sprite(data.predictions) : null;
     const n = data.states.shape[0] - 1;
     const state = imagePanel(states, "The noisy state the model works on");
-    const prediction = imagePanel(predictions, "Its prediction of the finished image");
+    const prediction = predictions && imagePanel(predictions, "Its prediction of the finished image");
     const noise = meter("Noise level", { format: (v) => `σ = ${fmt.fixed(v)}` });
     const step = slider({ label: "Step", max: n, value: 0, format: (i) => `${i} / ${n}` });
     step.onChange((i) => {
       state.draw(i);
-      if (i < n) {
+      if (prediction && i < n) {
         prediction.draw(i);
         prediction.caption.textContent = `Its prediction of the finished image at step ${i}`;
-      } else {
+      } else if (prediction) {
         prediction.draw(n, states);
         prediction.caption.textContent = "The finished image";
       }
       noise.set(data.sigmas[i]);
     });
     return {
-      panels: panels(state.el, prediction.el),
+      panels: prediction ? panels(state.el, prediction.el) : panels(state.el),
       controls: controls(step.el, player(step), noise.el),
       step,
-      ready: Promise.all([states.ready, predictions.ready]),
+      ready: Promise.all([states.ready, predictions?.ready]),
     };
   }
 

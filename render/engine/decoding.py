@@ -1,0 +1,104 @@
+"""Latents -> images: the VAE for final images, a preview decoder (when the model has one) for the rest.
+
+Every call goes through `in_fixed_chunks`: a network sees its inputs in chunks of one fixed size
+(the last one padded with copies of its first row). On the CPU a convolution or matrix product of a
+different batch size may add up in a different order (measured: batch 1 against 2 differ in the
+last bits), but within one chunk size every row comes out the same wherever it sits and whatever
+sits next to it. So what a request records does not depend on which requests shared its batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+# Rows per call of a network. On the CPU small chunks stay in cache (the 128 px VAE decodes about
+# twice as fast per latent in chunks of 4 as of 64); GPUs want large ones.
+DECODE_CHUNK = {"cpu": 4, "cuda": 64, "mps": 16}
+PREVIEW_CHUNK = {"cpu": 16, "cuda": 256, "mps": 64}
+
+
+def chunk_size(table: dict[str, int], device: torch.device | str) -> int:
+    return table.get(torch.device(device).type, 16)
+
+
+def in_fixed_chunks(fn: Callable[..., torch.Tensor], size: int, *inputs: torch.Tensor) -> torch.Tensor:
+    """`fn(*inputs)` computed `size` rows at a time, every call exactly `size` rows (see the module doc)."""
+    n = inputs[0].shape[0]
+    if n == 0:
+        raise ValueError("in_fixed_chunks needs at least one row")
+    out = []
+    for i in range(0, n, size):
+        part = [x[i : i + size] for x in inputs]
+        k = part[0].shape[0]
+        if k < size:
+            part = [torch.cat([x, x[:1].expand(size - k, *x.shape[1:])]) for x in part]
+        out.append(fn(*part)[:k])
+    return torch.cat(out)
+
+
+def quantise(images: torch.Tensor) -> torch.Tensor:
+    """Decoder output [n, 3, H, W] (about -1..1) -> uint8 [n, 3, H, W] on the CPU."""
+    return ((images / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8).cpu()
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """Decoder output [n, 3, H, W] (about -1..1) -> uint8 RGB images [n, H, W, 3] on the CPU."""
+    return quantise(images).permute(0, 2, 3, 1).numpy()
+
+
+def _vae_fn(vae) -> Callable[[torch.Tensor], torch.Tensor]:
+    scaling = getattr(vae.config, "scaling_factor", None) or 0.18215
+    shift = getattr(vae.config, "shift_factor", None) or 0.0
+
+    def decode(latents: torch.Tensor) -> torch.Tensor:
+        latents = latents.to(device=vae.device, dtype=vae.dtype) / scaling + shift
+        return vae.decode(latents, return_dict=False)[0].float()
+
+    return decode
+
+
+@torch.no_grad()
+def decode_float(vae, latents: torch.Tensor) -> torch.Tensor:
+    """Latents (as the transformer sees them) -> the VAE decoder's unclamped output [n, 3, H, W] on the CPU."""
+    fn = _vae_fn(vae)
+    return in_fixed_chunks(lambda x: fn(x).cpu(), chunk_size(DECODE_CHUNK, vae.device), latents)
+
+
+@torch.no_grad()
+def decode_latents(vae, latents: torch.Tensor) -> np.ndarray:
+    """Latents (as the transformer sees them) -> uint8 RGB images [n, H, W, 3] by the full VAE."""
+    fn = _vae_fn(vae)  # quantised chunk by chunk: large decodes on a GPU need not hold floats
+    images = in_fixed_chunks(lambda x: quantise(fn(x)), chunk_size(DECODE_CHUNK, vae.device), latents)
+    return images.permute(0, 2, 3, 1).numpy()
+
+
+@dataclass
+class Decoders:
+    """How a model's latents become images: `full` (the VAE) for final images, `preview` for the
+    intermediate steps (the VAE again when the model has no preview decoder)."""
+
+    vae: object
+    preview_decoder: torch.nn.Module | None = None
+
+    @property
+    def name(self) -> str:
+        """What made the previews (recorded in each bundle)."""
+        return "preview_decoder" if self.preview_decoder is not None else "vae"
+
+    def full(self, latents: torch.Tensor) -> np.ndarray:
+        return decode_latents(self.vae, latents)
+
+    @torch.no_grad()
+    def preview(self, latents: torch.Tensor) -> np.ndarray:
+        if self.preview_decoder is None:
+            return self.full(latents)
+        param = next(self.preview_decoder.parameters())
+
+        def fn(x: torch.Tensor) -> torch.Tensor:
+            return quantise(self.preview_decoder(x.to(device=param.device, dtype=param.dtype)).float())
+
+        return in_fixed_chunks(fn, chunk_size(PREVIEW_CHUNK, param.device), latents).permute(0, 2, 3, 1).numpy()
