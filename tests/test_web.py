@@ -30,7 +30,7 @@ SPRITE_SOURCES = {
     "prompt_length": {"images": "images"},
     "interpolation": {"states": "previews"},
     "guidance_comparison": {"states": "previews"},
-    "summary": {"states": "previews", "predictions": "x0_previews"},
+    "summary": {"states": "previews", "controls.0.images": "seed_images", "controls.2.images": "step_images"},
 }
 
 
@@ -68,17 +68,30 @@ def test_figure_sprites_hold_the_chapter_images(kind, tmp_path):
     folder, index = figure_index(tmp_path / "web", kind)
     arrays = dict(np.load(data / "arrays.npz"))
     for name, source in SPRITE_SOURCES.get(kind, {}).items():
-        ref, expected = index[name], arrays[source]
+        ref, expected = _at(index, name), arrays[source]
         assert ref["shape"] == list(expected.shape[:-3])
         flat = expected.reshape(-1, *expected.shape[-3:])
         for i in (0, len(flat) // 2, len(flat) - 1):
             # 16 px images (and latents, drawn pixel by pixel) are stored losslessly
             assert np.array_equal(read_sprite(folder, ref, i), flat[i]), (name, i)
     files = {p.name for p in folder.iterdir()}
-    referenced = {
-        s for value in index.values() if isinstance(value, dict) and "sheets" in value for s in value["sheets"]
-    }
-    assert files == {"index.json", "index.js", *referenced}
+    assert files == {"index.json", "index.js", *_sheets(index)}
+
+
+def _at(index, path: str):
+    """index["a"][0]["b"] for "a.0.b"."""
+    for part in path.split("."):
+        index = index[int(part)] if isinstance(index, list) else index[part]
+    return index
+
+
+def _sheets(value) -> set[str]:
+    """Every sprite sheet a figure index references, at any depth."""
+    if isinstance(value, dict):
+        return set(value.get("sheets", [])) | {s for v in value.values() for s in _sheets(v)}
+    if isinstance(value, list):
+        return {s for v in value for s in _sheets(v)}
+    return set()
 
 
 def test_step_comparison_runs_follow_each_other_in_one_sprite(tmp_path):
