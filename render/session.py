@@ -66,7 +66,6 @@ class Reproduction(BaseModel):
     torch_threads: int
     trajectory_format: int
     voice: dict[str, Any]  # the voice string and what identifies it (files' sha256, noise scheme)
-    preview_decoder: bool  # the model folder has one (intermediate steps decoded by it)
 
 
 class Manifest(BaseModel):
@@ -280,8 +279,6 @@ class Session:
 
         import torch
 
-        from render.engine.models import model_folder
-        from render.engine.preview import FOLDER
         from render.engine.requests import TRAJECTORY_FORMAT
         from render.media.ffmpeg import ffmpeg_version
 
@@ -296,7 +293,6 @@ class Session:
             torch_threads=torch.get_num_threads(),
             trajectory_format=TRAJECTORY_FORMAT,
             voice={"voice": narration.voice, "engine": self.speech._version, **narration.model_dump(mode="json")},
-            preview_decoder=(model_folder(self.storyboard.model.id) / FOLDER).is_dir(),
         )
 
 

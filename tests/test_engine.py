@@ -206,7 +206,7 @@ def test_plan_lists_each_request_once_with_its_chapters(storyboard, capsys):
 
 # ---- generate and the cache ----------------------------------------------------------------------
 
-BATCH = "2"  # several batches per run; keep it equal where bits are compared (see the reproducibility test)
+BATCH = "2"  # several batches per run
 
 
 @pytest.fixture(scope="module")
@@ -249,10 +249,10 @@ def test_generate_again_does_no_model_work_and_a_truncated_bundle_is_remade(gene
     assert_cache_intact(cache, N_REQUESTS)
 
 
-def test_cpu_runs_are_bitwise_reproducible_across_caches(generated, tmp_path, capsys):
+def test_cpu_runs_are_bitwise_reproducible_across_caches_and_batch_sizes(generated, tmp_path, capsys):
     storyboard, first_cache = generated
-    second_cache = tmp_path / "cache"
-    assert run_cli(capsys, "generate", storyboard, "--cache", second_cache, "--batch-size", BATCH)[0] == 0
+    second_cache = tmp_path / "cache"  # other batches: what a request records does not depend on its batch
+    assert run_cli(capsys, "generate", storyboard, "--cache", second_cache, "--batch-size", "3")[0] == 0
     names = [p.name for p in bundles(first_cache)]
     assert names == [p.name for p in bundles(second_cache)] and len(names) == N_REQUESTS
     for name in names:

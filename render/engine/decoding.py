@@ -1,4 +1,4 @@
-"""Latents -> images: the VAE for final images, a preview decoder (when the model has one) for the rest.
+"""Latents -> images by the model's VAE, in fixed-size chunks.
 
 Every call goes through `in_fixed_chunks`: a network sees its inputs in chunks of one fixed size
 (the last one padded with copies of its first row). On the CPU a convolution or matrix product of a
@@ -10,7 +10,6 @@ sits next to it. So what a request records does not depend on which requests sha
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -18,7 +17,6 @@ import torch
 # Rows per call of a network. On the CPU small chunks stay in cache (the 128 px VAE decodes about
 # twice as fast per latent in chunks of 4 as of 64); GPUs want large ones.
 DECODE_CHUNK = {"cpu": 4, "cuda": 64, "mps": 16}
-PREVIEW_CHUNK = {"cpu": 16, "cuda": 256, "mps": 64}
 
 
 def chunk_size(table: dict[str, int], device: torch.device | str) -> int:
@@ -74,31 +72,3 @@ def decode_latents(vae, latents: torch.Tensor) -> np.ndarray:
     fn = _vae_fn(vae)  # quantised chunk by chunk: large decodes on a GPU need not hold floats
     images = in_fixed_chunks(lambda x: quantise(fn(x)), chunk_size(DECODE_CHUNK, vae.device), latents)
     return images.permute(0, 2, 3, 1).numpy()
-
-
-@dataclass
-class Decoders:
-    """How a model's latents become images: `full` (the VAE) for final images, `preview` for the
-    intermediate steps (the VAE again when the model has no preview decoder)."""
-
-    vae: object
-    preview_decoder: torch.nn.Module | None = None
-
-    @property
-    def name(self) -> str:
-        """What made the previews (recorded in each bundle)."""
-        return "preview_decoder" if self.preview_decoder is not None else "vae"
-
-    def full(self, latents: torch.Tensor) -> np.ndarray:
-        return decode_latents(self.vae, latents)
-
-    @torch.no_grad()
-    def preview(self, latents: torch.Tensor) -> np.ndarray:
-        if self.preview_decoder is None:
-            return self.full(latents)
-        param = next(self.preview_decoder.parameters())
-
-        def fn(x: torch.Tensor) -> torch.Tensor:
-            return quantise(self.preview_decoder(x.to(device=param.device, dtype=param.dtype)).float())
-
-        return in_fixed_chunks(fn, chunk_size(PREVIEW_CHUNK, param.device), latents).permute(0, 2, 3, 1).numpy()

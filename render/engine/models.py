@@ -34,7 +34,6 @@ class LoadedModel:
     device: str
     dtype: Any
     is_prx: bool
-    decoders: Any = None  # render.engine.decoding.Decoders: the VAE, and the folder's preview decoder if any
 
 
 def resolve_device(requested: str, *, say=print) -> str:
@@ -189,17 +188,10 @@ def load_model(model_id: str, device: str = "auto", dtype: str = "auto", *, say=
                 raise ModelError(f"could not load model '{model_id}' from {folder}: {e}") from e
             pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
-    from render.engine.decoding import Decoders
-    from render.engine.preview import load_preview_decoder
-
-    # A model folder may carry a preview decoder (`preview_decoder/`, the embedded model does); its
-    # weights are hashed into the identity with the rest of the folder.
-    preview = load_preview_decoder(model_folder(model_id), device=device, dtype=torch_dtype)
     return LoadedModel(
         pipe=pipe,
         identity=identity,
         device=device,
         dtype=torch_dtype,
         is_prx=isinstance(pipe, PRXPipeline),
-        decoders=Decoders(pipe.vae, preview),
     )

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from render.keys import content_key, slugify
 
 # Bump when the bundle's contents or the sampling loop change meaning, so old bundles are not reused.
-# 2: previews of intermediate steps by the model's preview decoder, only the steps and predictions
-#    that chapters show (`Shown`), every network called in fixed-size chunks (batch-invariant).
+# 2: only the steps and predictions that chapters show are decoded (`Shown`); every network is
+#    called in fixed-size chunks (batch-invariant).
 TRAJECTORY_FORMAT = 2
 
 

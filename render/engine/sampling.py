@@ -23,7 +23,7 @@ from importlib.metadata import version
 import numpy as np
 import torch
 
-from render.engine.decoding import Decoders, chunk_size, decode_float, in_fixed_chunks, to_uint8
+from render.engine.decoding import chunk_size, decode_float, decode_latents, in_fixed_chunks, to_uint8
 from render.engine.requests import EVERYTHING, GenerationRequest, Shown
 from render.engine.trajectory import Trajectory
 
@@ -195,21 +195,19 @@ def sample_prx(
     keys: list[str] | None = None,
     on_step: Callable[[int], None] | None = None,
     shown: list[Shown] | None = None,
-    decoders: Decoders | None = None,
 ) -> list[Trajectory]:
     """Sample a batch of requests with equal steps and size and record every step of each.
 
     Every state and x0 prediction is kept as a latent; `shown` (per request, default: everything)
-    says which are decoded to images. `decoders` default to the pipeline's VAE throughout.
+    says which are decoded to images.
     """
     _check_batch(pipe, requests)
     if shown is not None and len(shown) != len(requests):
         raise ValueError(f"shown has {len(shown)} entries for {len(requests)} requests")
-    decoders = decoders or Decoders(pipe.vae)
     run = denoise(pipe, requests, on_step=on_step)
     state_stack = torch.stack(run.states, 1)  # [n, steps+1, C, h, w]
     pred_stack = torch.stack(run.predictions, 1)  # [n, steps, C, h, w]
-    images = decode_recording(decoders, state_stack, pred_stack, shown or [EVERYTHING] * len(requests))
+    images = decode_recording(pipe.vae, state_stack, pred_stack, shown or [EVERYTHING] * len(requests))
 
     # One trajectory per request
     enc = run.prompts
@@ -223,7 +221,6 @@ def sample_prx(
                 model=model_identity,
                 versions=info,
                 key=keys[j] if keys else "",
-                decoders={"steps": decoders.name, "final": "vae"},
                 sigmas=run.sigmas.numpy().astype(np.float32),
                 timesteps=run.timesteps.float().cpu().numpy(),
                 latents=state_stack[j].numpy().astype(np.float16),
@@ -240,40 +237,38 @@ def sample_prx(
 
 
 def decode_recording(
-    decoders: Decoders, states: torch.Tensor, predictions: torch.Tensor, shown: list[Shown]
+    vae, states: torch.Tensor, predictions: torch.Tensor, shown: list[Shown]
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(previews, x0_previews) per request of a batch: states [n, steps+1, ...], predictions [n, steps, ...].
 
-    Final states and last predictions go through the full VAE (they are the images a chapter ends
-    on), the other shown steps through the preview decoder; all of a batch's latents in two calls.
-    Steps not shown are left out: previews is then [1] (the final image), x0_previews empty.
+    All of a batch's shown latents go through the VAE in one call (in fixed chunks: the bytes do
+    not depend on the batch). Steps not shown are left out: previews is then [1] (the final image),
+    x0_previews empty.
     """
-    full_in: list[torch.Tensor] = []
-    preview_in: list[torch.Tensor] = []
+    latents: list[torch.Tensor] = []
 
-    def add(target: list[torch.Tensor], latents: torch.Tensor) -> slice:
-        target.extend(latents)
-        return slice(len(target) - latents.shape[0], len(target))
+    def add(rows: torch.Tensor) -> slice:
+        latents.extend(rows)
+        return slice(len(latents) - rows.shape[0], len(latents))
 
     plans = []
     for j, show in enumerate(shown):
-        final = add(full_in, states[j, -1:])
-        state_steps = add(preview_in, states[j, :-1]) if show.steps else None
-        prediction_steps = last_prediction = None
-        if show.predictions:
-            prediction_steps = add(preview_in, predictions[j, :-1])
-            same = torch.equal(predictions[j, -1], states[j, -1])  # flow matching's last step lands on x0
-            last_prediction = final if same else add(full_in, predictions[j, -1:])
-        plans.append((final, state_steps, prediction_steps, last_prediction))
-    full = decoders.full(torch.stack(full_in))
-    preview = decoders.preview(torch.stack(preview_in)) if preview_in else full[:0]
+        state_steps = add(states[j] if show.steps else states[j, -1:])
+        prediction_steps, lands = None, False
+        if show.predictions:  # flow matching's last prediction is the final state: decoded once
+            lands = torch.equal(predictions[j, -1], states[j, -1])
+            prediction_steps = add(predictions[j, :-1] if lands else predictions[j])
+        plans.append((state_steps, prediction_steps, lands))
+    images = decode_latents(vae, torch.stack(latents))
     out = []
-    for final, state_steps, prediction_steps, last_prediction in plans:
-        previews = np.concatenate([preview[state_steps], full[final]]) if state_steps else full[final]
+    for state_steps, prediction_steps, lands in plans:
+        previews = images[state_steps]
         if prediction_steps is None:
-            x0_previews = full[:0]
+            x0_previews = images[:0]
+        elif lands:
+            x0_previews = np.concatenate([images[prediction_steps], previews[-1:]])
         else:
-            x0_previews = np.concatenate([preview[prediction_steps], full[last_prediction]])
+            x0_previews = images[prediction_steps]
         out.append((previews, x0_previews))
     return out
 
@@ -349,10 +344,9 @@ def sample_with_callback(
     key: str = "",
     on_step: Callable[[int], None] | None = None,
     shown: Shown = EVERYTHING,
-    decoders: Decoders | None = None,
 ) -> Trajectory:
     """Run any diffusers text-to-image pipeline's own `__call__` and record it step by step
-    (see `_StepRecorder`); `shown` and `decoders` as for `sample_prx`. The scheduler's own `step`
+    (see `_StepRecorder`); `shown` as for `sample_prx`. The scheduler's own `step`
     is restored afterwards."""
     if request.embedding is not None:
         raise ValueError("prompt-embedding mixes (interpolation) need a PRX model; this pipeline is generic")
@@ -378,15 +372,13 @@ def sample_with_callback(
         del pipe.scheduler.step  # back to the class's method
     states = torch.cat([recorder.before[0]] + recorder.after)  # [steps+1, C, h, w]
     predictions = torch.cat(recorder.predictions)
-    decoders = decoders or Decoders(pipe.vae)
-    ((previews, x0_previews),) = decode_recording(decoders, states[None], predictions[None], [shown])
+    ((previews, x0_previews),) = decode_recording(pipe.vae, states[None], predictions[None], [shown])
     embeds, mask = _encode_for_record(pipe, request.prompt or "")
     return Trajectory(
         request=request.model_dump(mode="json"),
         model=model_identity,
         versions=versions(),
         key=key,
-        decoders={"steps": decoders.name, "final": "vae"},
         sigmas=recorder.sigmas(),
         timesteps=pipe.scheduler.timesteps[: len(recorder.after)].float().cpu().numpy(),
         latents=states.numpy().astype(np.float16),

@@ -56,7 +56,6 @@ class Trajectory:
     pooled: np.ndarray
     versions: dict[str, str] = field(default_factory=dict)
     key: str = ""
-    decoders: dict[str, str] = field(default_factory=dict)  # what made `previews` and `image`
 
     @property
     def steps(self) -> int:
@@ -105,7 +104,6 @@ class Trajectory:
                 "request": self.request,
                 "model": self.model,
                 "versions": self.versions,
-                "decoders": self.decoders,
                 "shown": self.shown.model_dump(),
                 "steps": self.steps,
                 "arrays": {name: {"shape": list(a.shape), "dtype": str(a.dtype)} for name, a in arrays.items()},
@@ -142,7 +140,6 @@ class Trajectory:
             model=manifest["model"],
             versions=manifest.get("versions", {}),
             key=manifest.get("key", ""),
-            decoders=manifest.get("decoders", {}),
             **arrays,
         )
         trajectory.check()

@@ -135,7 +135,6 @@ def sample_batch(model, batch: list[PlannedRequest], on_step):
             keys=[p.key for p in batch],
             on_step=on_step,
             shown=[p.shown for p in batch],
-            decoders=model.decoders,
         )
     return [
         sample_with_callback(
@@ -145,7 +144,6 @@ def sample_batch(model, batch: list[PlannedRequest], on_step):
             key=p.key,
             on_step=on_step,
             shown=p.shown,
-            decoders=model.decoders,
         )
         for p in batch
     ]
