@@ -138,6 +138,10 @@ def _run(args) -> int:
         run.check(args.storyboard)
     elif args.command == "plan":
         print(run.plan_text(args.storyboard, cache=args.cache))
+    elif args.command == "preview":  # on this machine: its workers are local processes
+        chapters = args.chapters.split(",") if args.chapters else None
+        run.preview(args.storyboard, cache=args.cache, out=args.out, chapters=chapters, quality=args.quality,
+                    jobs=max(1, args.jobs))  # fmt: skip
     else:  # the commands that do the heavy work, on this machine or a Ray cluster
         with open_executor(args.executor, address=args.ray_address, cpus=getattr(args, "jobs", None)) as executor:
             _run_stages(args, run, executor)
@@ -164,10 +168,6 @@ def _run_stages(args, run, executor) -> None:
         )
     elif args.command == "export" and args.web:
         run.export_web(args.storyboard, cache=args.cache, out=args.out, clips=not args.no_clips)
-    elif args.command == "preview":
-        chapters = args.chapters.split(",") if args.chapters else None
-        run.preview(args.storyboard, cache=args.cache, out=args.out, chapters=chapters, quality=args.quality,
-                    jobs=max(1, args.jobs))  # fmt: skip
     elif args.command == "export":
         run.export(args.storyboard, cache=args.cache, out=args.out, width=args.width, fps=args.fps,
                    audio=not args.no_audio, deck=not args.no_deck, executor=executor)  # fmt: skip

@@ -115,7 +115,7 @@ def test_a_narration_edit_respeaks_that_beat_and_rerenders_only_that_chapter(pro
     assert project.clip("denoise") == denoise_clip and project.clip("seeds") != seeds_clip
     assert project.clip("seeds").is_file()
     # No generation; the edited chapter's data bundle (which carries its narration) is made again, alone.
-    assert "no model work" in log and re.findall(r"^analyse: (\S+)", log, flags=re.M) == ["seeds"], log
+    assert "no model work" in log and re.findall(r"^analyse: \[\d+/\d+\] (\S+)", log, flags=re.M) == ["seeds"], log
     assert snapshot(project.cache / "trajectories") == trajectories
     chapters_after = snapshot(project.cache / "chapters")
     assert {k: v for k, v in chapters_after.items() if k.startswith("denoise-")} == {

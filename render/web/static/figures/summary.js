@@ -12,7 +12,7 @@ N2I.figure("summary", async (root, data, kit) => {
     return { sprite, strip, count: c.values.length };
   });
   const journey = kit.journey(data);
-  root.append(cards, ...pictures.map((p) => p.strip.el), journey.panels, journey.controls);
+  root.append(cards, journey.panels, journey.controls, ...pictures.map((p) => p.strip.el));
   await Promise.all([journey.ready, ...pictures.map((p) => p.sprite.ready)]);
   pictures.forEach((p) => p.strip.draw(Array.from({ length: p.count }, (_, k) => k)));
   journey.step.set(journey.step.max); // start from the result; Play replays the journey
