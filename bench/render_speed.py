@@ -1,22 +1,23 @@
-"""Rendering speed: this project's chapter scenes versus a plain Manim scene showing the same images.
+"""Rendering speed: each chapter kind's scene versus a plain Manim scene showing the same pictures.
 
-For the denoising and seed-comparison chapters of a storyboard (default: the first chapter of each
-kind in storyboard.yaml) the engine makes the chapter data and the narration timing (cached in
---cache), then this process renders, with the same Manim config (resolution, frame rate, no
-caching, mp4):
+For one chapter of every kind in a storyboard (default: the first chapter of each kind in
+storyboard.yaml, which has all eleven; or --chapters) the engine makes the chapter data and the
+narration timing with its own stages (cached in --cache), then this process renders, with the same
+Manim config (resolution, frame rate, no caching, mp4):
 
-- the project's scene (scenes/denoising.py, scenes/seed_comparison.py), and
-- a plain scene that shows the same images with `ImageMobject` in the simplest way: one
-  ImageMobject per image (denoising: the noisy state and the prediction side by side; seeds:
-  one per seed in a grid), replaced at every step and held with `self.wait`, for the same
-  number of frames.
+- the project's scene (scenes/<kind>.py), and
+- a plain scene (bench/plain_scenes.py, whose docstring lists what each kind's shows): the same
+  pictures from the chapter's data bundle, one `ImageMobject` each in a simple grid, made anew as
+  often as the project's scene changes them and held with a frozen `self.wait` in between, for the
+  same number of frames; for embedding_map, which has no images, its dots and prompt labels, still.
 
 Only `scene.render()` is timed (setup, construct, encoding), in this one process, alternating the
-two scenes and keeping the best of --repeat runs. Prints frames per second of each and the ratio
-project time / plain time (target <= 1.1).
+two scenes and keeping the best of --repeat runs. Prints, per chapter, the seconds of each, the
+plain scene's number of states (pictures drawn anew) and the ratio project time / plain time
+(target <= 1.1), then the worst kind and the median ratio.
 
-    .venv/bin/python bench/render_speed.py                      # medium quality, storyboard.yaml
-    .venv/bin/python bench/render_speed.py --quality low --repeat 3 --cache /tmp/n2i-bench-cache
+    .venv/bin/python bench/render_speed.py --quality low --repeat 1          # every kind, storyboard.yaml
+    .venv/bin/python bench/render_speed.py --quality low --chapters denoising,summary --cache /tmp/n2i-bench
 """
 
 from __future__ import annotations
@@ -30,11 +31,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-
-KINDS = ("denoising", "seed_comparison")
 
 
 def machine() -> str:
@@ -61,48 +61,15 @@ def prepare(storyboard: Path, cache: str, chapter_ids: list[str] | None, fps: in
     if chapter_ids:
         chosen = session.select(chapter_ids)
     else:
-        chosen = [next(c for c in session.plan.chapters if c.kind.name == kind) for kind in KINDS]
+        first = {}  # the first chapter of each kind, in storyboard order
+        for chapter in session.plan.chapters:
+            first.setdefault(chapter.kind.name, chapter)
+        chosen = list(first.values())
     session.plan.only({c.id for c in chosen})
     generate(session)
     data = analyse(session, chosen)
     timelines = narrate(session, chosen, fps)
     return [(c, data[c.id], write_timing(work / f"{c.id}.timing.json", timelines[c.id].timing())) for c in chosen]
-
-
-# ---- the plain scenes ----------------------------------------------------------------------------
-
-
-def plain_scene(kind: str, chapter_dir: Path, frames: int):
-    """A Manim Scene class showing the chapter's images with plain ImageMobjects for `frames` frames."""
-    import numpy as np
-    from manim import Group, ImageMobject, Scene, config
-
-    from render.chapter_data import load_chapter_data
-
-    _, arrays = load_chapter_data(chapter_dir)
-    if kind == "denoising":
-        previews, x0 = arrays["previews"], arrays["x0_previews"]
-        # step 0 shows the noise and the first prediction; step i the state after i steps
-        pictures = [[previews[i], x0[min(i, len(x0) - 1)]] for i in range(len(previews))]
-    else:
-        previews = arrays["previews"]  # [seeds, steps + 1, H, W, 3]
-        pictures = [list(previews[:, i]) for i in range(previews.shape[1])]
-
-    class PlainImages(Scene):
-        def construct(self) -> None:
-            fps = config.frame_rate
-            n = len(pictures)
-            for i, images in enumerate(pictures):
-                group = Group(*[ImageMobject(np.ascontiguousarray(img)).set_height(3) for img in images])
-                group.arrange_in_grid(cols=min(len(images), 4), buff=0.3)
-                group.scale_to_fit_width(min(group.width, config.frame_width - 1))
-                self.add(group)
-                hold = round((i + 1) * frames / n) - round(i * frames / n)
-                if hold:  # a still picture: Manim writes one frame `hold` times (what wait() picks by itself)
-                    self.wait((hold + 0.5) / fps, frozen_frame=True)
-                self.remove(group)
-
-    return PlainImages
 
 
 def project_scene(kind: str):
@@ -149,44 +116,53 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", help="engine cache for trajectories/narration (default: a temp folder)")
     args = parser.parse_args(argv)
 
-    from render.chapter_data import load_timing
-    from render.media.ffmpeg import video_info
-
     fps = args.fps or QUALITY_PRESETS[args.quality].fps
     with tempfile.TemporaryDirectory(prefix="n2i-render-speed-") as tmp:
         work = Path(tmp)
         cache = args.cache or str(work / "cache")
         chapters = prepare(args.storyboard, cache, args.chapters.split(",") if args.chapters else None, fps, work)
-        rows = []
+        print(f"# render speed, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {machine()}")
+        print(f"# {args.storyboard}, quality {args.quality}, {fps} fps, best of {args.repeat}")
+        print(f"{'chapter':<20} {'kind':<20} {'size':>9} {'frames':>6} {'states':>6} "
+              f"{'project s':>9} {'plain s':>8} {'ratio':>6}", flush=True)  # fmt: skip
+        ratios = {}
         for chapter, data_dir, timing in chapters:
-            os.environ["N2I_CHAPTER"], os.environ["N2I_TIMING"] = str(data_dir), str(timing)
-            frames = round(load_timing(timing).total * fps)
             kind = chapter.kind.name
-            scenes = {"project": project_scene(kind), "plain": plain_scene(kind, data_dir, frames)}
-            best: dict[str, float] = {}
-            counted: dict[str, dict] = {}
-            for r in range(args.repeat):
-                for label, scene_class in scenes.items():
-                    path, seconds = render_once(scene_class, work / f"media-{label}", f"{chapter.id}-{label}-{r}",
-                                                args.quality, fps)  # fmt: skip
-                    counted[label] = video_info(path)
-                    best[label] = min(best.get(label, float("inf")), seconds)
-            meta = counted["project"]
-            if counted["plain"]["frames"] != meta["frames"] or counted["plain"]["width"] != meta["width"]:
-                raise SystemExit(f"{chapter.id}: the two renders differ: {counted}")
-            rows.append((chapter.id, kind, meta, best))
-
-    print(f"# render speed, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {machine()}")
-    print(f"# {args.storyboard}, quality {args.quality}, best of {args.repeat}; load average {os.getloadavg()[0]:.2f}")
-    print(f"{'chapter':<16} {'kind':<16} {'size':>9} {'frames':>6} {'project fps':>11} {'plain fps':>9} {'ratio':>6}")
-    for chapter_id, kind, meta, best in rows:
-        size = f"{meta['width']}x{meta['height']}"
-        print(
-            f"{chapter_id:<16} {kind:<16} {size:>9} {meta['frames']:>6} {meta['frames'] / best['project']:>11.1f} "
-            f"{meta['frames'] / best['plain']:>9.1f} {best['project'] / best['plain']:>6.2f}"
-        )
+            ratios[kind] = measure(chapter.id, kind, data_dir, timing, fps, args, work)
+    worst = max(ratios, key=ratios.get)
+    print(f"# worst: {worst} {ratios[worst]:.2f}; median ratio {median(ratios.values()):.2f} over {len(ratios)} kinds; "
+          f"{sum(r > 1.1 for r in ratios.values())} above 1.1; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     print("# ratio = project time / plain time (target <= 1.1; below 1 is a speed-up)")
     return 0
+
+
+def measure(chapter_id: str, kind: str, data_dir: Path, timing: Path, fps: int, args, work: Path) -> float:
+    """Render the chapter's scene and its plain baseline alternately; print its row; the ratio of the best times."""
+    from plain_scenes import plain_scene  # bench/, this script's folder
+
+    from render.chapter_data import load_timing
+    from render.media.ffmpeg import video_info
+
+    os.environ["N2I_CHAPTER"], os.environ["N2I_TIMING"] = str(data_dir), str(timing)
+    frames = round(load_timing(timing).total * fps)
+    plain, states = plain_scene(kind, data_dir, timing, fps, frames)
+    scenes = {"project": project_scene(kind), "plain": plain}
+    best: dict[str, float] = {}
+    counted: dict[str, dict] = {}
+    for r in range(args.repeat):
+        for label, scene_class in scenes.items():
+            name = f"{chapter_id}-{label}-{r}"
+            path, seconds = render_once(scene_class, work / f"media-{label}", name, args.quality, fps)
+            counted[label] = video_info(path)
+            best[label] = min(best.get(label, float("inf")), seconds)
+    meta = counted["project"]
+    if any(counted["plain"][k] != meta[k] for k in ("frames", "width", "height")):
+        raise SystemExit(f"{chapter_id}: the two renders differ: {counted}")
+    ratio = best["project"] / best["plain"]
+    size = f"{meta['width']}x{meta['height']}"
+    print(f"{chapter_id:<20} {kind:<20} {size:>9} {meta['frames']:>6} {states:>6} "
+          f"{best['project']:>9.1f} {best['plain']:>8.1f} {ratio:>6.2f}", flush=True)  # fmt: skip
+    return ratio
 
 
 if __name__ == "__main__":
