@@ -9,6 +9,7 @@ the same pictures), and a second preview must reuse the cached frames.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -94,3 +95,15 @@ def test_one_chapter(project, tmp_path):
     code, log = run_cli("preview", project["story"], "--cache", project["cache"], "--out", out, "--chapters", "seeds")
     assert code == 0, log
     assert list(chapter_frames(out)) == ["seeds"]
+
+
+def test_relative_cache_and_out_paths(project, tmp_path, monkeypatch):
+    """The preview workers run in Manim's media folder: paths given relative to the caller's folder
+    must still reach them (another quality, so the frames are made, not found in the cache)."""
+    monkeypatch.chdir(project["cache"].parent)
+    out = tmp_path / "relative-out"
+    relative_out = os.path.relpath(out, project["cache"].parent)
+    code, log = run_cli("preview", project["story"].name, "--cache", project["cache"].name, "--out", relative_out,
+                        "--chapters", "denoise", "--quality", "medium")  # fmt: skip
+    assert code == 0 and "Traceback" not in log, log
+    assert list(chapter_frames(out)) == ["denoise"]

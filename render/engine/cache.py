@@ -41,7 +41,7 @@ class Cache:
     """A cache root with one sub-folder per stage."""
 
     def __init__(self, root: Path):
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # preview workers and Manim run in other folders
 
     def stage_dir(self, stage: str) -> Path:
         return self.root / stage
