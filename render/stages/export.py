@@ -113,9 +113,7 @@ def export_slides(
     with tempfile.TemporaryDirectory(dir=slides, prefix=".export-") as tmp_name:
         tmp = Path(tmp_name)
         prepared = [prepare_chapter(k, media, settings, tmp) for k, media in enumerate(chapters)]
-        written = [
-            path for chapter in prepared for task in _tasks(chapter, slides, settings, tmp) for path in task.paths
-        ]
+        written = [path for chapter in prepared for path in chapter_paths(chapter, slides)]  # no ffprobe here
         with Progress("export", len(written) + deck, unit="file") as progress:
             results = (executor or LocalExecutor()).export_chapters(prepared, slides, settings, tmp)
             try:
@@ -175,9 +173,15 @@ class _Task:
     cost: float
 
 
-def _tasks(chapter: PreparedChapter, slides: Path, settings: ExportSettings, tmp: Path) -> list[_Task]:
+def chapter_paths(chapter: PreparedChapter, slides: Path) -> list[Path]:
     """A chapter's files in their listed order: mp4, webm, gif, png, then one mp4 per beat."""
     paths = [slides / f"{chapter.stem}{suffix}" for suffix in (".mp4", ".webm", ".gif", ".png")]
+    return paths + [slides / f"{chapter.stem}-b{b}.mp4" for b, _, _ in _beat_cuts(chapter)]
+
+
+def _tasks(chapter: PreparedChapter, slides: Path, settings: ExportSettings, tmp: Path) -> list[_Task]:
+    """How to make `chapter_paths`: one ffmpeg run for the first four, then the beat clips."""
+    paths = chapter_paths(chapter, slides)[:4]
     files = _Task(paths, lambda: _chapter_files(chapter, slides, settings), chapter.info.frames)
     return [files, *_beat_tasks(chapter, slides, settings, tmp)]
 
@@ -239,14 +243,7 @@ def _beat_tasks(chapter: PreparedChapter, slides: Path, settings: ExportSettings
     """One clip per beat, cut where each beat starts (frame-exact). When every cut point is a
     keyframe of the chapter clip and nothing is resized, one stream-copy split makes them all;
     otherwise each beat is re-encoded."""
-    info, timeline = chapter.info, chapter.media.timeline
-    segments = timeline.segments if timeline.beats else []
-    cuts = []  # (beat number, first frame, end frame)
-    for b, (start, _) in enumerate(segments, 1):
-        first = round(start * info.fps)
-        last = info.frames if b == len(segments) else round(segments[b][0] * info.fps)
-        if last > first:
-            cuts.append((b, first, last))
+    info, cuts = chapter.info, _beat_cuts(chapter)
     if not cuts:
         return []
     paths = [slides / f"{chapter.stem}-b{b}.mp4" for b, _, _ in cuts]
@@ -258,6 +255,19 @@ def _beat_tasks(chapter: PreparedChapter, slides: Path, settings: ExportSettings
         _Task([path], _beat_encode_maker(chapter, path, settings, tmp, cut), 0.4 * (cut[2] - cut[1]))
         for path, cut in zip(paths, cuts, strict=True)
     ]
+
+
+def _beat_cuts(chapter: PreparedChapter) -> list[tuple[int, int, int]]:
+    """(beat number, first frame, end frame) of each beat that lasts at least one frame."""
+    info, timeline = chapter.info, chapter.media.timeline
+    segments = timeline.segments if timeline.beats else []
+    cuts = []
+    for b, (start, _) in enumerate(segments, 1):
+        first = round(start * info.fps)
+        last = info.frames if b == len(segments) else round(segments[b][0] * info.fps)
+        if last > first:
+            cuts.append((b, first, last))
+    return cuts
 
 
 def _keyframe_frames(chapter: PreparedChapter, settings: ExportSettings) -> set[int]:
