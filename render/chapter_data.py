@@ -2,9 +2,11 @@
 
 A chapter data bundle is a folder holding
 
-- `chapter.json`: `kind`, `title`, `narration` (the beats' texts), `params` (the chapter's resolved
-  storyboard parameters), `theme` ("dark" | "light") and whatever the kind's analysis adds (see
-  the kind's module in render/kinds/ for its keys);
+- `chapter.json`: `kind`, `title`, `narration` (the beats' texts, facts filled in),
+  `narration_written` (as the storyboard has them), `facts` (name -> {value, words}), `claims` (the
+  stated claims, checked), `params` (the chapter's resolved storyboard parameters), `theme`
+  ("dark" | "light"), `credit` (the last chapter only: what made the pictures) and whatever the
+  kind's analysis adds (see the kind's module in render/kinds/ for its keys);
 - `arrays.npz`: plain numpy arrays (uint8 images at the model's size, float32 numbers).
 
 It is written into a temporary sibling folder and renamed into place, so a folder that exists
@@ -36,6 +38,8 @@ CHAPTER_JSON = "chapter.json"
 CHAPTER_ARRAYS = "arrays.npz"
 REQUIRED_INFO = ("kind", "title", "params", "theme")
 
+# Seconds the last chapter holds after its narration, showing the credit of what made the pictures.
+CREDIT_SECONDS = 4.0
 # Narration speed used when no measured timing exists (a preview render without audio).
 ESTIMATED_WORDS_PER_SECOND = 2.6
 # Silence between estimated beats, matching the storyboard's default `narration.pause`.

@@ -46,11 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--ray-address", help="the Ray cluster to join with --executor ray (default: $RAY_ADDRESS; "
                        "without either, a local Ray instance is started and stopped)")  # fmt: skip
 
+    sub.add_parser("kinds", help="the chapter kinds: parameters, phases, facts, claims, examples (Markdown)",
+                   description="Print the reference of every chapter kind (docs/kinds.md is this output).")  # fmt: skip
     storyboard_command("check", "validate a storyboard without loading the model")
     storyboard_command("plan", "list the generation requests and which chapters use them")
     g = storyboard_command("generate", "record every planned trajectory that is not in the cache")
     executor_options(g)
     g.add_argument("--batch-size", type=int, help="requests per batch (default: 16 on CPU, 32 on CUDA)")
+
+    c = storyboard_command("verify", "check every claim the narration states against what the model made")
+    c.add_argument("--chapters", help="comma-separated chapter ids (default: all)")
+    c.add_argument("--strict", action="store_true", help="also fail on claims that cannot be checked")
+    executor_options(c)
 
     r = storyboard_command("render", "make the video: generate, analyse, narrate, render chapters, assemble")
     r.add_argument("--chapters", help="comma-separated chapter ids to render (default: all)")
@@ -62,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--batch-size", type=int, help="requests per generation batch")
     r.add_argument("--web", action="store_true", help="also write the interactive web page (see `export --web`)")
     r.add_argument("--no-clips", action="store_true", help="with --web: leave the narrated clips out (a light page)")
+    r.add_argument("--strict", action="store_true",
+                   help="stop before rendering clips if a stated claim fails or cannot be checked")  # fmt: skip
     executor_options(r)
 
     v = storyboard_command("preview", "the last frame of every beat and a contact sheet (preview.png), no video")
@@ -132,6 +141,12 @@ def _run(args) -> int:
         return commands.train(args)
     if args.command == "eval-model":
         return commands.evaluate(args)
+    if args.command == "kinds":
+        from render.kinds import KINDS
+        from render.kinds.reference import kinds_reference
+
+        print(kinds_reference(KINDS), end="")
+        return 0
     from render import run  # after the model commands: the GPU image that trains has no scikit-learn
 
     if args.command == "check":
@@ -144,11 +159,14 @@ def _run(args) -> int:
                     jobs=max(1, args.jobs))  # fmt: skip
     else:  # the commands that do the heavy work, on this machine or a Ray cluster
         with open_executor(args.executor, address=args.ray_address, cpus=getattr(args, "jobs", None)) as executor:
-            _run_stages(args, run, executor)
+            return _run_stages(args, run, executor)
     return 0
 
 
-def _run_stages(args, run, executor) -> None:
+def _run_stages(args, run, executor) -> int:
+    if args.command == "verify":
+        chapters = args.chapters.split(",") if args.chapters else None
+        return run.verify(args.storyboard, cache=args.cache, chapters=chapters, strict=args.strict, executor=executor)
     if args.command == "generate":
         run.generate(run.open_session(args.storyboard, args.cache), batch_size=args.batch_size, executor=executor)
     elif args.command == "render":
@@ -165,12 +183,14 @@ def _run_stages(args, run, executor) -> None:
             web=args.web,
             web_clips=not args.no_clips,
             executor=executor,
+            strict=args.strict,
         )
     elif args.command == "export" and args.web:
         run.export_web(args.storyboard, cache=args.cache, out=args.out, clips=not args.no_clips)
     elif args.command == "export":
         run.export(args.storyboard, cache=args.cache, out=args.out, width=args.width, fps=args.fps,
                    audio=not args.no_audio, deck=not args.no_deck, executor=executor)  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":

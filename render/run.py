@@ -30,6 +30,22 @@ def plan_text(path: Path, cache: str | None = None) -> str:
     return describe_plan(session.plan, session.cache.has_trajectory)
 
 
+def verify(path: Path, cache: str | None = None, chapters: list[str] | None = None, strict: bool = False,
+           executor: Executor | None = None) -> int:  # fmt: skip
+    """Generate and analyse what is missing, print every stated claim's measurement; 1 if any fails."""
+    from render.stages.analyse import analyse
+    from render.stages.verify import checked_claims, claims_table, failures
+
+    session = open_session(path, cache)
+    selected = session.select(chapters)
+    session.plan.only({c.id for c in selected})
+    generate(session, executor=executor)
+    analyse(session, selected)
+    rows = checked_claims(session, selected)
+    print(claims_table(rows))
+    return 1 if failures(rows, strict) else 0
+
+
 def generate(session: Session, batch_size: int | None = None, executor: Executor | None = None) -> int:
     """Record every planned trajectory that the cache does not hold; returns how many were made."""
     from render.stages.generate import run_generate
@@ -53,11 +69,14 @@ def render(
     web: bool = False,
     web_clips: bool = True,
     executor: Executor | None = None,
+    strict: bool = False,
 ) -> None:
     """Run every stage; `chapters` limits which chapters are made (and assembled).
 
     `slides` also exports slide clips, `web` also writes the web page (`web_clips`: with the narrated clips).
-    Generation, clips and slide encodes run on `executor` (default: this machine).
+    Generation, clips and slide encodes run on `executor` (default: this machine). A stated claim
+    that fails is a warning; with `strict` it (or one that cannot be checked) stops the render
+    before any clip is made.
     """
     from render.stages.clips import render_clips
 
@@ -72,6 +91,7 @@ def render(
 
     # 2. Generate the trajectories the chosen chapters need, 3. analyse, 4. narrate, 5. render clips
     timelines = _up_to_narration(session, selected, fps, batch_size, executor)
+    _check_claims(session, selected, strict)
     timings = {c.id: timelines[c.id].timing() for c in selected}
     parts = {c.id: session.clip_parts(c, timings[c.id], quality, fps) for c in selected}
     clips = {c.id: session.clip_path(c, parts[c.id]) for c in selected}
@@ -88,6 +108,21 @@ def render(
     if web:
         write_web(session, clips=web_clips)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
+
+
+def _check_claims(session: Session, selected: list[ChapterPlan], strict: bool) -> None:
+    """Warn about every stated claim that fails; with `strict`, stop (also on one that cannot be checked)."""
+    from render.errors import UserFacingError
+    from render.stages.verify import checked_claims, failures, warning_lines
+
+    rows = checked_claims(session, selected)
+    for line in warning_lines(failures(rows, strict)):
+        say(line)
+    if strict and failures(rows, strict):
+        raise UserFacingError(
+            f"{len(failures(rows, strict))} of {len(rows)} stated claims do not hold (--strict): no video made; "
+            f"`noise2image verify {session.path}` shows them all"
+        )
 
 
 def preview(
@@ -234,9 +269,12 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
     from render.speech import plan_chapter_timeline
 
     analysed = (session.data_folder(chapter) / CHAPTER_JSON).is_file()
-    spoken = [session.speech.cached(text, session.narration_dir) for text in chapter.chapter.narration]
+    texts = session.spoken_beats(chapter) if analysed else chapter.chapter.beats
+    spoken = [session.speech.cached(text, session.narration_dir) for text in texts]
     if analysed and all(spoken):  # everything the clip depends on is known: look its key up
-        timing = plan_chapter_timeline(spoken, session.storyboard.narration.pause, fps=fps).timing()
+        timing = plan_chapter_timeline(
+            spoken, session.storyboard.narration.pause, tail=session.tail(chapter), fps=fps
+        ).timing()
         if session.clip_path(chapter, session.clip_parts(chapter, timing, quality, fps)).is_file():
             return []
     reasons = []
@@ -256,4 +294,4 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
     return reasons or ["narration timing changed (pause or speed)"]
 
 
-__all__ = ["check", "plan_text", "generate", "render", "preview", "export", "export_web"]
+__all__ = ["check", "plan_text", "verify", "generate", "render", "preview", "export", "export_web"]

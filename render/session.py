@@ -53,6 +53,8 @@ class ManifestChapter(BaseModel):
     key_parts: dict[str, Any]  # what the clip's key hashes
     timeline: ChapterTimeline
     seeds: list[int]
+    facts: dict[str, Any] = {}  # what the analysis measured: name -> {value, words}
+    claims: list[dict[str, Any]] = []  # the narration's claims, checked (render/kinds/facts.py)
 
 
 class Reproduction(BaseModel):
@@ -124,6 +126,30 @@ class Session:
             self.model = load_model(m.id, m.device, m.dtype, say=say)
         return self.model
 
+    @functools.cached_property
+    def credit(self) -> str:
+        """What made the pictures, shown after the last chapter and on the page."""
+        from render.engine.models import model_credit
+
+        return model_credit(self.storyboard.model.id)
+
+    def credit_for(self, chapter: ChapterPlan) -> str | None:
+        """The credit, for the storyboard's last chapter (its clip ends with it); None for the others."""
+        return self.credit if chapter.id == self.plan.chapters[-1].id else None
+
+    def tail(self, chapter: ChapterPlan) -> float:
+        """Seconds the chapter's clip holds after its last beat: longer for the one that shows the credit."""
+        from render.chapter_data import CREDIT_SECONDS
+
+        return CREDIT_SECONDS if self.credit_for(chapter) else 1.0
+
+    @functools.cached_property
+    def reader(self):
+        """The model's reader of its own pictures (None: the model has none; facts that need it are unknown)."""
+        from render.engine.models import model_reader
+
+        return model_reader(self.storyboard.model.id)
+
     def select(self, ids: list[str] | None) -> list[ChapterPlan]:
         """The chapters with these ids, in storyboard order (all of them for None)."""
         from render.errors import UserFacingError
@@ -163,12 +189,13 @@ class Session:
             {
                 "kind": chapter.kind.name,
                 "title": chapter.title,
-                "narration": chapter.chapter.narration,
+                "narration": [beat.model_dump() for beat in chapter.chapter.narration],
                 "params": chapter.params,
                 "roles": chapter.roles,
                 "basis": self.basis_keys() if chapter.kind.uses_latent_basis else None,
                 "model": self.plan.model,
                 "theme": self.storyboard.video.theme,
+                "credit": self.credit_for(chapter),
                 "code": code_version([*chapter.kind.source_files, CHAPTER_DATA_CODE]),
             }
         )
@@ -176,6 +203,24 @@ class Session:
     def data_folder(self, chapter: ChapterPlan) -> Path:
         """The chapter data bundle: cache/chapters/{id}-{key[:12]}."""
         return self.cache.stage_dir("chapters") / f"{chapter.id}-{self.analysis_key(chapter)[:12]}"
+
+    def chapter_info(self, chapter: ChapterPlan) -> dict[str, Any] | None:
+        """The analysed chapter's chapter.json (None: not analysed yet)."""
+        import json
+
+        from render.chapter_data import CHAPTER_JSON
+
+        try:
+            return json.loads((self.data_folder(chapter) / CHAPTER_JSON).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def spoken_beats(self, chapter: ChapterPlan) -> list[str]:
+        """What each beat says, its facts filled in (the chapter must be analysed: facts are measured there)."""
+        info = self.chapter_info(chapter)
+        if info is None:
+            raise RuntimeError(f"chapter {chapter.id} is not analysed yet: its narration's facts are not measured")
+        return list(info["narration"])
 
     # ---- clips --------------------------------------------------------------------------------
 
@@ -268,6 +313,8 @@ class Session:
                     key_parts=parts[c.id],
                     timeline=timelines[c.id],
                     seeds=sorted({self.plan.requests[k].request.seed for ks in c.roles.values() for k in ks}),
+                    facts=(self.chapter_info(c) or {}).get("facts", {}),
+                    claims=(self.chapter_info(c) or {}).get("claims", []),
                 )
                 for c in chapters
             },

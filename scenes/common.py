@@ -288,11 +288,34 @@ class ChapterScene(Scene):
             self.hold_until(max(start + (end - start) * (i + 1) / count, self.now + 1 / self.fps))
 
     def tear_down(self) -> None:
-        """Hold the last picture so the clip lasts exactly `total` (a preview writes its beats.json)."""
+        """Hold the last picture so the clip lasts exactly `total` (a preview writes its beats.json);
+        the storyboard's last chapter ends with the credit of what made its pictures."""
+        if self.info.get("credit") and self.timing.beats:
+            self.credit(self.info["credit"])
         self.hold_until(self.total)
         if self.preview_dir is not None:
             write_beats(self.preview_dir, self.info.get("title", ""), self.theme.name, self._beats)
         super().tear_down()
+
+    def credit(self, text: str) -> None:
+        """After the last beat: the screen clears and says what made the pictures, until the clip ends."""
+        last = self.timing.beats[-1]
+        start = last.start + last.duration + 0.3
+        if start >= self.total - 0.5:
+            return
+        self.hold_until(start)
+        box = self.content_box()
+        limit, rows = box.width * 0.75 / char_width(BODY_SIZE), [""]
+        for word in text.split():  # filled word by word to three quarters of the width
+            if rows[-1] and len(rows[-1]) + 1 + len(word) > limit:
+                rows.append(word)
+            else:
+                rows[-1] = f"{rows[-1]} {word}".strip()
+        lines = VGroup(*[self.text(row, BODY_SIZE, self.theme.muted) for row in rows]).arrange(DOWN, buff=0.18)
+        lines.move_to(box.centre)
+        self.play_until(min(start + 0.8, self.total), *self.fade_out(*self.mobjects), FadeIn(lines))
+        if self.preview_dir is not None:
+            self._beats.append(save_beat(self, self.preview_dir, f"{len(self._beats):02d}-credit", []))
 
     # ---- text and layout -----------------------------------------------------------------------
 

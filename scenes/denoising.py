@@ -1,7 +1,8 @@
 """denoising: the journey from noise to image, step by step, with where the model thinks it is heading.
 
 Beats (slots): 0 title and prompt; 1 the starting noise (step 0, sigma 1); 2 every step: the
-current state (left) and the model's x0 prediction (right), step counter and noise level;
+current state (left: the decoded prediction mixed with the noise left, so the start is static) and
+the model's decoded x0 prediction (right), step counter and noise level;
 3 the journey as two filmstrips, built column by column: the state and the prediction at a few
 steps, so the blurry early guesses and the late sharp ones sit side by side.
 """
@@ -38,14 +39,16 @@ class DenoisingScene(ChapterScene):
     def lay_out(self) -> None:
         """Under the prompt: a label over each image, the two images, a counter under each."""
         box = self.content_box().below(self.prompt.get_bottom()[1], gap=0.25)
-        self.now_label = self.text("now", LABEL_SIZE, self.theme.muted)
-        self.goal_label = self.text("where it is heading (prediction)", LABEL_SIZE, self.theme.muted)
+        self.now_label = self.text("now: picture + noise left", LABEL_SIZE, self.theme.muted)
+        self.goal_label = self.text("where it is heading (decoded prediction)", LABEL_SIZE, self.theme.muted)
         self.step_count = Counter(self, f"step {{}} / {self.steps}", "0" * len(str(self.steps)), LABEL_SIZE)
         self.sigma_count = Counter(self, "noise σ = {}", "0.00", LABEL_SIZE)
         label_h, count_h = self.now_label.height, self.step_count.height
         side = min(box.height - label_h - count_h - 0.3, (box.width - GAP) / 2)
         top = box.top - label_h - 0.15
-        self.now_img = self.image_mobject(self.previews[0], side).move_to((-(side + GAP) / 2, top - side / 2, 0))
+        self.now_img = self.image_mobject(self.previews[0], side, smooth=False)
+        self.now_img.move_to((-(side + GAP) / 2, top - side / 2, 0))
+        self.fit_width(self.now_label, side)
         self.goal_img = self.image_mobject(self.x0s[0], side).move_to(((side + GAP) / 2, top - side / 2, 0))
         self.now_label.next_to(self.now_img, UP, buff=0.15)
         self.fit_width(self.goal_label, side)
@@ -110,7 +113,7 @@ class DenoisingScene(ChapterScene):
         with self.beat(slot, "steps"):
 
             def show(i: int) -> None:
-                self.set_image(self.now_img, self.previews[i + 1])
+                self.set_image(self.now_img, self.previews[i + 1], smooth=False)
                 self.set_image(self.goal_img, self.x0s[i])
                 self.step_count.show(str(i + 1))
                 self.sigma_count.show(f"{float(self.sigmas[i + 1]):.2f}")

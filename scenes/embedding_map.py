@@ -1,13 +1,14 @@
 """embedding_map: prompts as points in 2D (t-SNE or PCA of pooled text embeddings), grouped by colour.
 
 Beats (slots): 0 title; 1 the groups appear in turn, each point labelled with its prompt;
-2 the highlight prompt is circled and the others dim.
+2 the highlight prompt is circled and the others dim but its nearest, and their images appear
+under the legend: nearby prompts, similar pictures.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, ApplyMethod, Circle, Dot, FadeIn, Mobject, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, ApplyMethod, Circle, Dot, FadeIn, Group, Mobject, Text, VGroup
 
 from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
 from scenes.widgets import fit_points, wrapped_text
@@ -51,6 +52,7 @@ class EmbeddingMapScene(ChapterScene):
         self.title_beat(s[0])
         self.lay_out_legend()
         self.lay_out_map()
+        self.lay_out_pictures()
         self.place_labels()
         self.groups(s[1])
         self.highlight(s[2])
@@ -80,6 +82,28 @@ class EmbeddingMapScene(ChapterScene):
         points = fit_points(self.arrays["coords"], inner, pad=0.0, equal=False)
         self.dots = [Dot(points[i], radius=0.08, color=self.colour_of[i]) for i in range(len(self.prompts))]
 
+    def focus(self) -> tuple[int, list[int]]:
+        """The prompt the last beat is about (the highlight, else the first) and its two nearest prompts."""
+        h = self.info.get("highlight")
+        h = 0 if h is None else h
+        sim = self.arrays["similarity"]
+        return h, [int(i) for i in np.argsort(-sim, kind="stable") if i != h][:2]
+
+    def lay_out_pictures(self) -> None:
+        """Under the legend: the focus prompt's image and its nearest prompts' images, framed in their colours."""
+        h, nearest = self.focus()
+        _, right, bottom, _ = self.content_box()
+        head = self.text("their images", SMALL_SIZE, self.theme.muted)
+        room = self.method.get_bottom()[1] - 0.35 - head.height - 0.12 - bottom
+        side = min((COLUMN_W - 2 * 0.12) / 3, room)
+        frames = Group(*[
+            self.framed(self.image_mobject(self.arrays["images"][i], side), self.colour_of[i])
+            for i in (h, *nearest)
+        ]).arrange(RIGHT, buff=0.12)  # fmt: skip
+        head.next_to(self.method, DOWN, buff=0.35).set_x(self.column_left + head.width / 2)
+        frames.next_to(head, DOWN, buff=0.12).set_x(self.column_left + frames.width / 2)
+        self.pictures = Group(head, frames) if room > 0.3 and "images" in self.arrays else Group()
+
     def place_labels(self) -> None:
         """Label each dot with its prompt where it touches the fewest things already placed.
 
@@ -90,6 +114,10 @@ class EmbeddingMapScene(ChapterScene):
         left, right, bottom, top = self.content_box()
         labels: dict[int, Text] = {}
         placed = [box_of(self.legend), box_of(self.method)] + [box_of(d) for d in self.dots]
+        if len(self.pictures):
+            placed[1] = box_of(VGroup(self.method, self.pictures[0]))  # the images sit under the method's name
+            placed.insert(1, box_of(self.pictures))
+        first_dot = len(placed) - len(self.dots)
         # The highlighted prompt is labelled first, so it gets the clearest place.
         highlight = self.info.get("highlight")
         order = ([highlight] if highlight is not None else []) + [i for i in range(len(self.prompts)) if i != highlight]
@@ -101,7 +129,7 @@ class EmbeddingMapScene(ChapterScene):
                 box = spot(box_of(dot), w, h, direction, buff)
                 inside = box[0] >= left and box[2] <= right and box[1] >= bottom and box[3] <= top
                 # cost: how many placed things it touches (outside the map counts as many)
-                others = (b for k, b in enumerate(placed) if k != 2 + i)
+                others = (b for k, b in enumerate(placed) if k != first_dot + i)
                 cost = sum(_overlaps(box, other) for other in others) + (0 if inside else 99)
                 if best_cost is None or cost < best_cost:
                     best, best_cost = (direction, buff), cost
@@ -133,8 +161,7 @@ class EmbeddingMapScene(ChapterScene):
             if h is not None:
                 ring = Circle(radius=0.2, color=self.theme.accent, stroke_width=3).move_to(dots[h])
                 others = [m for i in range(len(self.prompts)) if i != h for m in (dots[i], labels[i])]
-                sim = self.arrays["similarity"]
-                nearest = [i for i in np.argsort(-sim) if i != h][:2]
+                _, nearest = self.focus()
                 self.play_until(
                     slot.at(0.3),
                     FadeIn(ring, scale=1.6),
@@ -144,3 +171,5 @@ class EmbeddingMapScene(ChapterScene):
                 self.play_until(
                     slot.at(0.6), *[ApplyMethod(m.set_opacity, 1.0) for i in nearest for m in (dots[i], labels[i])]
                 )
+            if len(self.pictures):
+                self.play_until(slot.at(0.85), FadeIn(self.pictures))

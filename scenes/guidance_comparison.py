@@ -15,16 +15,7 @@ from manim import DOWN, LEFT, UP, ApplyMethod, FadeIn, GrowFromEdge, Mobject, Re
 from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
 from scenes.widgets import ImageRow, Slider, bar, hex_to_rgb, prompt_line
 
-GOOD_RANGE = (3.0, 6.0)  # guidance scales where images usually match the words
 GAP = 0.4  # between the row's images
-
-
-def edge_strength(image: np.ndarray) -> float:
-    """How harsh an image is: the mean difference between neighbouring pixels (0..1). Guidance pushed
-    too far breaks a picture into garish, hard-edged patches; this rises with it, where mean colour
-    saturation does not (a teal background is saturated at any guidance)."""
-    x = image.astype(np.float32) / 255
-    return float(np.abs(np.diff(x, axis=0)).mean() + np.abs(np.diff(x, axis=1)).mean()) / 2
 
 
 class GuidanceComparisonScene(ChapterScene):
@@ -33,7 +24,8 @@ class GuidanceComparisonScene(ChapterScene):
     def construct(self) -> None:
         self.images, self.previews = self.arrays["images"], self.arrays["previews"]
         self.scales = [float(g) for g in self.info["guidance_scales"]]
-        self.harshness = [edge_strength(im) for im in self.images]
+        self.harshness = [float(h) for h in self.info["harshness"]]  # edge energy, measured in the analysis
+        self.good_span = tuple(self.info["good_range"])
         s = self.slots(4)
         self.prompt = prompt_line(self, self.info["prompt"], self.info["seed"])
         self.lay_out_row()
@@ -147,7 +139,7 @@ class GuidanceComparisonScene(ChapterScene):
         """A frame around the images that match the words and around each image with guidance off;
         a note under each."""
         xs, cell, y = self.xs, self.row.height, self.row.get_y()
-        good = [k for k, g in enumerate(self.scales) if GOOD_RANGE[0] <= g <= GOOD_RANGE[1]]
+        good = [k for k, g in enumerate(self.scales) if self.good_span[0] <= g <= self.good_span[1]]
         off = [k for k, g in enumerate(self.scales) if g <= 1.0]
         marks, notes = VGroup(), VGroup()
         note_y = self.row.get_bottom()[1] - 0.35

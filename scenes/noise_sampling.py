@@ -3,7 +3,8 @@
 Beats (slots): 0 title; 1 a large random image, a few of its pixels magnified into their red, green
 and blue numbers, then a new random image every frame; 2 how many images exist (256^values, about
 10^N: a 1 followed by N zeros) while the number is written out page by page; 3 the scale: the
-number of atoms in the observable universe would fill one line of one page.
+number of atoms in the observable universe would fill one line of one page; with a target prompt,
+then a random image beside the model's picture of the target: what random numbers never give.
 """
 
 from __future__ import annotations
@@ -257,3 +258,26 @@ class NoiseSamplingScene(ChapterScene):
             )
             self.play_until(slot.at(0.25), FadeIn(self.atoms, shift=RIGHT * 0.2))
             self.play_until(slot.at(0.45), GrowFromEdge(line, LEFT), Create(arrow))
+            if "target" in self.arrays:
+                gone = [self.count_col, self.atoms, line, arrow, self.pages, self.pages_caption]
+                self.play_until(slot.at(0.6), *self.fade_out(*gone))
+                self.play_until(slot.at(0.8), FadeIn(self.target_pair()))
+
+    def target_pair(self) -> Group:
+        """A random image beside the model's picture of the target prompt, each captioned."""
+        box = self.content_box()
+        gap = 1.2
+        captions = VGroup(
+            wrapped_text(self, "random numbers", LABEL_SIZE, (box.width - gap) / 2, color=self.theme.muted),
+            wrapped_text(self, f"“{self.info['target']}”, drawn by the model", LABEL_SIZE, (box.width - gap) / 2,
+                         color=self.theme.accent, max_lines=2),  # fmt: skip
+        )
+        side = min(box.height - captions.height - 0.3, (box.width - gap) / 2)
+        images = Group(
+            self.image_mobject(self.samples[-1], side, smooth=False),
+            self.image_mobject(self.arrays["target"], side, smooth=False),
+        ).arrange(RIGHT, buff=gap)
+        images.move_to((box.centre[0], box.top - side / 2, 0))
+        for caption, image in zip(captions, images, strict=True):
+            caption.next_to(image, DOWN, buff=0.2)
+        return Group(images, captions)

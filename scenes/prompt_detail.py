@@ -1,8 +1,9 @@
 """prompt_detail: prompts from vague to detailed, each sampled with the same seeds, one row per prompt.
 
 Beats (slots): 0 title; 1 the rows appear (prompt on the left, one image per seed) and all of them
-grow out of their noise together; 2 the variety of each row (mean pairwise distance of its
-images) as a bar, the vague top row highlighted; 3 the detailed bottom row highlighted: its images
+grow out of their noise together; 2 the variety of each row (the choices it leaves open, read from
+its images; or their mean pairwise distance for a model without a reader) as a bar, the vague top
+row highlighted; 3 the detailed bottom row highlighted: its images
 agree.
 
 Each row is one composited image, so a denoising step swaps one pixel array per row.
@@ -85,7 +86,8 @@ class PromptDetailScene(ChapterScene):
         variety = [float(v) for v in self.arrays["variety"]]
         bar_left = self.img_cx + self.row_w / 2 + COL_GAP
         top_variety = max(max(variety), 1e-6)
-        self.variety_head = self.text("variety", LABEL_SIZE, self.theme.muted)
+        open_choices = self.info.get("variety_measure") == "choices left open"
+        self.variety_head = self.text("choices open" if open_choices else "variety", LABEL_SIZE, self.theme.muted)
         self.variety_head.move_to((bar_left, self.seed_labels.get_center()[1], 0), aligned_edge=LEFT)
         self.bars, self.numbers = VGroup(), VGroup()
         for p, v in enumerate(variety):

@@ -2,13 +2,14 @@
 
 Beats (slots): 0 title and prompt; 1 the starting noises (one per seed); 2 all seeds denoise in
 sync (one composited grid per step) while their paths grow across the shared PCA plane;
-3 the different results, paths diverged.
+3 the different results, paths diverged; 4 the first seed run again beside its first run: the
+same image (or, if the bytes differ, that they do).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, UP, Dot, FadeIn, Group, VGroup, VMobject
+from manim import DOWN, LEFT, RIGHT, UP, Dot, FadeIn, Group, VGroup, VMobject
 
 from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height, pixels_for, units_for
 from scenes.widgets import best_grid, compose_grid, fit_points, hex_to_rgb, labelled_plane, prompt_line
@@ -24,7 +25,7 @@ class SeedComparisonScene(ChapterScene):
         self.previews, self.paths = self.arrays["previews"], self.arrays["paths"]
         self.seeds, self.steps = self.info["seeds"], int(self.info["steps"])
         self.n = len(self.seeds)
-        s = self.slots(4)
+        s = self.slots(5)
         self.colours = [self.theme.series(k) for k in range(self.n)]
 
         self.prompt = prompt_line(self, self.info["prompt"])
@@ -34,6 +35,7 @@ class SeedComparisonScene(ChapterScene):
         self.starting_noise(s[1])
         self.denoise_in_sync(s[2])
         self.different_images(s[3])
+        self.same_seed_again(s[4])
 
     def row_at(self, row: int, step: int) -> np.ndarray:
         """The images of one row of seeds at `step`, composited into one picture at its on-screen size."""
@@ -84,6 +86,7 @@ class SeedComparisonScene(ChapterScene):
         """1. Different seeds, different starting noise."""
         with self.beat(slot, "noise"):
             starts = VGroup(*[Dot(self.points[k, 0], radius=0.07, color=self.colours[k]) for k in range(self.n)])
+            self.starts = starts
             self.play_until(slot.at(0.4), FadeIn(self.rows), FadeIn(self.labels))
             self.play_until(slot.at(0.8), FadeIn(self.plane), FadeIn(self.plane_label), FadeIn(starts))
 
@@ -96,6 +99,7 @@ class SeedComparisonScene(ChapterScene):
             for k in range(n):
                 trails[k].set_points_as_corners([points[k, 0], points[k, 0]])
             self.add(*trails, *heads)
+            self.trails_and_heads = [*trails, *heads]
 
             def show(i: int) -> None:
                 self.show_grid(i + 1)
@@ -109,3 +113,30 @@ class SeedComparisonScene(ChapterScene):
         """3. Same prompt, different images."""
         with self.beat(slot, "result"):
             self.play_until(slot.at(0.4), FadeIn(self.note, shift=UP * 0.2))
+
+    def same_seed_again(self, slot: Slot) -> None:
+        """4. The first seed again: the same image, side by side with the first run."""
+        seed, identical = self.seeds[0], bool(self.info.get("again_identical"))
+        area = self.area_box.right_of(self.grid_right, gap=0.6)
+        label_h = line_height(SMALL_SIZE) + 0.1
+        verdict = self.text("identical, pixel for pixel" if identical else "not identical", LABEL_SIZE,
+                            self.theme.text if identical else self.theme.accent)  # fmt: skip
+        self.fit_width(verdict, area.width)
+        side = min((area.width - GAP) / 2, area.height - 2 * label_h - verdict.height - 0.4)
+        pair = Group(
+            self.image_mobject(self.arrays["images"][0], side), self.image_mobject(self.arrays["again"], side)
+        ).arrange(RIGHT, buff=GAP)
+        pair.move_to(area.centre)
+        names = VGroup(
+            self.text(f"seed {seed}", SMALL_SIZE, self.colours[0]), self.text(f"seed {seed}, again", SMALL_SIZE)
+        )
+        for name, image in zip(names, pair, strict=True):
+            self.fit_width(name, side)
+            name.next_to(image, UP, buff=0.1)
+        verdict.next_to(pair, DOWN, buff=0.25)
+        on_plane = [self.plane, self.plane_label, self.starts, *self.trails_and_heads]
+        with self.beat(slot, "again"):
+            self.play_until(slot.at(0.2), *self.fade_out(*on_plane))
+            self.play_until(slot.at(0.45), FadeIn(pair), FadeIn(names))
+            self.play_until(slot.at(0.65), FadeIn(verdict, shift=UP * 0.2))
+

@@ -19,12 +19,6 @@ from scenes.widgets import ImageRow, bar, hex_to_rgb, prompt_line
 BAR_H = 0.12  # height of the step bars
 
 
-def rms(a: np.ndarray, b: np.ndarray) -> float:
-    """RMS distance of two uint8 images on a 0..1 scale."""
-    d = a.astype(np.float32) / 255 - b.astype(np.float32) / 255
-    return float(np.sqrt(np.mean(d * d)))
-
-
 class StepComparisonScene(ChapterScene):
     """One prompt and seed with several step counts, raced side by side over the same time."""
 
@@ -119,19 +113,25 @@ class StepComparisonScene(ChapterScene):
     def returns(self, slot: Slot) -> None:
         """3. Finished images: how far each is from the many-step result."""
         left, right, bottom, _ = self.content_box()
-        images = self.arrays["images"]
         with self.beat(slot, "returns"):
             ref = int(np.argmax(self.counts))
-            diffs = [rms(images[i], images[ref]) for i in range(self.runs)]
+            diffs = [float(d) for d in self.info["distances"]]  # measured in the analysis
             top_diff = max(max(diffs), 1e-6)
             chart_top = self.tracks.get_bottom()[1] - 0.55
-            caption = self.text(f"difference from the {self.counts[ref]}-step image", LABEL_SIZE, self.theme.muted)
+            settle = self.info.get("facts", {}).get("settle_steps", {}).get("value")
+            text = f"difference from the {self.counts[ref]}-step image"
+            if settle is not None:
+                text += f"; settled from {settle} step{'' if settle == 1 else 's'}"
+            caption = self.text(text, LABEL_SIZE, self.theme.muted)
+            self.fit_width(caption, right - left - 0.4)
             caption.move_to((0, chart_top - caption.height / 2, 0))
             base_y = bottom + 0.35
             max_h = max(chart_top - caption.height - 0.25 - (base_y + 0.05) - 0.3, 0.2)
             bars, numbers = VGroup(), VGroup()
             for i, d in enumerate(diffs):
-                diff_bar = bar(self.cell * 0.5, max(max_h * d / top_diff, 0.02), self.theme.palette[0], 0.9)
+                settled = settle is not None and self.counts[i] >= settle
+                colour = self.theme.palette[2] if settled else self.theme.palette[0]
+                diff_bar = bar(self.cell * 0.5, max(max_h * d / top_diff, 0.02), colour, 0.9)
                 bars.add(diff_bar.move_to((self.xs[i], base_y, 0), aligned_edge=DOWN))
                 numbers.add(self.text(f"{d:.2f}", SMALL_SIZE, self.theme.text).next_to(diff_bar, UP, buff=0.08))
             baseline = Line((left + 0.2, base_y, 0), (right - 0.2, base_y, 0), stroke_width=1.2, color=self.theme.muted)

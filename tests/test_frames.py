@@ -56,10 +56,10 @@ def beats(tmp_path_factory) -> dict[tuple[str, str], dict]:
                 "title": chapter.title,
                 "params": params,
                 "theme": theme,
-                "narration": chapter.chapter.narration,
+                "narration": chapter.chapter.beats,
             }
             data = write_chapter_data(folder / "data", bundle, arrays)
-            timing = write_timing(folder / "timing.json", estimate_timing(chapter.chapter.narration))
+            timing = write_timing(folder / "timing.json", estimate_timing(chapter.chapter.beats))
             scene = chapter.kind.scene
             jobs.append(
                 PreviewJob(

@@ -13,24 +13,13 @@ from render.kinds import KINDS
 from render.kinds.latent_basis import fit_latent_basis
 from scenes.common import plan_slots
 
-GROUPS = {"circles": ["a red circle", "a blue circle"], "stars": ["a star", "an orange star"]}
-KIND_PARAMS = {
-    "noise_sampling": {"samples": 5},
-    "denoising": {"prompt": "a red circle"},
-    "latent_space": {"prompt": "a red circle"},
-    "embedding_map": {"groups": GROUPS, "highlight": "a red circle", "method": "tsne"},
-    "seed_comparison": {"prompt": "a red circle", "seeds": [1, 2, 3]},
-    "step_comparison": {"prompt": "a red circle", "step_counts": [1, 3]},
-    "prompt_detail": {"prompts": ["a shape", "a red circle on blue"], "seeds": [1, 2]},
-    "prompt_length": {"prompt": "a red circle"},
-    "interpolation": {"from_prompt": "a red circle", "to_prompt": "a green star", "points": 3},
-    "guidance_comparison": {"prompt": "a red circle", "guidance_scales": [1.0, 4.0, 15.0]},
-    "summary": {"prompt": "a red circle"},
-}
+KIND_PARAMS = {name: kind.example for name, kind in KINDS.items()}
 
 
-def test_every_kind_is_registered():
-    assert set(KINDS) == set(KIND_PARAMS)
+def test_every_kind_has_an_example_that_validates():
+    for name, kind in KINDS.items():
+        chapter_and_settings(name, {**kind.example, "seed": 0, "steps": 4, "guidance": 4.0, "negative_prompt": "",
+                                    "width": 16, "height": 16})  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", sorted(KIND_PARAMS))
@@ -121,9 +110,10 @@ def test_latent_space_sizes_and_colours(analyse_kind, params_for):
 
 def test_embedding_map_groups_and_highlight(analyse_kind, params_for):
     info, arrays = analyse_kind("embedding_map", params_for(**KIND_PARAMS["embedding_map"]))
-    assert info["group_of"] == [0, 0, 1, 1]
-    assert info["highlight"] == 0
-    assert arrays["coords"].shape == (4, 2)
+    assert info["group_of"] == [0, 0, 1, 1, -1]  # the highlight is in no group
+    assert info["highlight"] == 4
+    assert arrays["coords"].shape == (5, 2)
+    assert arrays["images"].shape[:1] == (5,) and len(info["neighbours"][4]) == 3
     assert np.abs(arrays["coords"]).max() == pytest.approx(1.0)
     np.testing.assert_allclose(arrays["coords"], arrays["tsne"])
     chapter, _ = chapter_and_settings("embedding_map", params_for(**KIND_PARAMS["embedding_map"]))

@@ -90,7 +90,7 @@ def test_good_storyboard_loads(case: Path):
 
 def test_tricky_narration_is_kept_verbatim():
     storyboard = load_storyboard(DATA / "good_storyboards" / "tricky-narration.yaml")
-    beats = storyboard.chapters[0].narration
+    beats = storyboard.chapters[0].beats
     assert beats[0] == "He said \"hello\", then she said 'goodbye'; it's fine."
     assert "$(rm -rf /) `whoami` && echo $HOME" in beats[1]
     assert "東京" in beats[2] and "👩‍🔬" in beats[2]
@@ -133,7 +133,7 @@ def test_overrides_anchors_and_params():
 
 def test_params_without_storyboard_use_schema_defaults():
     chapter = DenoisingChapter(id="a", kind="denoising", title="A", narration="Hi.", prompt="a star")
-    assert chapter.narration == ["Hi."]
+    assert chapter.beats == ["Hi."]
     assert resolved(Storyboard(title="t", chapters=[chapter]), chapter) == {
         "prompt": "a star",
         "seed": 0,
@@ -159,7 +159,7 @@ def test_default_storyboard():
     assert (d.seed, d.steps, d.guidance, d.width, d.height) == (7, 28, 4.0, None, None)
     for chapter in storyboard.chapters:
         assert 2 <= len(chapter.narration) <= 4, chapter.id
-    words = sum(len(beat.split()) for c in storyboard.chapters for beat in c.narration)
+    words = sum(len(beat.split()) for c in storyboard.chapters for beat in c.beats)
     # Roughly 5 to 7 minutes at about 150 spoken words a minute (pauses add the rest).
     assert 650 <= words <= 1050, words
 

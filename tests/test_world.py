@@ -55,8 +55,6 @@ def test_analyser_reads_ground_truth():
     imgs, _, attrs = _batch(300, seed=3)
     hits = {k: [] for k in ("background", "color", "shape", "position")}
     for im, a in zip(imgs, attrs, strict=True):
-        if a["second"] is not None:
-            continue
         r = reading.read_image(world.to_uint8(im))
         for k in hits:
             hits[k].append(r[k] == a[k])
@@ -70,3 +68,32 @@ def test_render_scene_fixed_attributes():
     assert img.shape == (64, 64, 3) and img.dtype == np.uint8
     r = reading.read_image(img)
     assert (r["shape"], r["color"], r["background"], r["position"]) == ("heart", "red", "blue", "top left")
+
+
+def test_specks_are_found_apart_from_the_object_and_only_there():
+    clean = world.render_scene({"shape": "star", "color": "red", "background": "blue", "size": "large"}, 64)
+    assert reading.specks(clean) == 0
+    speck = clean.copy()
+    speck[5:7, 55:57] = (250, 250, 40)  # a 2 x 2 yellow dot in the top right corner, far from the star
+    assert reading.specks(speck) == 1
+    two = speck.copy()
+    two[56:59, 4:7] = (10, 200, 10)
+    assert reading.specks(two) == 2
+    touching = clean.copy()
+    ys, xs = np.nonzero((clean != clean[0, 0]).any(-1))  # the star's pixels
+    top, x = ys.min(), xs[ys == ys.min()][0]
+    touching[top - 2 : top, x : x + 2] = (250, 250, 40)  # against the tip of its top arm
+    assert reading.specks(touching) == 0
+    one_pixel = clean.copy()
+    one_pixel[4, 4] = (250, 250, 40)  # a single pixel is noise, not a speck
+    assert reading.specks(one_pixel) == 0
+    for img, _, _ in [_batch(40, seed=5)]:
+        assert all(reading.specks(world.to_uint8(im)) == 0 for im in img)
+
+
+def test_the_reader_reads_sizes_of_drawn_shapes():
+    reader = reading.WorldReader()
+    for shape in world.SHAPES:
+        for size in world.SIZE_NAMES:
+            img = world.render_scene({"shape": shape, "color": "yellow", "background": "purple", "size": size}, 64)
+            assert reader.read(img)["size"] == size, (shape, size)

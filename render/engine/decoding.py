@@ -72,3 +72,43 @@ def decode_latents(vae, latents: torch.Tensor) -> np.ndarray:
     fn = _vae_fn(vae)  # quantised chunk by chunk: large decodes on a GPU need not hold floats
     images = in_fixed_chunks(lambda x: quantise(fn(x)), chunk_size(DECODE_CHUNK, vae.device), latents)
     return images.permute(0, 2, 3, 1).numpy()
+
+
+def noise_share(sigma: float, flow: bool) -> float:
+    """How much of a state is noise at noise level `sigma`: sigma itself for flow matching
+    (x = (1 - sigma) x0 + sigma noise), sigma / sqrt(1 + sigma^2) for schedulers whose sigmas are
+    the noise's scale over an unscaled x0."""
+    return float(sigma) if flow else float(sigma / np.sqrt(1.0 + sigma * sigma))
+
+
+def noise_picture(noise: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """A latent's noise made visible [3, H, W] in 0..1: its first three channels, scaled to unit
+    RMS, through the normal distribution's CDF (so Gaussian noise becomes uniform static, like
+    random pixels) and enlarged without smoothing, one block of pixels per latent cell."""
+    x = noise.float()
+    x = x / x.pow(2).mean().sqrt().clamp(min=1e-6)
+    rgb = x[[i % x.shape[0] for i in range(3)]]
+    return torch.nn.functional.interpolate(torch.special.ndtr(rgb)[None], size=(height, width), mode="nearest")[0]
+
+
+def state_pictures(
+    states: torch.Tensor, predictions: torch.Tensor, sigmas: np.ndarray, decoded: np.ndarray, final: np.ndarray
+) -> np.ndarray:
+    """What each state looks like, uint8 [steps+1, H, W, 3], without decoding noise through the VAE.
+
+    A state is a mix of a clean latent and noise, x = (1 - a) x0 + a noise. Decoding it whole gives a
+    smooth, blotchy field, not the noise it holds; so each part is shown as what it is: the model's
+    prediction x0 through the decoder (`decoded` [steps, H, W, 3]) and the rest, the noise, made
+    visible (`noise_picture`), mixed in the same proportion. The first state is pure noise, static;
+    the last is the final image (`final`). `states` [steps+1, C, h, w], `predictions` [steps, C, h, w].
+    """
+    flow = float(sigmas.max()) <= 1.0 + 1e-4
+    height, width = final.shape[:2]
+    out = [None] * (len(sigmas))
+    for k in range(len(sigmas) - 1):
+        a = noise_share(float(sigmas[k]), flow)
+        noise = noise_picture(states[k].float() - (1 - a) * predictions[k].float(), height, width)
+        picture = torch.from_numpy(decoded[k]).float().permute(2, 0, 1) / 255 * (1 - a) + noise * a
+        out[k] = (picture.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    out[-1] = final
+    return np.stack(out)

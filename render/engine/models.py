@@ -36,6 +36,32 @@ class LoadedModel:
     is_prx: bool
 
 
+def model_credit(model_id: str) -> str:
+    """Who made the pictures, in one sentence, for the end of the video and the page (no torch)."""
+    if model_id != BUILTIN_TINY_PRX:
+        return f"Pictures: {Path(model_id).name if Path(model_id).is_dir() else model_id}, run by noise2image."
+    try:
+        meta = json.loads((TINY_PRX_DIR / "training.json").read_text())
+        size = f"{meta['transformer_params'] / 1e6:.1f}-million-parameter "
+        where = f", on {meta['hardware']} in {meta['total_seconds'] / 60:.0f} minutes"
+    except (OSError, ValueError, KeyError, TypeError):
+        size, where = "", ""
+    return (
+        f"Pictures: {BUILTIN_TINY_PRX}, a {size}PRX diffusion model that noise2image trained "
+        f"on a procedural world of coloured shapes{where}."
+    )
+
+
+def model_reader(model_id: str):
+    """What reads the model's pictures back into the attributes prompts name (render/kinds/base.py
+    `Reader`): the procedural world's reader for the embedded model, None for any other model."""
+    if model_id == BUILTIN_TINY_PRX:
+        from render.tiny_prx.reading import WorldReader
+
+        return WorldReader()
+    return None
+
+
 def resolve_device(requested: str, *, say=print) -> str:
     """`auto` picks CUDA, then MPS, then the CPU (and says so); an explicit device must exist."""
     import torch

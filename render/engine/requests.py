@@ -11,7 +11,9 @@ from render.keys import content_key, slugify
 # Bump when the bundle's contents or the sampling loop change meaning, so old bundles are not reused.
 # 2: only the steps and predictions that chapters show are decoded (`Shown`); every network is
 #    called in fixed-size chunks (batch-invariant).
-TRAJECTORY_FORMAT = 2
+# 3: `previews` shows each state as its decoded prediction mixed with its noise made visible (noise
+#    is never decoded by the VAE); the predictions are what is decoded.
+TRAJECTORY_FORMAT = 3
 
 
 class Shown(BaseModel):
@@ -62,6 +64,7 @@ class GenerationRequest(BaseModel):
     guidance: float
     width: int
     height: int
+    repeat: int = Field(default=0, ge=0)  # >0: the same request recorded again, separately (the same seed, again)
 
     def describe(self) -> str:
         """A short human-readable label."""
@@ -70,7 +73,10 @@ class GenerationRequest(BaseModel):
             what = f"mix({e.from_prompt!r} -> {e.to_prompt!r}, t={e.t:.3g})"
         else:
             what = repr(self.prompt)
-        return f"{what} seed={self.seed} steps={self.steps} guidance={self.guidance:g} {self.width}x{self.height}"
+        again = f" (again, {self.repeat})" if self.repeat else ""
+        return (
+            f"{what} seed={self.seed} steps={self.steps} guidance={self.guidance:g} {self.width}x{self.height}{again}"
+        )
 
     @property
     def batch_shape(self) -> tuple[int, int, int]:

@@ -23,7 +23,14 @@ from importlib.metadata import version
 import numpy as np
 import torch
 
-from render.engine.decoding import chunk_size, decode_float, decode_latents, in_fixed_chunks, to_uint8
+from render.engine.decoding import (
+    chunk_size,
+    decode_float,
+    decode_latents,
+    in_fixed_chunks,
+    state_pictures,
+    to_uint8,
+)
 from render.engine.requests import EVERYTHING, GenerationRequest, Shown
 from render.engine.trajectory import Trajectory
 
@@ -207,7 +214,9 @@ def sample_prx(
     run = denoise(pipe, requests, on_step=on_step)
     state_stack = torch.stack(run.states, 1)  # [n, steps+1, C, h, w]
     pred_stack = torch.stack(run.predictions, 1)  # [n, steps, C, h, w]
-    images = decode_recording(pipe.vae, state_stack, pred_stack, shown or [EVERYTHING] * len(requests))
+    images = decode_recording(
+        pipe.vae, state_stack, pred_stack, run.sigmas.numpy(), shown or [EVERYTHING] * len(requests)
+    )
 
     # One trajectory per request
     enc = run.prompts
@@ -237,13 +246,15 @@ def sample_prx(
 
 
 def decode_recording(
-    vae, states: torch.Tensor, predictions: torch.Tensor, shown: list[Shown]
+    vae, states: torch.Tensor, predictions: torch.Tensor, sigmas: np.ndarray, shown: list[Shown]
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(previews, x0_previews) per request of a batch: states [n, steps+1, ...], predictions [n, steps, ...].
 
-    All of a batch's shown latents go through the VAE in one call (in fixed chunks: the bytes do
-    not depend on the batch). Steps not shown are left out: previews is then [1] (the final image),
-    x0_previews empty.
+    A shown step's preview is the picture of its state (`decoding.state_pictures`: the decoded
+    prediction mixed with the state's noise made visible, never noise decoded by the VAE), so the
+    predictions are what is decoded. All of a batch's latents go through the VAE in one call (in
+    fixed chunks: the bytes do not depend on the batch). Steps not shown are left out: previews is
+    then [1] (the final image), x0_previews empty.
     """
     latents: list[torch.Tensor] = []
 
@@ -253,23 +264,21 @@ def decode_recording(
 
     plans = []
     for j, show in enumerate(shown):
-        state_steps = add(states[j] if show.steps else states[j, -1:])
-        prediction_steps, lands = None, False
-        if show.predictions:  # flow matching's last prediction is the final state: decoded once
+        if show.steps or show.predictions:  # flow matching's last prediction is the final state: decoded once
             lands = torch.equal(predictions[j, -1], states[j, -1])
-            prediction_steps = add(predictions[j, :-1] if lands else predictions[j])
-        plans.append((state_steps, prediction_steps, lands))
+            plans.append((add(predictions[j]), None if lands else add(states[j, -1:]), show))
+        else:
+            plans.append((None, add(states[j, -1:]), show))
     images = decode_latents(vae, torch.stack(latents))
     out = []
-    for state_steps, prediction_steps, lands in plans:
-        previews = images[state_steps]
-        if prediction_steps is None:
-            x0_previews = images[:0]
-        elif lands:
-            x0_previews = np.concatenate([images[prediction_steps], previews[-1:]])
+    for j, (prediction_steps, final_step, show) in enumerate(plans):
+        decoded = images[prediction_steps] if prediction_steps is not None else images[:0]
+        final = images[final_step][-1] if final_step is not None else decoded[-1]
+        if show.steps:
+            previews = state_pictures(states[j], predictions[j], sigmas, decoded, final)
         else:
-            x0_previews = images[prediction_steps]
-        out.append((previews, x0_previews))
+            previews = final[None]
+        out.append((previews, decoded if show.predictions else images[:0]))
     return out
 
 
@@ -372,14 +381,15 @@ def sample_with_callback(
         del pipe.scheduler.step  # back to the class's method
     states = torch.cat([recorder.before[0]] + recorder.after)  # [steps+1, C, h, w]
     predictions = torch.cat(recorder.predictions)
-    ((previews, x0_previews),) = decode_recording(pipe.vae, states[None], predictions[None], [shown])
+    sigmas = recorder.sigmas()
+    ((previews, x0_previews),) = decode_recording(pipe.vae, states[None], predictions[None], sigmas, [shown])
     embeds, mask = _encode_for_record(pipe, request.prompt or "")
     return Trajectory(
         request=request.model_dump(mode="json"),
         model=model_identity,
         versions=versions(),
         key=key,
-        sigmas=recorder.sigmas(),
+        sigmas=sigmas,
         timesteps=pipe.scheduler.timesteps[: len(recorder.after)].float().cpu().numpy(),
         latents=states.numpy().astype(np.float16),
         x0=predictions.numpy().astype(np.float16),

@@ -34,13 +34,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
 from pydantic import Field
 
 from render.engine.requests import GenerationRequest, Shown
 from render.engine.trajectory import Trajectory
+from render.kinds.facts import Claim
 from render.kinds.latent_basis import LatentBasis, fit_latent_basis
 from render.storyboard.schema import ChapterBase, Prompt
 from render.web.figure import WebFigure
@@ -96,6 +97,20 @@ class ModelInfo:
         return cls(width=t.image.shape[1], height=t.image.shape[0], latent_channels=c, latent_height=h, latent_width=w)
 
 
+class Reader(Protocol):
+    """What a model's pictures show, read back without knowing how they were made: a model of a
+    known world (the embedded model's procedural shapes) has one; other models have none, and the
+    facts that need it are unknown ("cannot check")."""
+
+    def read(self, image: np.ndarray) -> dict[str, Any]:
+        """The attributes an image shows: shape, color, background, position, size (None: not seen)."""
+        ...
+
+    def asked(self, prompt: str) -> dict[str, Any]:
+        """The attributes a prompt names (the same keys; only those it states)."""
+        ...
+
+
 @dataclass
 class AnalysisContext:
     """What analysis needs beyond a chapter's own recordings."""
@@ -103,6 +118,7 @@ class AnalysisContext:
     model: ModelInfo
     latent_basis: LatentBasis | None
     encode: Callable[[list[str]], np.ndarray] | None = None  # prompts -> pooled embeddings [n, D]
+    reader: Reader | None = None  # reads attributes back from the model's pictures, where the model has one
 
     def basis_for(self, trajectories: Sequence[Trajectory]) -> LatentBasis:
         """The shared basis if it fits these latents, else one fitted on them alone."""
@@ -119,10 +135,13 @@ class Kind(Generic[C]):
     name: ClassVar[str]
     chapter: ClassVar[type[ChapterBase]]
     scene: ClassVar[SceneRef]
+    example: ClassVar[dict[str, Any]] = {}  # the kind's own parameters of a small chapter (docs, tests, bench)
     uses_latent_basis: ClassVar[bool] = False  # drawn in the latent PCA basis shared by all such chapters
     web: ClassVar[WebFigure | None] = None  # its interactive figure on the web page (None: text and clip only)
     shows_steps: ClassVar[bool] = True  # the scene shows every step of its trajectories (else final images)
     shows_predictions: ClassVar[bool] = False  # ... and the x0 prediction of every step
+    facts: ClassVar[dict[str, str]] = {}  # the facts `measure` gives (name -> what it is): {name} in narration
+    claims: ClassVar[dict[str, Claim]] = {}  # the claims a beat can state (render/kinds/facts.py)
 
     def requests(self, chapter: C, settings: Settings) -> Requests:
         """The generations the chapter needs, by role (a kind that generates nothing returns {})."""
@@ -142,10 +161,33 @@ class Kind(Generic[C]):
         """
         raise NotImplementedError
 
+    def measure(
+        self, chapter: C, settings: Settings, runs: Runs, context: AnalysisContext, info: Info, arrays: Arrays
+    ) -> dict[str, Any]:
+        """The facts of `facts`, measured from the recordings and the analysis (`info`, `arrays`):
+        plain values (spoken by `facts.value_words`) or `Fact`s with their own words; None for a
+        fact the model cannot give. `runs` also holds the role "verify" when a general claim is stated."""
+        return {}
+
+    def verify_requests(self, chapter: C, settings: Settings, seeds: list[int]) -> Requests:
+        """The generations a general claim is also checked on: the chapter's own, made from `seeds`
+        (drawn by the tool, `facts.verification_seeds`). Their role must be "verify"; they are
+        recorded as final images only."""
+        return {}
+
+    def general_claims_stated(self, chapter: C) -> bool:
+        """True if a beat states a claim about the model (checked on more seeds than the chapter's)."""
+        return any(self.claims[name].general for _, name in chapter.stated_claims() if name in self.claims)
+
     @property
     def source_files(self) -> list[Path]:
         """The files whose code decides this kind's chapter data (part of its analysis key)."""
-        return [Path(inspect.getfile(type(self))), Path(__file__), Path(inspect.getfile(fit_latent_basis))]
+        return [
+            Path(inspect.getfile(type(self))),
+            Path(__file__),
+            Path(inspect.getfile(fit_latent_basis)),
+            Path(inspect.getfile(Claim)),
+        ]
 
 
 class PromptChapter(ChapterBase):

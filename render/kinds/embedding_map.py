@@ -1,13 +1,16 @@
 """embedding_map: many prompts' embeddings projected to 2D (t-SNE or PCA), coloured by group.
 
-Generates nothing: the pooled prompt embeddings come from the model's text encoder through
-`AnalysisContext.encode`.
+The pooled prompt embeddings come from the model's text encoder through `AnalysisContext.encode`;
+each prompt also gets one image (the chapter's seed), so the map's neighbours can be seen to draw
+alike.
 
 Chapter data (P prompts: the groups' prompts in order, then the highlight if it is in no group):
     info: prompts (list), groups (group names), group_of (group index per prompt, -1 for none),
-          highlight (index or null), method ("pca" | "tsne"), perplexity
+          highlight (index or null), method ("pca" | "tsne"), perplexity, neighbours (per prompt,
+          the indices of its NEIGHBOURS nearest prompts by embedding, nearest first)
     arrays: coords [P, 2] (the chosen method, scaled to [-1, 1]), pca [P, 2], tsne [P, 2],
-            similarity [P] (cosine similarity to the highlight, or to the first prompt)
+            similarity [P] (cosine similarity to the highlight, or to the first prompt),
+            images [P, H, W, 3] (each prompt's image)
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ import numpy as np
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings
+import render.kinds.measures as measures
+from render.engine.requests import FINAL_ONLY
+from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, ShownByRole, stack
+from render.kinds.facts import Claim, Fact
 from render.kinds.latent_basis import fix_signs
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase, Prompt, not_blank
@@ -51,6 +57,9 @@ class EmbeddingMapChapter(ChapterBase):
         return prompts
 
 
+NEIGHBOURS = 3
+
+
 def _scaled(coords: np.ndarray) -> np.ndarray:
     """Centre 2D points and scale them into [-1, 1] (same factor on both axes)."""
     c = coords - coords.mean(axis=0)
@@ -60,9 +69,42 @@ def _scaled(coords: np.ndarray) -> np.ndarray:
 
 class EmbeddingMap(Kind[EmbeddingMapChapter]):
     name = "embedding_map"
+    example = {
+        "groups": {"circles": ["a red circle", "a blue circle"], "stars": ["a star", "an orange star"]},
+        "highlight": "a red heart",
+        "method": "tsne",
+    }
     chapter = EmbeddingMapChapter
     scene = SceneRef(SCENES_DIR / "embedding_map.py", "EmbeddingMapScene")
     web = figures.shipped(figures.embedding_map)
+    facts = {
+        "prompt_count": "how many prompts the map shows",
+        "nearest_in_group": "the share of grouped prompts whose nearest prompt (by embedding) is in their own group",
+        "highlight_nearest": "the prompt nearest to the highlighted one",
+        "highlight_group": "the group of the prompt nearest to the highlighted one",
+        "image_distance_ratio": "each prompt's image distance to its nearest prompt's image, relative to its mean "
+        "distance to the others' (below 1: nearby prompts draw alike)",
+    }
+    claims = {
+        "groups_cluster": Claim(
+            says="prompts about the same thing land close together",
+            fact="nearest_in_group",
+            test=lambda v: v >= 0.75,
+            rule=">= 0.75 (most prompts)",
+        ),
+        "near_means_alike": Claim(
+            says="nearby embeddings lead to similar images",
+            fact="image_distance_ratio",
+            test=lambda v: v < 0.8,
+            rule="< 0.8",
+        ),
+    }
+
+    def requests(self, chapter: EmbeddingMapChapter, settings: Settings):
+        return {"images": [settings.request(p) for p in chapter.map_prompts()]}
+
+    def shown(self, chapter: EmbeddingMapChapter, settings: Settings) -> ShownByRole:
+        return {"images": [FINAL_ONLY] * len(chapter.map_prompts())}
 
     def analyse(self, chapter: EmbeddingMapChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         if context.encode is None:
@@ -84,6 +126,9 @@ class EmbeddingMap(Kind[EmbeddingMapChapter]):
         tsne_xy = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0).fit_transform(emb)
         h_index = prompts.index(chapter.highlight) if chapter.highlight else None
         ref = emb[h_index if h_index is not None else 0]
+        cosine = emb @ emb.T
+        np.fill_diagonal(cosine, -np.inf)
+        neighbours = np.argsort(-cosine, axis=1, kind="stable")[:, :NEIGHBOURS]
         info = {
             "prompts": prompts,
             "groups": groups,
@@ -91,6 +136,7 @@ class EmbeddingMap(Kind[EmbeddingMapChapter]):
             "highlight": h_index,
             "method": chapter.method,
             "perplexity": perplexity,
+            "neighbours": neighbours.tolist(),
         }
         pca_s, tsne_s = _scaled(pca_xy), _scaled(tsne_xy)
         arrays = {
@@ -98,5 +144,28 @@ class EmbeddingMap(Kind[EmbeddingMapChapter]):
             "pca": pca_s,
             "tsne": tsne_s,
             "similarity": (emb @ ref).astype(np.float32),
+            "images": stack(runs["images"], "image"),
         }
         return info, arrays
+
+    def measure(self, chapter, settings, runs, context, info, arrays):
+        prompts, group_of, near = info["prompts"], info["group_of"], info["neighbours"]
+        grouped = [i for i, g in enumerate(group_of) if g >= 0]
+        images = arrays["images"]
+        ratios = []
+        for i in range(len(prompts)):
+            others = [measures.rms(images[i], images[j]) for j in range(len(prompts)) if j != i]
+            ratios.append(measures.rms(images[i], images[near[i][0]]) / max(float(np.mean(others)), 1e-6))
+        facts = {
+            "prompt_count": len(prompts),
+            "nearest_in_group": float(np.mean([group_of[near[i][0]] == group_of[i] for i in grouped])),
+            "image_distance_ratio": float(np.mean(ratios)),
+            "highlight_nearest": None,
+            "highlight_group": None,
+        }
+        if info["highlight"] is not None:
+            nearest = near[info["highlight"]][0]
+            facts["highlight_nearest"] = Fact.of(prompts[nearest])
+            g = group_of[nearest]
+            facts["highlight_group"] = Fact.of(info["groups"][g] if g >= 0 else "none")
+        return facts

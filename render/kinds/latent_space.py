@@ -1,4 +1,4 @@
-"""latent_space: the image beside its latent (12 times fewer numbers), the latent's PCA colours and path.
+"""latent_space: the image beside its latent (fewer numbers), the latent's PCA colours and path.
 
 Chapter data (n = steps, H x W image, C x h x w latent):
     info: prompt, seed, steps, image_shape [H, W, 3], latent_shape [C, h, w], image_values,
@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from render.kinds.base import AnalysisContext, PromptChapter, Runs, SceneRef, Settings, SingleRunKind, only
+from render.kinds.facts import Claim, Fact, number_words
 from render.paths import SCENES_DIR
 from render.web import figures
 
@@ -28,10 +29,31 @@ class LatentSpaceChapter(PromptChapter):
 
 class LatentSpace(SingleRunKind[LatentSpaceChapter]):
     name = "latent_space"
+    example = {"prompt": "a red circle"}
     chapter = LatentSpaceChapter
     scene = SceneRef(SCENES_DIR / "latent_space.py", "LatentSpaceScene")
     web = figures.shipped(figures.latent_space)
     uses_latent_basis = True
+    facts = {
+        "ratio": "how many times fewer numbers the latent has than the image (words: 'three')",
+        "image_values": "the numbers in the image (width x height x 3)",
+        "latent_values": "the numbers in the latent (channels x height x width)",
+        "latent_channels": "the latent's channels",
+        "scale": "how many image pixels one latent cell covers, across ('two': 2 x 2 pixels)",
+        "layout_in_latent": "the correlation (-1..1) between where the final latent's colours stand out from "
+        "its border and where the image's do: the shape and background visible in the latent",
+    }
+    claims = {
+        "latent_is_smaller": Claim(
+            says="the latent has fewer numbers than the picture", fact="ratio", test=lambda v: v > 1, rule="> 1"
+        ),
+        "latent_shows_layout": Claim(
+            says="you can already make out the shape and the background in the latent",
+            fact="layout_in_latent",
+            test=lambda v: v >= 0.5,
+            rule=">= 0.5",
+        ),
+    }
 
     def analyse(self, chapter: LatentSpaceChapter, settings: Settings, runs: Runs, context: AnalysisContext):
         t = only(runs)
@@ -60,3 +82,35 @@ class LatentSpace(SingleRunKind[LatentSpaceChapter]):
             "sigmas": t.sigmas.astype(np.float32),
         }
         return info, arrays
+
+    def measure(self, chapter, settings, runs, context, info, arrays):
+        c, h, w = info["latent_shape"]
+        image = arrays["previews"][-1]
+        return {
+            "ratio": Fact.of(info["ratio"], number_words(info["ratio"])),
+            "image_values": info["image_values"],
+            "latent_values": info["latent_values"],
+            "latent_channels": c,
+            "scale": image.shape[1] // w,
+            "layout_in_latent": _stand_out_correlation(arrays["latent_colour"][-1], _cells(image, h, w)),
+        }
+
+
+def _cells(image: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The image averaged over an h x w grid (one colour per latent cell), 0..1."""
+    x = image.astype(np.float32) / 255
+    H, W = x.shape[:2]
+    return x[: H // h * h, : W // w * w].reshape(h, H // h, w, W // w, 3).mean((1, 3))
+
+
+def _stand_out(grid: np.ndarray) -> np.ndarray:
+    """Each cell's colour distance from the median of the grid's border cells."""
+    border = np.concatenate([grid[0], grid[-1], grid[:, 0], grid[:, -1]])
+    return np.linalg.norm(grid - np.median(border, axis=0), axis=-1)
+
+
+def _stand_out_correlation(latent_colour: np.ndarray, image_cells: np.ndarray) -> float:
+    a, b = _stand_out(latent_colour.astype(np.float32) / 255).ravel(), _stand_out(image_cells).ravel()
+    a, b = a - a.mean(), b - b.mean()
+    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / denominator) if denominator > 0 else 0.0

@@ -22,8 +22,10 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import AfterValidator, Field
 
+import render.kinds.measures as measures
 from render.engine.requests import FINAL_ONLY, Shown
 from render.kinds.base import AnalysisContext, Kind, PromptChapter, Runs, SceneRef, Settings, ShownByRole, only, stack
+from render.kinds.facts import Claim, Fact, in_words, number_words
 from render.paths import SCENES_DIR
 from render.storyboard.schema import GUIDANCE_HELP, MAX_SEED, SEED_HELP, STEPS_HELP, Guidance, Seed, Steps, no_repeats
 from render.web import figures
@@ -58,9 +60,52 @@ class SummaryChapter(PromptChapter):
 
 class Summary(Kind[SummaryChapter]):
     name = "summary"
+    example = {"prompt": "a red circle"}
     chapter = SummaryChapter
     scene = SceneRef(SCENES_DIR / "summary.py", "SummaryScene")
     web = figures.shipped(figures.summary)
+    facts = {
+        "start_correlation": "how alike neighbouring cells of the seeds' starting pictures are (about 0: static)",
+        "seeds_distance": "the RMS distance (0..1) between the two seeds' images",
+        "settle_steps": "the fewest of the step counts whose image is within "
+        f"{measures.SETTLED} RMS of the most steps' image",
+        "middle_steps_distance": "the RMS distance of the middle step count's image from the most steps' image",
+        "top_guidance": "the highest guidance scale shown",
+        "top_harshness": "the highest scale's edge energy relative to the chapter's own guidance",
+        "ends_at_prompt": "the journey's image shows everything the prompt names (true or false; with a reader)",
+    }
+    claims = {
+        "starts_from_noise": Claim(
+            says="the journey starts in random noise",
+            fact="start_correlation",
+            test=lambda v: abs(v) < 0.2,
+            rule="|r| < 0.2 (static)",
+        ),
+        "seeds_differ": Claim(
+            says="another seed gives another picture",
+            fact="seeds_distance",
+            test=lambda v: v > measures.SETTLED,
+            rule=f"> {measures.SETTLED}",
+        ),
+        "middle_steps_settled": Claim(
+            says="the middle step count already gives the finished picture",
+            fact="middle_steps_distance",
+            test=lambda v: v <= measures.SETTLED,
+            rule=f"<= {measures.SETTLED}",
+        ),
+        "too_strong_overshoots": Claim(
+            says="following the compass too strongly overshoots: the picture turns harsh",
+            fact="top_harshness",
+            test=lambda v: v >= 1.3,
+            rule=">= 1.3",
+        ),
+        "ends_at_prompt": Claim(
+            says="the journey arrives at the picture the prompt describes",
+            fact="ends_at_prompt",
+            test=lambda v: v is True,
+            rule="true",
+        ),
+    }
 
     def requests(self, chapter: SummaryChapter, settings: Settings):
         seeds, steps, scales = chapter.pictures(settings)
@@ -105,3 +150,25 @@ class Summary(Kind[SummaryChapter]):
             "guidance_images": stack(runs["guidance"], "image"),
         }
         return info, arrays
+
+    def measure(self, chapter, settings, runs, context, info, arrays):
+        steps, scales = info["step_counts"], info["guidance_scales"]
+        cell = max(1, context.model.width // max(context.model.latent_width, 1))
+        step_images = arrays["step_images"]
+        order = sorted(range(len(steps)), key=lambda i: steps[i])
+        distances = [measures.rms(step_images[i], step_images[order[-1]]) for i in order]
+        settle = next(k for k in range(len(order)) if all(d <= measures.SETTLED for d in distances[k:]))
+        top = int(np.argmax(scales))
+        own = min(range(len(scales)), key=lambda i: abs(scales[i] - info["guidance"]))
+        harsh = [measures.edge_energy(im) for im in arrays["guidance_images"]]
+        return {
+            "start_correlation": float(
+                np.mean([measures.neighbour_correlation(n, lag=cell) for n in arrays["seed_noise"]])
+            ),
+            "seeds_distance": measures.rms(*arrays["seed_images"][:2]),
+            "settle_steps": Fact.of(steps[order[settle]], in_words(steps[order[settle]])),
+            "middle_steps_distance": distances[len(order) // 2] if len(order) > 2 else distances[0],
+            "top_guidance": Fact.of(scales[top], number_words(scales[top])),
+            "top_harshness": harsh[top] / max(harsh[own], 1e-6),
+            "ends_at_prompt": measures.shows_prompt(context.reader, arrays["image"], chapter.prompt),
+        }

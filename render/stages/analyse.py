@@ -11,6 +11,7 @@ from render.chapter_data import CHAPTER_JSON, write_chapter_data
 from render.engine.trajectory import Trajectory
 from render.keys import content_key
 from render.kinds.base import AnalysisContext, ModelInfo
+from render.kinds.facts import as_facts, check_claims, fill
 from render.kinds.latent_basis import LatentBasis, fit_latent_basis
 from render.progress import Progress
 from render.session import Session, say
@@ -43,16 +44,29 @@ def analyse_chapter(session: Session, chapter: ChapterPlan, basis: LatentBasis |
         model = ModelInfo(chapter.settings.width, chapter.settings.height, 0, 0, 0)
     else:
         model = ModelInfo.from_trajectory(first)
-    context = AnalysisContext(model=model, latent_basis=basis, encode=encode)
-    info, arrays = chapter.kind.analyse(chapter.chapter, chapter.settings, runs, context)
+    context = AnalysisContext(model=model, latent_basis=basis, encode=encode, reader=session.reader)
+    kind, spec, settings = chapter.kind, chapter.chapter, chapter.settings
+    info, arrays = kind.analyse(spec, settings, runs, context)
+    # The facts the narration may say, the beats with them filled in, and the stated claims checked
+    measured = kind.measure(spec, settings, runs, context, info, arrays)
+    unknown = set(measured) - set(kind.facts)
+    if unknown:
+        raise ValueError(f"kind {kind.name} measured facts it does not declare: {', '.join(sorted(unknown))}")
+    facts = as_facts({name: measured.get(name) for name in kind.facts})
+    claims = check_claims(spec.stated_claims(), kind.claims, facts)
     info = {
         **info,
-        "kind": chapter.kind.name,
+        "kind": kind.name,
         "title": chapter.title,
-        "narration": chapter.chapter.narration,
+        "narration": [fill(text, facts) for text in spec.beats],
+        "narration_written": spec.beats,
+        "facts": {name: fact.as_json() for name, fact in facts.items()},
+        "claims": [c.as_json() for c in claims],
         "params": chapter.params,
         "theme": session.storyboard.video.theme,
     }
+    if session.credit_for(chapter):
+        info["credit"] = session.credit_for(chapter)
     return info, arrays
 
 

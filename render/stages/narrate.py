@@ -11,7 +11,8 @@ from render.stages.plan import ChapterPlan
 def narrate(session: Session, chapters: list[ChapterPlan], fps: int) -> dict[str, ChapterTimeline]:
     """Each chapter's timeline, by chapter id; beats not in the cache are spoken now (with progress)."""
     pause, speech, folder = session.storyboard.narration.pause, session.speech, session.narration_dir
-    texts = list(dict.fromkeys(text for chapter in chapters for text in chapter.chapter.narration))
+    spoken = {chapter.id: session.spoken_beats(chapter) for chapter in chapters}  # facts filled in
+    texts = list(dict.fromkeys(text for chapter in chapters for text in spoken[chapter.id]))
     todo = [text for text in texts if speech.cached(text, folder) is None]
     if todo:
         with Progress("narrate", len(todo), unit="beat") as progress:
@@ -20,6 +21,6 @@ def narrate(session: Session, chapters: list[ChapterPlan], fps: int) -> dict[str
                 progress.done(f"{beat.duration:.1f} s: {text[:40]}")
     timelines = {}
     for chapter in chapters:
-        beats = [speech.speak(text, folder) for text in chapter.chapter.narration]  # cached now
-        timelines[chapter.id] = plan_chapter_timeline(beats, pause, fps=fps)
+        beats = [speech.speak(text, folder) for text in spoken[chapter.id]]  # cached now
+        timelines[chapter.id] = plan_chapter_timeline(beats, pause, tail=session.tail(chapter), fps=fps)
     return timelines

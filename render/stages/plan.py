@@ -9,6 +9,7 @@ from typing import Any
 from render.engine.requests import FINAL_ONLY, GenerationRequest, Shown, request_folder_name, request_key
 from render.kinds import KINDS
 from render.kinds.base import Kind, Settings
+from render.kinds.facts import verification_seeds
 from render.storyboard import ChapterBase, Storyboard
 
 
@@ -84,8 +85,13 @@ def make_plan(storyboard: Storyboard, model_identity: dict[str, Any], native_siz
         kind = KINDS[chapter.kind]
         settings = settings_for(storyboard, chapter, width, height)
         roles: dict[str, list[str]] = {}
-        shown = kind.shown(chapter, settings)
-        for role, role_requests in kind.requests(chapter, settings).items():
+        wanted, shown = kind.requests(chapter, settings), kind.shown(chapter, settings)
+        if kind.general_claims_stated(chapter):  # checked on the chapter's seeds and on seeds of the tool's own
+            own = {r.seed for reqs in wanted.values() for r in reqs}
+            more = kind.verify_requests(chapter, settings, verification_seeds(kind.name, avoid=own))
+            wanted |= more
+            shown |= {role: [FINAL_ONLY] * len(reqs) for role, reqs in more.items()}
+        for role, role_requests in wanted.items():
             keys = []
             for r, show in zip(role_requests, shown[role], strict=True):
                 key = request_key(r, model_identity)

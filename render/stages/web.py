@@ -84,8 +84,10 @@ def write_site(
     folder.mkdir(parents=True, exist_ok=True)
     report = SiteReport(folder)
     sections, figure_folders, scripts, media = [], set(), set(), set()
+    credit = None
     for number, chapter in enumerate(chapters, 1):
         info, kind_name = _chapter_info(chapter.data)
+        credit = info.get("credit", credit)
         kind = KINDS.get(kind_name)
         index = script = None
         if kind is not None and kind.web is not None:
@@ -119,6 +121,7 @@ def write_site(
         runtime=_versioned(folder, "static/n2i.js"),
         stylesheet=_versioned(folder, "static/n2i.css"),
         video=video_href,
+        credit=credit,
     )
     _write_if_changed(folder / "index.html", page_html(page))
     _remove_stale(folder, figure_folders, scripts, media)

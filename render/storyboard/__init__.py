@@ -13,9 +13,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from render.storyboard.messages import Messages, describe, duplicate_id_problems
+from render.storyboard.narration import narration_problems
 from render.storyboard.problems import Problem, PromptRef, StoryboardError
 from render.storyboard.schema import (
     QUALITY_PRESETS,
+    Beat,
     ChapterBase,
     Defaults,
     ModelConfig,
@@ -28,6 +30,7 @@ from render.storyboard.yaml_positions import compose, locate, read_text
 
 __all__ = [
     "QUALITY_PRESETS",
+    "Beat",
     "ChapterBase",
     "Defaults",
     "ModelConfig",
@@ -74,4 +77,7 @@ def load_storyboard(path: str | Path) -> Storyboard:
         raise StoryboardError(problems)
     storyboard._file = file
     storyboard._value_marks = converter.value_marks
+    problems = narration_problems(storyboard, KINDS)  # the facts and claims it names: its kinds' own
+    if problems:
+        raise StoryboardError(problems)
     return storyboard

@@ -77,6 +77,13 @@ def _beats(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _beat(value: Any) -> Any:
+    # A beat written as plain text is `say` alone (a blank one is reported at the beat itself).
+    if isinstance(value, str):
+        return {"say": not_blank(value)}
+    return value
+
+
 def no_repeats(values: list) -> list:
     seen: dict[Any, int] = {}
     for i, v in enumerate(values):
@@ -97,7 +104,20 @@ Steps = Annotated[int, Field(ge=1, le=1000)]
 Guidance = Annotated[float, AfterValidator(_check_guidance)]
 Size = Annotated[int, Field(ge=16, le=4096, multiple_of=16)]
 ChapterId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
-Narration = Annotated[list[Text], BeforeValidator(_beats), Field(min_length=1)]
+ClaimName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class Beat(BaseModel):
+    """One narration beat: what is said (`{fact}` inserts a measured fact as words) and the claims
+    that must hold for it to be true (names its chapter's kind defines; `noise2image verify`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    say: Text = Field(description="text; {fact} inserts one of the kind's facts as words")
+    claims: list[ClaimName] = Field(default_factory=list, description="a list of the kind's claim names")
+
+
+Narration = Annotated[list[Annotated[Beat, BeforeValidator(_beat)]], BeforeValidator(_beats), Field(min_length=1)]
 
 SEED_HELP = "an integer from 0 to 2**64-1 (18446744073709551615)"
 STEPS_HELP = "an integer from 1 to 1000"
@@ -211,11 +231,22 @@ class ChapterBase(Strict):
     id: ChapterId = Field(description="a slug: lowercase letters, digits, '-' and '_', unique in the file")
     kind: str
     title: Text = Field(description="text")
-    narration: Narration = Field(description="a list of beats (non-empty text), or one text for one beat")
+    narration: Narration = Field(
+        description="a list of beats (each a text, or a mapping with say: and claims:), or one text for one beat"
+    )
     seed: Seed | None = Field(default=None, description=SEED_HELP)
     steps: Steps | None = Field(default=None, description=STEPS_HELP)
     guidance: Guidance | None = Field(default=None, description=GUIDANCE_HELP)
     negative_prompt: str | None = Field(default=None, description="text (may be empty)")
+
+    @property
+    def beats(self) -> list[str]:
+        """What each beat says, as written (placeholders not yet filled)."""
+        return [beat.say for beat in self.narration]
+
+    def stated_claims(self) -> list[tuple[int, str]]:
+        """(beat index from 0, claim name) of every claim the narration states, in order."""
+        return [(i, name) for i, beat in enumerate(self.narration) for name in beat.claims]
 
     def own_params(self) -> dict[str, Any]:
         """The kind's own parameters (everything but the common fields), as plain data."""

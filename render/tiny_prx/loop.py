@@ -80,8 +80,10 @@ class Run:
 
     @property
     def amp(self) -> bool:
-        """bfloat16 autocast on CUDA only: float32 elsewhere, exact for the tests."""
-        return self.device.type == "cuda"
+        """bfloat16 autocast: as the preset says, or (None) where the device computes bfloat16 natively."""
+        from render.tiny_prx.devices import native_bf16
+
+        return native_bf16(self.device) if self.preset.amp is None else self.preset.amp
 
 
 class PhaseLoop:

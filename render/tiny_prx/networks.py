@@ -15,11 +15,16 @@ from render.tiny_prx.presets import Preset
 
 
 def make_vae(p: Preset):
-    """A fresh `AutoencoderKL` of the preset's size (each level halves the image)."""
+    """A fresh `AutoencoderKL` of the preset's size (each level after the first halves the image).
+
+    With `vae_identity_init` every residual block starts as the identity (its second convolution
+    zeroed, as in Fixup and SkipInit): the autoencoder then starts as a short chain of convolutions
+    and learns an exact round trip in minutes instead of hours."""
     from diffusers import AutoencoderKL
+    from diffusers.models.resnet import ResnetBlock2D
 
     n = len(p.vae_channels)
-    return AutoencoderKL(
+    vae = AutoencoderKL(
         in_channels=3,
         out_channels=3,
         down_block_types=("DownEncoderBlock2D",) * n,
@@ -27,11 +32,18 @@ def make_vae(p: Preset):
         block_out_channels=tuple(p.vae_channels),
         layers_per_block=1,
         latent_channels=p.latent_channels,
-        norm_num_groups=32,
+        norm_num_groups=p.vae_norm_groups,
+        mid_block_add_attention=p.vae_attention,
         sample_size=p.size,
         scaling_factor=1.0,
         shift_factor=0.0,
     )
+    if p.vae_identity_init:
+        for block in vae.modules():
+            if isinstance(block, ResnetBlock2D):
+                torch.nn.init.zeros_(block.conv2.weight)
+                torch.nn.init.zeros_(block.conv2.bias)
+    return vae
 
 
 def make_transformer(p: Preset):
@@ -66,3 +78,21 @@ def save_pipeline(out: Path, p: Preset, ema: torch.nn.Module, vae) -> None:
     vae16 = copy.deepcopy(vae).cpu().to(torch.float16)
     vae16.save_pretrained(str(out / "vae"), safe_serialization=True)
     FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0).save_pretrained(str(out / "scheduler"))
+
+
+def pipeline_of(transformer, vae, text, size: int):
+    """A `PRXPipeline` of modules in memory (the transformer as given, float32 while it trains), with
+    the text encoder and tokenizer of a `TextConditioner`: for learning curves during training."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+    from diffusers.pipelines.prx.pipeline_prx import PRXPipeline
+
+    pipe = PRXPipeline(
+        transformer=transformer,
+        scheduler=FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0),
+        text_encoder=text.encoder,
+        tokenizer=text.tokenizer,
+        vae=vae,
+        default_sample_size=size,
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe

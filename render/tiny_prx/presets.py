@@ -31,17 +31,36 @@ class Preset:
     log_every: int = 100
     max_minutes: float | None = None  # wall-clock cap for both phases together
     vae_share: float = 0.3  # share of max_minutes the VAE may use at most
+    # The autoencoder: GroupNorm groups, the mid-block's attention, its residual blocks started as the
+    # identity (their second convolution zeroed), trained on the posterior's mean (not a sample), and
+    # the weight of a loss on the images' edges (neighbouring pixels' differences).
+    vae_norm_groups: int = 32
+    vae_attention: bool = True
+    vae_identity_init: bool = False
+    vae_sample: bool = True
+    vae_edge_weight: float = 0.0
+    # The transformer's loss counts the latent cells the object covers (1 + object_weight) times.
+    object_weight: float = 0.0
+    # bfloat16 autocast: None chooses it where the hardware computes bfloat16 natively (CUDA, or a CPU
+    # with AVX512-BF16 or AMX); evaluation and the saved weights stay float32/float16 either way.
+    amp: bool | None = None
+    # Learning curves: every this many minutes of the transformer phase, the EMA weights are scored
+    # on `curve_prompts` prompts (None: no curve).
+    curve_every_minutes: float | None = None
+    curve_prompts: int = 48
 
 
 # fmt: off
 PRESETS: dict[str, Preset] = {
-    # 64 px -> 16x16x4 latent (12x fewer numbers), 1.6M-parameter transformer. On this project's
-    # 2-core machine (bench/train_throughput.py) the VAE takes ~0.32 s/step and the transformer
-    # ~0.37 s/step: about 16 + 50 minutes, capped at 75.
+    # 64 px -> 32x32x4 latent (3x fewer numbers), a 0.16M-parameter autoencoder started as the identity,
+    # and a PRX transformer over 8x8 tokens of 4x4 latent cells. Sized from 15-minute experiments on a
+    # 2-core CPU with bfloat16 (README, "The embedded model"); the time cap is a guard, the steps decide.
     "cpu": Preset(
-        name="cpu", size=64, vae_channels=(32, 64, 64), latent_channels=4, vae_steps=3000, vae_batch=8,
-        vae_lr=1e-3, hidden=128, depth=4, heads=2, patch=2, steps=8000, batch=32, lr=6e-4,
-        warmup=200, ckpt_every=250, log_every=100, max_minutes=75.0, vae_share=0.25,
+        name="cpu", size=64, vae_channels=(16, 32), latent_channels=4, vae_steps=4000, vae_batch=16,
+        vae_lr=3e-3, hidden=192, depth=6, heads=3, patch=4, steps=12000, batch=32, lr=1e-3,
+        warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
+        vae_norm_groups=16, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
+        object_weight=0.0, curve_every_minutes=5.0,
     ),
     # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, 7 minutes. The
     # step counts are ceilings: the time cap decides (the learning rate follows the clock).
@@ -54,7 +73,7 @@ PRESETS: dict[str, Preset] = {
     "smoke": Preset(
         name="smoke", size=32, vae_channels=(32, 32, 32), latent_channels=4, vae_steps=30, vae_batch=8,
         vae_lr=2e-3, hidden=64, depth=2, heads=2, patch=2, steps=40, batch=16, lr=2e-3, warmup=5,
-        ckpt_every=20, log_every=10,
+        ckpt_every=20, log_every=10, amp=False,
     ),
 }
 # fmt: on

@@ -177,7 +177,69 @@ def read_image(img: np.ndarray) -> dict:
     return out
 
 
+SPECK_GAP = 2  # pixels between the object and a blob for the blob to count as apart from it
+
+
+def specks(img: np.ndarray) -> int:
+    """How many small off-colour specks lie apart from the main object: connected groups of at least
+    two pixels (at 64 px; more at larger sizes) that differ from the background like an object does,
+    more than SPECK_GAP pixels away from the largest such group (the object itself)."""
+    from scipy import ndimage
+
+    a = np.asarray(img).astype(np.float64)
+    h, w, _ = a.shape
+    _, fitted = _fit_background(a)
+    lab, comps = _components(np.linalg.norm(a - fitted, axis=-1) > OBJECT_DISTANCE)
+    if len(comps) < 2:
+        return 0
+    near = ndimage.binary_dilation(lab == comps[0], iterations=max(1, SPECK_GAP * h // 64))
+    least = max(2, 2 * (h // 64) ** 2)
+    return sum(1 for c in comps[1:] if (lab == c).sum() >= least and not (near & (lab == c)).any())
+
+
 def caption_matches(caption: str, read: dict) -> dict[str, bool]:
     """Per stated attribute (bg, colour, shape, position): does the analysed image match it?"""
     want = parse_caption(caption)
     return {k: read.get(k) == v for k, v in want.items() if k in ("background", "color", "shape", "position")}
+
+
+def size_of(obj: np.ndarray, shape: str) -> str:
+    """The size name whose radius best explains the object's extent (its bounding box's larger side,
+    against the extent of the shape drawn at unit radius)."""
+    h, w = obj.shape
+    ys, xs = np.nonzero(obj)
+    extent = max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) / w
+    radius = extent / _unit_extent(shape)
+    return min(SIZES, key=lambda name: abs(np.log(SIZES[name] / radius)))
+
+
+@functools.cache
+def _unit_extent(shape: str) -> float:
+    """The larger side of a shape's bounding box when drawn at radius 1 (in radii)."""
+    n = 256
+    cov = coverage(torch.tensor([SHAPES.index(shape)]), torch.tensor([0.5]), torch.tensor([0.5]), torch.tensor([0.25]),
+                   n, "cpu")[0].numpy()  # fmt: skip
+    ys, xs = np.nonzero(cov > 0.5)
+    return max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) / n / 0.25
+
+
+class WorldReader:
+    """The embedded model's reader (render/kinds/base.py `Reader`): what a picture of the procedural
+    world shows, and what a prompt asks of it."""
+
+    attributes = ("shape", "color", "background", "position", "size")
+
+    def read(self, image: np.ndarray) -> dict:
+        """shape, color, background, position and size of the largest object (None: no object)."""
+        a = np.asarray(image).astype(np.float64)
+        out = read_image(image)
+        out["size"] = None
+        if out["shape"] is not None:
+            background, fitted = _fit_background(a)
+            lab, comps = _components(np.linalg.norm(a - fitted, axis=-1) > OBJECT_DISTANCE)
+            out["size"] = size_of(lab == comps[0], out["shape"])
+        return {k: out.get(k) for k in self.attributes}
+
+    def asked(self, prompt: str) -> dict:
+        """The attributes a prompt states."""
+        return parse_caption(prompt)

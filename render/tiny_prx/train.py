@@ -26,10 +26,10 @@ import torch
 import torch.nn.functional as F
 
 from render.tiny_prx import world
-from render.tiny_prx.card import folder_mb, training_meta, write_card
+from render.tiny_prx.card import curves_svg, folder_mb, training_meta, write_card
 from render.tiny_prx.devices import hardware, training_device
 from render.tiny_prx.loop import Checkpoint, Deadline, PhaseLoop, Run, optimiser_step
-from render.tiny_prx.networks import make_transformer, make_vae, n_params, save_pipeline
+from render.tiny_prx.networks import make_transformer, make_vae, n_params, pipeline_of, save_pipeline
 from render.tiny_prx.presets import PRESETS, Preset
 from render.tiny_prx.text import TextConditioner
 
@@ -37,15 +37,24 @@ from render.tiny_prx.text import TextConditioner
 # Phase 1: the VAE
 
 
-def _vae_loss(vae, x: torch.Tensor, generator: torch.Generator, kl_weight: float, amp: bool) -> torch.Tensor:
-    """Reconstruction (MSE + L1/2) of a posterior sample, plus a small KL term."""
+def _edges(x: torch.Tensor) -> torch.Tensor:
+    """The differences of neighbouring pixels, across and down, flattened per image."""
+    return torch.cat([(x[..., 1:, :] - x[..., :-1, :]).flatten(1), (x[..., :, 1:] - x[..., :, :-1]).flatten(1)], 1)
+
+
+def _vae_loss(vae, x: torch.Tensor, generator: torch.Generator, p: Preset, amp: bool) -> torch.Tensor:
+    """Reconstruction (MSE + L1/2, and L1 of the edges with `vae_edge_weight`) of a posterior sample
+    (or its mean, without `vae_sample`), plus a small KL term."""
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
         posterior = vae.encode(x).latent_dist
-        z = posterior.sample(generator=generator)
+        z = posterior.sample(generator=generator) if p.vae_sample else posterior.mode()
         rec = vae.decode(z).sample
     rec = rec.float()
     kl = posterior.kl().mean()
-    return F.mse_loss(rec, x) + 0.5 * F.l1_loss(rec, x) + kl_weight * kl
+    loss = F.mse_loss(rec, x) + 0.5 * F.l1_loss(rec, x) + p.kl_weight * kl
+    if p.vae_edge_weight:
+        loss = loss + p.vae_edge_weight * F.l1_loss(_edges(rec), _edges(x))
+    return loss
 
 
 def _read_some_losses(step: int, loss: torch.Tensor) -> float | None:
@@ -79,14 +88,42 @@ def _train_vae(run: Run, vae, deadline: Deadline) -> dict:
     )
     loop.resume()
     vae.train()
+    curve = Curve(p.curve_every_minutes, lambda: vae_point(vae, p, dev))
     for _ in loop.steps():
         x, _, _ = world.sample_batch(p.vae_batch, p.size, scenes, dev)
-        loss = _vae_loss(vae, x, gen, p.kl_weight, run.amp)
+        loss = _vae_loss(vae, x, gen, p, run.amp)
         optimiser_step(opt, vae, loss)
         loop.done(loss)
+        if curve.due():
+            point = curve.take(loop.step)
+            run.log(
+                f"[vae] step {loop.step}: round trip "
+                + ", ".join(f"{k} {v:.1%}" for k, v in point["round_trip"].items())
+            )
     steps, stopped, seconds, losses = loop.finish()
     vae.eval().requires_grad_(False)
-    return {"vae_steps_done": steps, "vae_stopped": stopped, "vae_seconds": seconds, "vae_losses": losses}
+    final = vae_point(vae, p, run.device)
+    run.log("[vae] round trip of 200 scenes: " + ", ".join(f"{k} {v:.1%}" for k, v in final["round_trip"].items()))
+    return {
+        "vae_steps_done": steps,
+        "vae_stopped": stopped,
+        "vae_seconds": seconds,
+        "vae_losses": losses,
+        "vae_round_trip": final["round_trip"],
+        "vae_curve": curve.points,
+    }
+
+
+@torch.no_grad()
+def vae_point(vae, p: Preset, device) -> dict:
+    """The autoencoder's round trip on 200 scenes: the share of each attribute read back right."""
+    from render.tiny_prx.evaluate import detailed_prompts, round_trip
+
+    was_training = vae.training
+    vae.eval()
+    point = {"round_trip": round_trip(vae, p.size, detailed_prompts(200, seed=1), device)}
+    vae.train(was_training)
+    return point
 
 
 @torch.no_grad()
@@ -113,12 +150,24 @@ def _latent_stats(run: Run, vae) -> tuple[float, float, float]:
 
 
 def transformer_loss(
-    transformer, vae, x: torch.Tensor, emb: torch.Tensor, mask: torch.Tensor, generator: torch.Generator, *, amp: bool
+    transformer,
+    vae,
+    x: torch.Tensor,
+    emb: torch.Tensor,
+    mask: torch.Tensor,
+    generator: torch.Generator,
+    *,
+    amp: bool,
+    cover: torch.Tensor | None = None,
+    object_weight: float = 0.0,
 ) -> torch.Tensor:
     """The rectified-flow loss of a batch of images `x` [-1, 1] with their text `emb` and `mask`.
 
     x0 = the VAE latent normalised as PRXPipeline expects, x_t = (1 - s) x0 + s noise with s
-    logit-normal, target v = noise - x0. Noise and noise levels come from `generator`."""
+    logit-normal, target v = noise - x0. Noise and noise levels come from `generator`. With
+    `object_weight`, the latent cells an object covers (`cover` [N, S, S], from the world) count
+    1 + object_weight times: the object is a small part of each picture, and its shape is what
+    the model finds hardest."""
     dev = x.device
     with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
         lat = vae.encode(x).latent_dist.mode()
@@ -129,7 +178,11 @@ def transformer_loss(
     xt = (1 - sv) * z0 + sv * noise
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
         v = transformer(hidden_states=xt, timestep=s, encoder_hidden_states=emb, attention_mask=mask, return_dict=False)
-    return F.mse_loss(v[0].float(), noise - z0)
+    err = (v[0].float() - (noise - z0)) ** 2
+    if not object_weight or cover is None:
+        return err.mean()
+    weight = 1 + object_weight * F.adaptive_max_pool2d(cover[:, None], z0.shape[-2:])
+    return (err * weight).sum() / (weight.sum() * err.shape[1])
 
 
 @torch.no_grad()
@@ -167,20 +220,64 @@ def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadl
     loop.resume()
     tr.train()
     ema_params, params = list(ema.parameters()), list(tr.parameters())
+    curve = Curve(p.curve_every_minutes, lambda: learning_point(ema, vae, text, p))
     for step in loop.steps():
-        x, captions, _ = world.sample_batch(p.batch, p.size, scenes, dev)
+        x, captions, _, cover = world.sample_batch_with_masks(p.batch, p.size, scenes, dev)
         emb, mask = text(captions)
-        loss = transformer_loss(tr, vae, x, emb, mask, gen, amp=run.amp)
+        loss = transformer_loss(tr, vae, x, emb, mask, gen, amp=run.amp, cover=cover, object_weight=p.object_weight)
         optimiser_step(opt, tr, loss)
         _update_ema(ema_params, params, steps_done=step + 1, decay=p.ema)
         loop.done(loss)
+        if curve.due():
+            point = curve.take(loop.step)
+            run.log(
+                f"[transformer] step {loop.step}: " + ", ".join(f"{k} {v:.1%}" for k, v in point["accuracy"].items())
+            )
     steps, stopped, seconds, losses = loop.finish()
     return ema, {
         "steps_done": steps,
         "stopped": stopped,
         "transformer_seconds": seconds,
         "transformer_losses": losses,
+        "learning_curve": curve.points,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Learning curves: the EMA model's attribute accuracy while it trains
+
+
+class Curve:
+    """Points of a learning curve taken every `minutes` of wall time (never, with None)."""
+
+    def __init__(self, minutes: float | None, measure: Callable[[], dict]):
+        self.every = None if minutes is None else minutes * 60
+        self.measure = measure
+        self.points: list[dict] = []
+        self.t0 = self.next = time.monotonic()
+        self.spent = 0.0  # seconds spent measuring: not training time
+
+    def due(self) -> bool:
+        return self.every is not None and time.monotonic() >= self.next + self.every
+
+    def take(self, step: int) -> dict:
+        start = time.monotonic()
+        point = {"step": step, "seconds": round(start - self.t0 - self.spent, 1), **self.measure()}
+        self.spent += time.monotonic() - start
+        self.next = time.monotonic()
+        self.points.append(point)
+        return point
+
+
+@torch.no_grad()
+def learning_point(ema, vae, text: TextConditioner, p: Preset) -> dict:
+    """The EMA transformer's attribute accuracy on `curve_prompts` detailed prompts (28 steps,
+    guidance 4, float32), as `noise2image eval-model` measures it."""
+    from render.tiny_prx.evaluate import accuracy_of, detailed_prompts
+
+    pipe = pipeline_of(ema, vae, text, p.size)
+    items = detailed_prompts(p.curve_prompts, seed=1)  # not the evaluation's own prompts (seed 0)
+    return {"accuracy": accuracy_of(pipe, [q for q, _ in items], seed=1, batch_size=32)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,6 +356,7 @@ def train_model(
     meta["total_seconds"] = time.time() - t_start
     meta["size_mb"] = folder_mb(out / "transformer") + folder_mb(out / "vae")
     (out / "training.json").write_text(json.dumps(meta, indent=1))
+    (out / "learning_curves.svg").write_text(curves_svg(meta))
     write_card(out, meta)
     total, size_mb = meta["total_seconds"], meta["size_mb"]
     log(f"saved to {out} ({size_mb:.1f} MB) in {time.time() - t_save:.1f} s; total {total:.1f} s")

@@ -1,17 +1,17 @@
 """The procedural captioned world that the embedded model `builtin:tiny-prx` is trained on.
 
-One coloured shape (optionally a second, smaller one) on a solid or gradient background,
-rendered with anti-aliased signed distance functions (`shapes.py`), vectorised in torch (CPU
-or CUDA). Captions describe the scene at several levels of detail; about 10% are empty (the
-unconditional branch for classifier-free guidance). A caption that leaves an attribute out
-leaves it random.
+One coloured shape on a solid background, rendered with anti-aliased signed distance functions
+(`shapes.py`), vectorised in torch (CPU or CUDA). Captions describe the scene at several levels of
+detail; about 10% are empty (the unconditional branch for classifier-free guidance). A caption
+that leaves an attribute out leaves it random. The world is kept this plain on purpose: every
+picture is one object the narration can name, and a model small enough to train on two CPU
+cores can learn all of it.
 
 `reading.py` reads images and captions back into these attributes, so generated images can be scored.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,21 +39,25 @@ COLOR_NAMES = list(COLORS)
 OBJECT_COLORS = COLOR_NAMES
 BACKGROUND_COLORS = COLOR_NAMES
 SHAPES = list(SDFS)  # circle, square, triangle, star, ring, heart
-SIZES = {"small": 0.12, "medium": 0.17, "large": 0.22}  # "radius" as a fraction of the width
+# "radius" as a fraction of the width: at 64 px a small star's arms are still a few pixels wide
+SIZES = {"small": 0.15, "medium": 0.19, "large": 0.23}
 SIZE_NAMES = list(SIZES)
 # (x, y) centre as a fraction of the image, y down.
+# (a large star in a corner, at its largest jitter, still fits in the picture)
 POSITIONS: dict[str, tuple[float, float]] = {
     "center": (0.5, 0.5),
-    "left": (0.26, 0.5),
-    "right": (0.74, 0.5),
-    "top": (0.5, 0.26),
-    "bottom": (0.5, 0.74),
-    "top left": (0.26, 0.26),
-    "top right": (0.74, 0.26),
-    "bottom left": (0.26, 0.74),
-    "bottom right": (0.74, 0.74),
+    "left": (0.29, 0.5),
+    "right": (0.71, 0.5),
+    "top": (0.5, 0.29),
+    "bottom": (0.5, 0.71),
+    "top left": (0.29, 0.29),
+    "top right": (0.71, 0.29),
+    "bottom left": (0.29, 0.71),
+    "bottom right": (0.71, 0.71),
 }
 POSITION_NAMES = list(POSITIONS)
+JITTER = 0.04  # the spread of an object's centre (uniform, +-half of it), as a fraction of the width
+SIZE_JITTER = 0.10  # the spread of its size (uniform, +-half of it), relative
 POSITION_PHRASES = {
     "center": ["in the center", "in the middle"],
     "left": ["on the left"],
@@ -65,9 +69,7 @@ POSITION_PHRASES = {
     "bottom left": ["at the bottom left", "in the bottom left corner"],
     "bottom right": ["at the bottom right", "in the bottom right corner"],
 }
-GRADIENTS = [None, "vertical", "horizontal"]
 P_EMPTY = 0.10
-P_SECOND = 0.15
 _PALETTE = torch.tensor([COLORS[c] for c in COLOR_NAMES], dtype=torch.float32) / 255.0
 
 
@@ -80,21 +82,17 @@ class Scene:
     background: str
     size: str = "medium"
     position: str = "center"
-    gradient: str | None = None
-    second: dict | None = None  # {"shape", "color", "position"}; always small
     jitter: tuple[float, float, float] = (0.0, 0.0, 0.0)  # dx, dy, relative size
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        """The attributes a caption can state, and the background style and second object."""
+        """The attributes a caption can state."""
         return {
             "shape": self.shape,
             "color": self.color,
             "background": self.background,
             "size": self.size,
             "position": self.position,
-            "gradient": self.gradient,
-            "second": self.second,
         }
 
 
@@ -105,13 +103,6 @@ def article(word: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Captions and random scenes
-
-
-# Positions far enough apart for a second, small object next to the main one.
-def _far_positions(main: str, main_size: str) -> list[str]:
-    mx, my = POSITIONS[main]
-    need = SIZES[main_size] + SIZES["small"] * 0.85 + 0.06
-    return [k for k, (x, y) in POSITIONS.items() if math.hypot(x - mx, y - my) > need + 0.12]
 
 
 def _pick(u: float, items: list):
@@ -139,17 +130,13 @@ def make_caption(s: Scene, u: list[float]) -> str:
     if say_pos:
         text += " " + _pick(u[7], POSITION_PHRASES[s.position])
     if say_bg:
-        grad = " gradient" if (s.gradient and u[8] < 0.5) else ""
         style = u[9]
         if style < 0.5:
-            text += f" on {article(s.background)} {s.background}{grad} background"
+            text += f" on {article(s.background)} {s.background} background"
         elif style < 0.8:
             text += f" on {s.background}"
         else:
-            text = f"{text}, {s.background}{grad} background"
-    if s.second is not None and detailed and u[10] < 0.7:
-        sec = s.second
-        text += f" with a small {sec['color']} {sec['shape']} " + POSITION_PHRASES[sec["position"]][0]
+            text = f"{text}, {s.background} background"
     return text
 
 
@@ -165,19 +152,9 @@ def _sample_scenes(n: int, generator: torch.Generator) -> tuple[list[Scene], np.
         bg = _pick(r[2], [c for c in BACKGROUND_COLORS if c != color])
         size = _pick(r[3], SIZE_NAMES)
         pos = _pick(r[4], POSITION_NAMES)
-        grad = _pick(r[5], GRADIENTS)
-        second = None
-        if r[6] < P_SECOND:
-            far = _far_positions(pos, size)
-            if far:
-                second = {
-                    "shape": _pick(r[7], SHAPES),
-                    "color": _pick(r[8], [c for c in OBJECT_COLORS if c not in (color, bg)]),
-                    "position": _pick(r[9], far),
-                }
-        jit = ((r[10] - 0.5) * 0.06, (r[11] - 0.5) * 0.06, (r[12] - 0.5) * 0.16)
-        sc = Scene(shape, color, bg, size, pos, grad, second, jit)
-        sc.extra = {"grad_sign": 1.0 if r[13] < 0.5 else -1.0, "cjit": [(r[14 + k] - 0.5) * 0.06 for k in range(3)]}
+        jit = ((r[10] - 0.5) * JITTER, (r[11] - 0.5) * JITTER, (r[12] - 0.5) * SIZE_JITTER)
+        sc = Scene(shape, color, bg, size, pos, jit)
+        sc.extra = {"cjit": [(r[14 + k] - 0.5) * 0.06 for k in range(3)]}
         scenes.append(sc)
     return scenes, u[:, 20:]
 
@@ -203,25 +180,9 @@ def _table(name: str, device) -> torch.Tensor:
 
 
 def _backgrounds(idx: dict[str, torch.Tensor], size: int, device) -> torch.Tensor:
-    """Solid or gradient backgrounds [N, 3, S, S] in [0, 1]: a gradient runs from 22% lighter to
-    22% darker than the named colour, vertically or horizontally, either way round."""
+    """Solid backgrounds [N, 3, S, S] in [0, 1] of the named colours."""
     bg = _table("palette", device)[idx["background"]]  # [N, 3]
-    n = bg.shape[0]
-    coords = (torch.arange(size, device=device, dtype=torch.float32) + 0.5) / size
-    t = (coords - 0.5) * 2  # -1..1
-    grad = idx["gradient"]  # 0 none, 1 vertical (varies with y), 2 horizontal (varies with x)
-    ramp_v = t.view(1, size, 1).expand(n, size, size)
-    ramp_h = t.view(1, 1, size).expand(n, size, size)
-    ramp = torch.where(
-        (grad == 1).view(n, 1, 1), ramp_v, torch.where((grad == 2).view(n, 1, 1), ramp_h, torch.zeros_like(ramp_v))
-    )
-    ramp = ramp * idx["grad_sign"].view(n, 1, 1)
-    amount = 0.22
-    bgc = bg.view(n, 3, 1, 1)
-    light = bgc + (1 - bgc) * amount
-    dark = bgc * (1 - amount)
-    rp = ramp.unsqueeze(1)
-    return torch.where(rp > 0, bgc + (light - bgc) * rp, bgc + (bgc - dark) * rp)
+    return bg.view(-1, 3, 1, 1).expand(-1, 3, size, size).clone()
 
 
 def _paint(img: torch.Tensor, cover: torch.Tensor, color: torch.Tensor) -> torch.Tensor:
@@ -230,13 +191,13 @@ def _paint(img: torch.Tensor, cover: torch.Tensor, color: torch.Tensor) -> torch
     return img * (1 - cov) + color.view(-1, 3, 1, 1) * cov
 
 
-def _render(idx: dict[str, torch.Tensor], size: int, device) -> torch.Tensor:
-    """Render from CPU index tensors (all length N) on `device`. Returns float [-1, 1] NCHW."""
+def _render(idx: dict[str, torch.Tensor], size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Render from CPU index tensors (all length N) on `device`: images float [-1, 1] NCHW, and the
+    object's coverage [N, S, S] (0..1)."""
     # 1. Indices to the device in one copy (the shapes stay on the CPU to group the rows by shape)
-    shape_cpu, shape2_cpu, any_second = idx["shape"], idx["shape2"], bool(idx["has_second"].any())
+    shape_cpu = idx["shape"]
     idx = _index_to_device(idx, device)
     pal, pos, sizes = _table("palette", device), _table("positions", device), _table("sizes", device)
-    n = idx["shape"].shape[0]
 
     # 2. Background
     img = _backgrounds(idx, size, device)
@@ -246,17 +207,11 @@ def _render(idx: dict[str, torch.Tensor], size: int, device) -> torch.Tensor:
     rad = sizes[idx["size"]] * (1 + idx["ds"])
     cov = coverage(shape_cpu, p[:, 0] + idx["dx"], p[:, 1] + idx["dy"], rad, size, device)
     img = _paint(img, cov, (pal[idx["color"]] + idx["cjit"]).clamp(0, 1))
-
-    # 4. The second, small object, in the scenes that have one
-    if any_second:
-        p2 = pos[idx["position2"]]
-        cov2 = coverage(shape2_cpu, p2[:, 0], p2[:, 1], sizes[0].expand(n) * 0.85, size, device)
-        img = _paint(img, cov2 * idx["has_second"].view(n, 1, 1).float(), pal[idx["color2"]])
-    return img * 2 - 1
+    return img * 2 - 1, cov
 
 
-_LONG_FIELDS = ("shape", "color", "background", "size", "position", "gradient", "shape2", "color2", "position2")
-_FLOAT_FIELDS = ("grad_sign", "dx", "dy", "ds", "cjit_r", "cjit_g", "cjit_b", "has_second")
+_LONG_FIELDS = ("shape", "color", "background", "size", "position")
+_FLOAT_FIELDS = ("dx", "dy", "ds", "cjit_r", "cjit_g", "cjit_b")
 
 
 def _index_tensors(scenes: list[Scene]) -> dict[str, torch.Tensor]:
@@ -273,18 +228,12 @@ def _index_tensors(scenes: list[Scene]) -> dict[str, torch.Tensor]:
         "background": t([COLOR_NAMES.index(s.background) for s in scenes]),
         "size": t([SIZE_NAMES.index(s.size) for s in scenes]),
         "position": t([POSITION_NAMES.index(s.position) for s in scenes]),
-        "gradient": t([GRADIENTS.index(s.gradient) for s in scenes]),
-        "grad_sign": t([s.extra.get("grad_sign", 1.0) for s in scenes], f),
         "dx": t([s.jitter[0] for s in scenes], f),
         "dy": t([s.jitter[1] for s in scenes], f),
         "ds": t([s.jitter[2] for s in scenes], f),
         "cjit_r": cjit[:, 0],
         "cjit_g": cjit[:, 1],
         "cjit_b": cjit[:, 2],
-        "has_second": t([s.second is not None for s in scenes], torch.bool),
-        "shape2": t([SHAPES.index(s.second["shape"]) if s.second else 0 for s in scenes]),
-        "color2": t([COLOR_NAMES.index(s.second["color"]) if s.second else 0 for s in scenes]),
-        "position2": t([POSITION_NAMES.index(s.second["position"]) if s.second else 0 for s in scenes]),
     }
 
 
@@ -295,18 +244,17 @@ def _index_to_device(idx: dict[str, torch.Tensor], device) -> dict[str, torch.Te
     out = dict(zip(_LONG_FIELDS + _FLOAT_FIELDS, cols, strict=True))
     for k in _LONG_FIELDS:
         out[k] = out[k].long()
-    out["has_second"] = out["has_second"] > 0.5
     out["cjit"] = torch.stack([out.pop("cjit_r"), out.pop("cjit_g"), out.pop("cjit_b")], 1)
     return out
 
 
 def render_scenes(scenes: list[Scene], size: int, device="cpu") -> torch.Tensor:
     """Render scenes to float [-1, 1] NCHW."""
-    return _render(_index_tensors(scenes), size, device)
+    return _render(_index_tensors(scenes), size, device)[0]
 
 
 def render_scene(attrs: dict | Scene, size: int = 64) -> np.ndarray:
-    """Render one scene with fixed attributes (missing ones default: medium, center, solid)."""
+    """Render one scene with fixed attributes (missing ones default: medium, center)."""
     if isinstance(attrs, dict):
         a = dict(attrs)
         s = Scene(
@@ -315,8 +263,6 @@ def render_scene(attrs: dict | Scene, size: int = 64) -> np.ndarray:
             background=a["background"],
             size=a.get("size", "medium"),
             position=a.get("position", "center"),
-            gradient=a.get("gradient"),
-            second=a.get("second"),
         )
     else:
         s = attrs
@@ -333,7 +279,15 @@ def sample_batch(
     n: int, size: int, generator: torch.Generator, device="cpu"
 ) -> tuple[torch.Tensor, list[str], list[dict]]:
     """Fresh random scenes: (images float [-1,1] NCHW on device, captions, list of attribute dicts)."""
+    imgs, captions, attrs, _ = sample_batch_with_masks(n, size, generator, device)
+    return imgs, captions, attrs
+
+
+def sample_batch_with_masks(
+    n: int, size: int, generator: torch.Generator, device="cpu"
+) -> tuple[torch.Tensor, list[str], list[dict], torch.Tensor]:
+    """`sample_batch` and where each object is: its coverage [N, S, S] (0..1) on the device."""
     scenes, u = _sample_scenes(n, generator)
     captions = [make_caption(s, list(row)) for s, row in zip(scenes, u, strict=True)]
-    imgs = render_scenes(scenes, size, device)
-    return imgs, captions, [s.as_dict() for s in scenes]
+    imgs, cover = _render(_index_tensors(scenes), size, device)
+    return imgs, captions, [s.as_dict() for s in scenes], cover

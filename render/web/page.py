@@ -49,6 +49,7 @@ class Page:
     runtime: str  # n2i.js, relative to the page (with a version query)
     stylesheet: str
     video: str | None  # the full video, relative to the page
+    credit: str | None = None  # what made the pictures (the video ends with the same words)
 
 
 def _clock(seconds: float) -> str:
@@ -104,6 +105,7 @@ def page_html(page: Page) -> str:
         else ""
     )
     sections = "\n".join(_section_html(k + 1, s, page.video is not None) for k, s in enumerate(page.sections))
+    credit = f'<p class="credit">{escape(page.credit)}</p>' if page.credit else ""
     return f"""<!doctype html>
 <html lang="en" data-theme="{escape(page.theme)}">
 <head>
@@ -126,7 +128,7 @@ minutes of narration.</p>
 <main>
 {sections}
 </main>
-<footer><p>Made with noise2image from one storyboard: the same chapters as the narrated video.</p></footer>
+<footer><p>Made with noise2image from one storyboard: the same chapters as the narrated video.</p>{credit}</footer>
 <script{_attrs(src=page.runtime)}></script>
 </body>
 </html>
