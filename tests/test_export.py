@@ -1,14 +1,18 @@
+import zipfile
+
 import av
 import helpers_media
 import numpy as np
 import pytest
 from helpers_media import FPS
+from lxml import etree
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from render.media.ffmpeg import probe
-from render.stages.export import GIF_MAX_FPS, export_slides
+from render.stages.export import CAPTION_PT, GIF_MAX_FPS, export_slides
 
+P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
 CHAPTERS = [
     ("noise", "Noise", ["Pure noise.", "Then less noise."]),
     ("image", "An image", ["A cat appears."]),
@@ -97,15 +101,72 @@ def test_beat_clips_cut_at_beat_starts(exported):
         assert abs(info["video"]["duration"] - info["audio"]["duration"]) <= 1 / FPS
 
 
+def shape_box(shape):
+    return shape.left, shape.top, shape.left + shape.width, shape.top + shape.height
+
+
+def overlaps(a, b):
+    (l1, t1, r1, b1), (l2, t2, r2, b2) = a, b
+    return l1 < r2 and l2 < r1 and t1 < b2 and t2 < b1
+
+
+def font_sizes(shape):
+    return [run.font.size.pt for p in shape.text_frame.paragraphs for run in p.runs if run.font.size]
+
+
 def test_deck_has_one_movie_slide_per_chapter(exported):
     chapters, _, slides = exported
     deck = Presentation(str(slides / "deck.pptx"))
+    assert deck.slide_width * 9 == deck.slide_height * 16  # 16:9
     assert len(deck.slides) == 1 + len(chapters)
-    assert deck.slides[0].shapes.title.text == "Noise to image"
-    for slide, chapter in zip(list(deck.slides)[1:], chapters, strict=True):
-        assert slide.shapes.title.text == chapter.title
-        assert [s.shape_type for s in slide.shapes].count(MSO_SHAPE_TYPE.MEDIA) == 1
-        assert slide.notes_slide.notes_text_frame.text == "\n\n".join(b.text for b in chapter.timeline.beats)
+    cover = {shape.name: shape.text_frame.text for shape in deck.slides[0].shapes}
+    assert cover == {"Title": "Noise to image", "Subtitle": "2 chapters"}
+    for slide in deck.slides:
+        assert not list(slide.placeholders)  # laid out here: no template box, empty or off the slide
+        for shape in slide.shapes:
+            left, top, right, bottom = shape_box(shape)
+            assert left >= 0 and top >= 0 and right <= deck.slide_width and bottom <= deck.slide_height, shape.name
+    for number, (slide, chapter) in enumerate(zip(list(deck.slides)[1:], chapters, strict=True), 1):
+        movies = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.MEDIA]
+        assert len(movies) == 1
+        movie = movies[0]
+        assert movie.width >= deck.slide_width * 0.8  # as large as fits, with a small margin
+        assert movie.width * 9 == pytest.approx(movie.height * 16, abs=16)  # the clip's aspect ratio
+        others = [s for s in slide.shapes if s != movie]
+        assert [(s.name, s.text_frame.text) for s in others] == [("Caption", f"{number} \u00b7 {chapter.title}")]
+        assert not any(overlaps(shape_box(s), shape_box(movie)) for s in others)
+        assert all(size <= CAPTION_PT for s in others for size in font_sizes(s))  # no big title over the clip
+        paragraphs = [p.text for p in slide.notes_slide.notes_text_frame.paragraphs]
+        assert [p for p in paragraphs if p] == [b.text for b in chapter.timeline.beats]  # a paragraph per beat
+
+
+def test_deck_movies_play_when_the_slide_shows(exported):
+    """Each chapter slide's timing starts its movie on entry: the main sequence's first step begins
+    with the slide and calls playFrom(0.0) on the movie, whose media node is there too."""
+    chapters, _, slides = exported
+    deck = Presentation(str(slides / "deck.pptx"))
+    movies = {
+        slide.part.partname.lstrip("/"): next(s.shape_id for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.MEDIA)
+        for slide in list(deck.slides)[1:]
+    }
+    assert len(movies) == len(chapters)
+    with zipfile.ZipFile(slides / "deck.pptx") as pptx:
+        for partname, movie_id in movies.items():
+            sld = etree.fromstring(pptx.read(partname))
+            (timing,) = sld.findall(f"{P}timing")
+            (seq,) = timing.iter(f"{P}seq")
+            assert seq.find(f"{P}cTn").get("nodeType") == "mainSeq"
+            step = seq.find(f"{P}cTn/{P}childTnLst/{P}par/{P}cTn")
+            assert [c.get("evt") for c in step.find(f"{P}stCondLst")] == [None, "onBegin"]  # not on a click
+            (effect,) = [c for c in timing.iter(f"{P}cTn") if c.get("presetClass") == "mediacall"]
+            assert effect.get("nodeType") in ("afterEffect", "withEffect")
+            (cmd,) = effect.iter(f"{P}cmd")
+            assert (cmd.get("type"), cmd.get("cmd")) == ("call", "playFrom(0.0)")
+            assert [t.get("spid") for t in cmd.iter(f"{P}spTgt")] == [str(movie_id)]
+            (media,) = timing.iter(f"{P}cMediaNode")
+            assert [t.get("spid") for t in media.iter(f"{P}spTgt")] == [str(movie_id)]
+            ids = [c.get("id") for c in timing.iter(f"{P}cTn")]
+            assert len(ids) == len(set(ids))  # time node ids are unique
 
 
 def test_smaller_silent_export_without_deck(tmp_path):

@@ -3,8 +3,9 @@
 For chapter NN-id in `out_dir/slides/`: `NN-id.mp4` (H.264 yuv420p + AAC, +faststart: plays
 in PowerPoint and Keynote), `NN-id.webm` (VP9 + Opus), `NN-id.gif` (looping, own palette,
 reduced frame rate and width), `NN-id.png` (the final frame, used as the poster), one
-`NN-id-bK.mp4` per narration beat (cut where beat K starts), and `deck.pptx` with a title
-slide and one slide per chapter holding its movie, with the narration as speaker notes.
+`NN-id-bK.mp4` per narration beat (cut where beat K starts), and `deck.pptx` (16:9) with a title
+slide and one slide per chapter holding its movie (playing when the slide shows) above a small
+caption, with the narration as speaker notes.
 
 Speed: the files are independent ffmpeg runs, made as many at a time as there are cores, the slowest
 first (or one cluster task per chapter, render/executors/). A beat
@@ -49,6 +50,14 @@ H264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-profile:v", "high", "-crf", 
 VP9 = ["-c:v", "libvpx-vp9", "-pix_fmt", "yuv420p", "-crf", "32", "-b:v", "0", "-deadline", "realtime",
        "-cpu-used", "8", "-row-mt", "1", "-tile-columns", "2"]  # fmt: skip
 OPUS = ["-c:a", "libopus", "-b:a", "96k", "-ar", "48000"]
+
+# The deck's layout, in EMU (914,400 an inch): 13.333 x 7.5 in slides, exactly 16:9.
+EMU_PER_INCH = 914_400
+SLIDE_WIDTH, SLIDE_HEIGHT = 12_192_000, 6_858_000
+DECK_MARGIN = EMU_PER_INCH // 4  # around a chapter's movie and its caption
+CAPTION_HEIGHT = EMU_PER_INCH * 9 // 20  # the band under the movie holding its caption
+CAPTION_PT = 16  # the caption's font size; the cover's title and subtitle are larger
+COVER_INSET = EMU_PER_INCH * 3 // 4
 
 
 @dataclass(frozen=True)
@@ -327,27 +336,122 @@ def _beat_encode_maker(
 
 
 def _write_deck(movies: list[tuple[ChapterMedia, Path, Path]], title: str, path: Path) -> None:
-    """A 16:9 deck: a title slide, then per chapter its title, its movie and the narration as notes."""
+    """A 16:9 deck laid out here, on blank slides (no template placeholder left empty or off the
+    slide): a cover with the deck's title and its chapter count, then per chapter its movie as large
+    as fits, started when the slide shows, with a small caption below it (number and title: the clip
+    shows the title itself) and the narration as speaker notes (a paragraph per beat, a blank one
+    between)."""
     from pptx import Presentation
-    from pptx.util import Emu, Inches
 
+    inch = EMU_PER_INCH
     prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
-    cover = prs.slides.add_slide(prs.slide_layouts[0])
-    cover.shapes.title.text = title
-    cover.placeholders[1].text = f"{len(movies)} chapters"
+    prs.slide_width, prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
+    blank = prs.slide_layouts[6]
+    cover = prs.slides.add_slide(blank)
+    text_width, chapters = SLIDE_WIDTH - 2 * COVER_INSET, f"{len(movies)} chapter{'s' * (len(movies) != 1)}"
+    _add_text(cover, "Title", title, (COVER_INSET, round(2.2 * inch), text_width, round(1.7 * inch)), 44,
+              bold=True, anchor="bottom")  # fmt: skip
+    _add_text(cover, "Subtitle", chapters, (COVER_INSET, 4 * inch, text_width, round(0.7 * inch)), 24, grey=True)
 
-    margin, title_height = Inches(0.4), Inches(1.1)
-    for chapter, mp4, poster in movies:
-        slide = prs.slides.add_slide(prs.slide_layouts[5])  # "Title Only"
-        slide.shapes.title.text = chapter.title
-        video = probe(mp4, count_frames=False)["video"]
-        box_w, box_h = prs.slide_width - 2 * margin, prs.slide_height - title_height - 2 * margin
-        scale = min(box_w / video["width"], box_h / video["height"])
-        w, h = math.floor(video["width"] * scale), math.floor(video["height"] * scale)
-        left, top = (prs.slide_width - w) // 2, title_height + margin + (box_h - h) // 2
-        slide.shapes.add_movie(
-            str(mp4), Emu(left), Emu(top), Emu(w), Emu(h), poster_frame_image=str(poster), mime_type="video/mp4"
+    for number, (chapter, mp4, poster) in enumerate(movies, 1):
+        slide = prs.slides.add_slide(blank)
+        info = probe(mp4, count_frames=False)
+        left, top, width, height = _movie_box(info["video"]["width"], info["video"]["height"])
+        movie = slide.shapes.add_movie(
+            str(mp4), left, top, width, height, poster_frame_image=str(poster), mime_type="video/mp4"
         )
+        movie.element.nvPicPr.cNvPr.set("descr", chapter.title)  # the movie's alternative text
+        _add_text(slide, "Caption", _caption(number, chapter.title), (left, top + height, width, CAPTION_HEIGHT),
+                  CAPTION_PT, grey=True, align="left")  # fmt: skip
+        _autoplay(slide, movie.shape_id, info["duration"])  # last: python-pptx numbers shapes past the timing's ids
         slide.notes_slide.notes_text_frame.text = "\n\n".join(beat.text for beat in chapter.timeline.beats)
     prs.save(str(path))
+
+
+def _caption(number: int, title: str) -> str:
+    """The caption under chapter `number`'s movie in the deck."""
+    return f"{number} \u00b7 {title}"
+
+
+def _movie_box(video_width: int, video_height: int) -> tuple[int, int, int, int]:
+    """(left, top, width, height) of a movie on a chapter slide: as large as fits inside the margins
+    with the caption band below it, the video's aspect ratio kept, centred with its caption."""
+    box_w, box_h = SLIDE_WIDTH - 2 * DECK_MARGIN, SLIDE_HEIGHT - 2 * DECK_MARGIN - CAPTION_HEIGHT
+    scale = min(box_w / video_width, box_h / video_height)
+    width, height = math.floor(video_width * scale), math.floor(video_height * scale)
+    return (SLIDE_WIDTH - width) // 2, DECK_MARGIN + (box_h - height) // 2, width, height
+
+
+def _add_text(slide, name: str, text: str, box: tuple[int, int, int, int], points: int, *, bold: bool = False,
+              grey: bool = False, align: str = "center", anchor: str = "top") -> None:  # fmt: skip
+    """A text box named `name` at `box` (left, top, width, height, EMU) holding `text` in one paragraph
+    (wrapped to the box's width), `points` large."""
+    from pptx.dml.color import RGBColor
+    from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+    from pptx.util import Pt
+
+    shape = slide.shapes.add_textbox(*box)
+    shape.name = name
+    frame = shape.text_frame
+    frame.word_wrap, frame.auto_size = True, MSO_AUTO_SIZE.NONE  # the box stays as laid out
+    frame.vertical_anchor = MSO_ANCHOR.BOTTOM if anchor == "bottom" else MSO_ANCHOR.TOP
+    frame.margin_left = frame.margin_right = 0
+    paragraph = frame.paragraphs[0]
+    paragraph.alignment = PP_ALIGN.LEFT if align == "left" else PP_ALIGN.CENTER
+    run = paragraph.add_run()
+    run.text = text
+    run.font.size, run.font.bold = Pt(points), bold
+    if grey:
+        run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+
+
+def _autoplay(slide, movie_id: int, duration: float | None) -> None:
+    """Start the movie (shape `movie_id`) when the slide shows: the slide's timing becomes the one
+    PowerPoint writes for "Start: Automatically" (python-pptx's add_movie writes only the media node,
+    which plays on a click of the movie)."""
+    from pptx.oxml import parse_xml
+
+    ms = max(1, round(duration * 1000)) if duration else "indefinite"
+    timing = parse_xml(_AUTOPLAY_TIMING.format(spid=movie_id, ms=ms))
+    sld = slide.element
+    if sld.timing is None:
+        sld.append(timing)  # no p:extLst on a new slide: p:timing comes last
+    else:
+        sld.replace(sld.timing, timing)
+
+
+# The timing tree of a slide whose movie plays on entry: the main sequence's first (and only) step
+# starts with the slide (`onBegin` of the sequence) and calls playFrom(0.0) on the movie after the
+# previous effect (none); the p:video media node is the one add_movie writes.
+_AUTOPLAY_TIMING = """\
+<p:timing xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">
+  <p:tnLst><p:par><p:cTn id="1" dur="indefinite" restart="never" nodeType="tmRoot"><p:childTnLst>
+    <p:seq concurrent="1" nextAc="seek">
+      <p:cTn id="2" dur="indefinite" nodeType="mainSeq"><p:childTnLst>
+        <p:par><p:cTn id="3" fill="hold">
+          <p:stCondLst>
+            <p:cond delay="indefinite"/><p:cond evt="onBegin" delay="0"><p:tn val="2"/></p:cond>
+          </p:stCondLst>
+          <p:childTnLst><p:par><p:cTn id="4" fill="hold">
+            <p:stCondLst><p:cond delay="0"/></p:stCondLst>
+            <p:childTnLst><p:par>
+              <p:cTn id="5" presetID="1" presetClass="mediacall" presetSubtype="0" fill="hold" nodeType="afterEffect">
+                <p:stCondLst><p:cond delay="0"/></p:stCondLst>
+                <p:childTnLst><p:cmd type="call" cmd="playFrom(0.0)"><p:cBhvr>
+                  <p:cTn id="6" dur="{ms}" fill="hold"/>
+                  <p:tgtEl><p:spTgt spid="{spid}"/></p:tgtEl>
+                </p:cBhvr></p:cmd></p:childTnLst>
+              </p:cTn>
+            </p:par></p:childTnLst>
+          </p:cTn></p:par></p:childTnLst>
+        </p:cTn></p:par>
+      </p:childTnLst></p:cTn>
+      <p:prevCondLst><p:cond evt="onPrev" delay="0"><p:tgtEl><p:sldTgt/></p:tgtEl></p:cond></p:prevCondLst>
+      <p:nextCondLst><p:cond evt="onNext" delay="0"><p:tgtEl><p:sldTgt/></p:tgtEl></p:cond></p:nextCondLst>
+    </p:seq>
+    <p:video><p:cMediaNode vol="80000">
+      <p:cTn id="7" fill="hold" display="0"><p:stCondLst><p:cond delay="indefinite"/></p:stCondLst></p:cTn>
+      <p:tgtEl><p:spTgt spid="{spid}"/></p:tgtEl>
+    </p:cMediaNode></p:video>
+  </p:childTnLst></p:cTn></p:par></p:tnLst>
+</p:timing>"""
