@@ -269,8 +269,14 @@ class NoiseSamplingScene(ChapterScene):
         gap = 1.2
         captions = VGroup(
             wrapped_text(self, "random numbers", LABEL_SIZE, (box.width - gap) / 2, color=self.theme.muted),
-            wrapped_text(self, f"“{self.info['target']}”, drawn by the model", LABEL_SIZE, (box.width - gap) / 2,
-                         color=self.theme.accent, max_lines=2),  # fmt: skip
+            wrapped_text(
+                self,
+                f"“{self.info['target']}”, drawn by the model",
+                LABEL_SIZE,
+                (box.width - gap) / 2,
+                color=self.theme.accent,
+                max_lines=2,
+            ),  # fmt: skip
         )
         side = min(box.height - captions.height - 0.3, (box.width - gap) / 2)
         images = Group(

@@ -139,4 +139,3 @@ class SeedComparisonScene(ChapterScene):
             self.play_until(slot.at(0.2), *self.fade_out(*on_plane))
             self.play_until(slot.at(0.45), FadeIn(pair), FadeIn(names))
             self.play_until(slot.at(0.65), FadeIn(verdict, shift=UP * 0.2))
-

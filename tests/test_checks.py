@@ -52,3 +52,28 @@ def test_the_embedded_model_takes_its_own_size_only_and_says_which(tmp_path):
     problems, _ = environment_problems(storyboard(tmp_path, width=64))
     (problem,) = problems
     assert problem.field == "defaults.width" and "128x128" in problem.message
+
+
+def test_a_prompt_outside_the_models_vocabulary_is_a_warning_saying_what_it_will_draw(tmp_path):
+    problems, warnings = environment_problems(storyboard(tmp_path, prompt="a large red dragon on a beach at the top"))
+    assert problems == []
+    (warning,) = warnings
+    assert (
+        "story board.yaml:9:13: warning: chapters[0].prompt: builtin:tiny-prx does not know 'dragon', 'beach'"
+        in warning
+    )
+    assert warning.endswith(
+        "it will likely draw a large red shape at the top (its shape and background left to chance)"
+    )
+
+
+def test_the_vocabulary_is_read_without_torch(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from render.engine.vocabulary import load_vocabulary; from render.paths import TINY_PRX_DIR; "
+        "v = load_vocabulary(TINY_PRX_DIR); assert 'star' in v.shapes and not v.unknown('a large orange star "
+        "in the top left corner on a teal background'); assert 'torch' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

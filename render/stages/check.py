@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from render.engine.models import BUILTIN_TINY_PRX, ModelError, model_folder, native_size, size_multiple
+from render.engine.vocabulary import Vocabulary, load_vocabulary
 from render.speech import voice_problem
 from render.storyboard import Problem, Storyboard, StoryboardError
 
@@ -25,6 +26,7 @@ def environment_problems(sb: Storyboard) -> tuple[list[Problem], list[str]]:
     if folder is not None:
         problems += _size_problems(sb)
         warnings += _prompt_length_warnings(sb, folder)
+        warnings += _vocabulary_warnings(sb, load_vocabulary(folder))
     voice = voice_problem(sb.narration.voice)
     if voice:
         problems.append(sb.problem("narration.voice", voice))
@@ -74,12 +76,12 @@ def _prompt_length_warnings(sb: Storyboard, folder: Path) -> list[str]:
     tokenizer = _tokenizer(sb.model.id, folder)
     if tokenizer is None:
         return []
-    limit = tokenizer.model_max_length
+    encode, decode, limit = tokenizer
     out = []
     for ref in sb.prompts():
-        ids = tokenizer(ref.text, truncation=False)["input_ids"]
+        ids = encode(ref.text)
         if len(ids) > limit:
-            kept = tokenizer.decode(ids[: limit - 1], skip_special_tokens=True)
+            kept = decode(ids[: limit - 1])
             out.append(
                 f"{sb.file}:{ref.line}:{ref.column}: warning: {ref.field}: the prompt is {len(ids)} tokens; "
                 f"the text encoder takes {limit}, so only this much is used: {kept!r}"
@@ -88,13 +90,52 @@ def _prompt_length_warnings(sb: Storyboard, folder: Path) -> list[str]:
 
 
 def _tokenizer(model_id: str, folder: Path):
-    import transformers
+    """(encode, decode, the token limit) of the model's tokenizer, read with the `tokenizers` library
+    from its tokenizer.json (transformers takes seconds to import; `check` answers at once); None
+    for a model without one."""
+    import json
 
-    transformers.logging.set_verbosity_error()
     if model_id == BUILTIN_TINY_PRX:
-        from render.tiny_prx.load import load_tokenizer
+        from render.tiny_prx.load import TOKENIZER_MAX_LENGTH, text_encoder_dir
 
-        return load_tokenizer()
-    if (folder / "tokenizer").is_dir():
-        return transformers.AutoTokenizer.from_pretrained(folder / "tokenizer", local_files_only=True)
-    return None
+        path, limit = text_encoder_dir() / "tokenizer.json", TOKENIZER_MAX_LENGTH
+    else:
+        path = folder / "tokenizer" / "tokenizer.json"
+        config = folder / "tokenizer" / "tokenizer_config.json"
+        try:
+            limit = int(json.loads(config.read_text())["model_max_length"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+    if not path.is_file():
+        return None
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+
+    def encode(text: str) -> list[int]:
+        return tokenizer.encode(text).ids
+
+    def decode(ids: list[int]) -> str:
+        return tokenizer.decode(ids, skip_special_tokens=True)
+
+    return encode, decode, limit
+
+
+def _vocabulary_warnings(sb: Storyboard, vocabulary: Vocabulary | None) -> list[str]:
+    """A warning per prompt with words the model was never trained on, and what it will likely draw."""
+    if vocabulary is None:
+        return []
+    out = []
+    for ref in sb.prompts():
+        unknown = vocabulary.unknown(ref.text)
+        if unknown:
+            words = ", ".join(f"'{w}'" for w in unknown)
+            out.append(
+                f"{sb.file}:{ref.line}:{ref.column}: warning: {ref.field}: {vocabulary.model} does not know {words} "
+                f"(it knows {len(vocabulary.shapes)} shapes, {len(vocabulary.colours)} colours, "
+                f"{len(vocabulary.sizes)} sizes and {len(vocabulary.positions)} places: README, 'The embedded model'); "
+                f"it will likely draw {vocabulary.likely(ref.text)}"
+            )
+    return out

@@ -141,3 +141,18 @@ def curves_svg(meta: dict, width: int = 640, height: int = 300) -> str:
         out.append(f'<text x="{right + 40}" y="{top + 12 + 18 * k}">{name}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def write_vocabulary(out: Path) -> None:
+    """out/vocabulary.json: the words of the world the model was trained on (render/engine/vocabulary.py)."""
+    from render.engine.vocabulary import VOCABULARY_FILE, Vocabulary
+
+    Vocabulary(
+        model="builtin:tiny-prx",
+        shapes=list(world.SHAPES),
+        colours=list(world.COLOR_NAMES),
+        sizes=list(world.SIZE_NAMES),
+        positions={name: list(phrases) for name, phrases in world.POSITION_PHRASES.items()},
+        words=["a", "an", "the", "on", "in", "at", "background", "corner", "with"],
+        synonyms={"grey": "gray", "centre": "center", "middle": "center"},
+    ).to_file(out / VOCABULARY_FILE)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
 from render.paths import TINY_PRX_DIR
 
 TOKENIZER_MAX_LENGTH = 64
@@ -45,9 +43,13 @@ def load_tokenizer():
     return tok
 
 
-def load_text_encoder(device="cpu", dtype=torch.float32):
-    """(text_encoder, tokenizer): the BERT of all-MiniLM-L6-v2 (token-level last_hidden_state, 384-d)."""
+def load_text_encoder(device="cpu", dtype=None):
+    """(text_encoder, tokenizer): the BERT of all-MiniLM-L6-v2 (token-level last_hidden_state, 384-d),
+    float32 unless `dtype` says otherwise."""
+    import torch
     from transformers import AutoModel
+
+    dtype = dtype or torch.float32
 
     enc = AutoModel.from_pretrained(str(text_encoder_dir()), local_files_only=True)
     enc = enc.to(device=device, dtype=dtype).eval().requires_grad_(False)
@@ -82,10 +84,13 @@ def native_size(model_dir: Path | str | None = None) -> int:
     return int(json.loads((model_dir / "vae" / "config.json").read_text())["sample_size"])
 
 
-def load_tiny_prx(model_dir: Path | str | None = None, device="cpu", dtype=torch.float32):
-    """Assemble the PRXPipeline of the embedded model from local files only.
+def load_tiny_prx(model_dir: Path | str | None = None, device="cpu", dtype=None):
+    """Assemble the PRXPipeline of the embedded model from local files only (float32 unless `dtype`).
 
     Callers pass `use_resolution_binning=False` (binning only knows 256/512/1024)."""
+    import torch
+
+    dtype = dtype or torch.float32
     from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler
     from diffusers.models.transformers.transformer_prx import PRXTransformer2DModel
     from diffusers.pipelines.prx.pipeline_prx import PRXPipeline

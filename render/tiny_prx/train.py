@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from render.tiny_prx import world
-from render.tiny_prx.card import curves_svg, folder_mb, training_meta, write_card
+from render.tiny_prx.card import curves_svg, folder_mb, training_meta, write_card, write_vocabulary
 from render.tiny_prx.devices import hardware, training_device
 from render.tiny_prx.loop import Checkpoint, Deadline, PhaseLoop, Run, optimiser_step
 from render.tiny_prx.networks import make_transformer, make_vae, n_params, pipeline_of, save_pipeline
@@ -357,6 +357,7 @@ def train_model(
     meta["size_mb"] = folder_mb(out / "transformer") + folder_mb(out / "vae")
     (out / "training.json").write_text(json.dumps(meta, indent=1))
     (out / "learning_curves.svg").write_text(curves_svg(meta))
+    write_vocabulary(out)
     write_card(out, meta)
     total, size_mb = meta["total_seconds"], meta["size_mb"]
     log(f"saved to {out} ({size_mb:.1f} MB) in {time.time() - t_save:.1f} s; total {total:.1f} s")
