@@ -90,6 +90,7 @@ from manim import (
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from render.chapter_data import ChapterDataError, Timing, estimate_timing, load_chapter_data, load_timing
+from render.hold import hold
 from scenes.look import (  # noqa: F401  (the look is imported by scene modules from here)
     BODY_SIZE,
     FONT,
@@ -209,6 +210,7 @@ class ChapterScene(Scene):
         self.camera.background_color = self.theme.background
         self._header: Mobject | None = None
         self._card: tuple[Mobject, Mobject | None, Mobject | None] | None = None  # a title card on screen
+        hold("scene-setup")  # tests stop a render here, mid-clip (render/hold.py)
 
     # ---- time ---------------------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from render.hold import HOLD_DIR_ENV  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -37,6 +39,7 @@ def ray_env(ray_tmp: Path) -> dict[str, str]:
         RAY_TMPDIR=str(ray_tmp),  # a local instance started by the CLI keeps its sockets and logs here
         RAY_DEFAULT_OBJECT_STORE_MAX_MEMORY_BYTES=str(150 * 2**20),  # ... and a small object store
     )
+    env[HOLD_DIR_ENV] = str(ray_tmp / "hold")  # tests hold a worker's Manim at a point (render/hold.py)
     return env
 
 
@@ -110,6 +113,13 @@ def _live(match: Callable[[list[str]], bool]) -> list[int]:
 def in_group(pgid: int) -> list[int]:
     """Live processes of process group `pgid`."""
     return _live(lambda fields: int(fields[2]) == pgid)
+
+
+def parent(pid: int) -> int:
+    """The parent process of `pid`."""
+    fields = _stat(Path(f"/proc/{pid}"))
+    assert fields is not None, f"process {pid} is gone"
+    return int(fields[1])
 
 
 def children(pid: int) -> list[int]:

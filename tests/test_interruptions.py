@@ -1,8 +1,9 @@
 """Interrupting `generate` (Ctrl-C or a kill) loses nothing finished and leaves nothing half-written.
 
-A real `noise2image generate` process, in batches of one, is stopped at a random moment after its
-first bundle is stored; the cache must then hold only complete bundles, and the next run must make
-exactly the rest without touching what was finished.
+A real `noise2image generate` process, in batches of one, is held right after a random bundle is
+stored (render/hold.py: the test waits for the run to be there, an event, never for a time), then
+stopped; the cache must then hold only complete bundles, and the next run must make exactly the
+rest without touching what was finished.
 """
 
 from __future__ import annotations
@@ -11,17 +12,14 @@ import random
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from helpers_hold import Hold
 from test_engine import CLI, assert_cache_intact, bundles, cli_env, made_count, save_tiny_prx, write_storyboard
 
 from render.cli import main
 from render.engine.cache import CACHE_ENV
-
-# Ctrl-C must stop the run, not let it finish: a few seconds on a quiet machine; generous for a busy CI runner.
-STOP_SECONDS = 20
 
 pytestmark = pytest.mark.slow  # real CLI processes, two per test
 
@@ -42,39 +40,30 @@ def storyboard(tmp_path_factory) -> Path:
     return write_storyboard(folder / "project", save_tiny_prx(folder / "tiny-prx"), steps=4, chapters=CHAPTERS)
 
 
-def start_and_stop(storyboard: Path, cache: Path, sig: signal.Signals) -> tuple[int, str, float]:
-    """Start generate, wait until a random number of its bundles (at least one, at most half) are
-    stored, then a random moment within the next bundle's work, and send `sig`.
-
-    The moment is counted in bundles, not seconds: a tiny model on a quiet machine stores a bundle
-    every few tens of milliseconds, so a fixed wait could outlast the whole run.
-    Returns (exit code, stderr, seconds from the signal to the exit).
-    """
+def start_and_stop(storyboard: Path, cache: Path, sig: signal.Signals, hold: Hold) -> tuple[int, str, int]:
+    """Start generate, hold it right after a random bundle (at least one, at most half) is stored,
+    and send `sig` while it waits there. Returns (exit code, stderr, bundles stored when stopped)."""
     stop_after = random.randint(1, SEEDS // 2)
+    hold.arm(f"bundle-stored#{stop_after}")
     command = [*CLI, "generate", str(storyboard), "--cache", str(cache), "--batch-size", "1"]
-    run = subprocess.Popen(command, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while len(bundles(cache)) < stop_after:
-        assert run.poll() is None, run.communicate()[1]
-        assert time.monotonic() < deadline, f"generate made fewer than {stop_after} bundles in 120 s"
-        time.sleep(0.002)
-    time.sleep(random.uniform(0.0, 0.01))
+    env = {**cli_env(), **hold.env}
+    run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    hold.wait_held(f"bundle-stored#{stop_after}", run)
     run.send_signal(sig)
-    sent = time.monotonic()
-    _, err = run.communicate(timeout=60)
-    return run.returncode, err, time.monotonic() - sent
+    _, err = run.communicate(timeout=600)  # a guard against a hang, not a measure of speed
+    return run.returncode, err, stop_after
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
 def test_interrupted_generate_resumes_with_only_the_unfinished_work(storyboard, tmp_path, sig, capsys, monkeypatch):
     monkeypatch.delenv(CACHE_ENV, raising=False)
     cache = tmp_path / "cache"
-    code, err, seconds = start_and_stop(storyboard, cache, sig)
+    code, err, stored = start_and_stop(storyboard, cache, sig, Hold(tmp_path / "hold"))
 
     finished = {p.name: p.stat().st_mtime_ns for p in bundles(cache)}
-    assert 1 <= len(finished) < SEEDS, "the run was not stopped while generating"
+    assert len(finished) == stored, "the run was not stopped where it was held"
     if sig == signal.SIGINT:
-        assert code == 130 and seconds < STOP_SECONDS, (code, seconds)
+        assert code == 130, (code, err)
         assert "Traceback" not in err
         said = re.search(rf"interrupted; (\d+) of {SEEDS} trajectories finished", err)
         assert said and int(said.group(1)) == len(finished), err

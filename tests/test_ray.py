@@ -14,17 +14,18 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_ray import Head, children, processes_titled, ray_env, ray_head, short_temp_dir, wait_until_gone
+from helpers_hold import Hold
+from helpers_ray import Head, parent, processes_titled, ray_env, ray_head, short_temp_dir, wait_until_gone
 from helpers_video import run_cli, save_tiny_prx, storyboard_data, write_storyboard
 from test_engine import CLI
 
 from render.engine.trajectory import ARRAY_FIELDS, Trajectory
+from render.hold import HOLD_DIR_ENV
 from render.media.ffmpeg import video_info
 
 pytestmark = pytest.mark.slow  # a Ray cluster and real renders
@@ -142,43 +143,43 @@ def test_a_second_run_local_or_on_ray_finds_everything_cached_and_starts_no_clus
 
 
 def _start_clip_render(renders: Renders, cluster: Head, tmp_path: Path):
-    """A render of one chapter with everything but its clip cached, on the cluster, caught where a Ray worker
-    runs the clip task and its Manim process has started. Returns (the render, worker pid, Manim pids, cache)."""
+    """A render of one chapter with everything but its clip cached, on the cluster, held where a Ray worker
+    runs the clip task and its Manim process starts the scene (render/hold.py). Returns (the render, the
+    worker's pid, Manim's pids, the cache, the hold)."""
     cache = tmp_path / "cache"
     shutil.copytree(renders.ray_cache, cache, ignore=lambda d, names: ["clips"] if Path(d) == renders.ray_cache else [])
+    hold = Hold(Path(cluster.env[HOLD_DIR_ENV]))
+    hold.reset()
+    hold.arm("scene-setup#1")
     command = [*CLI, "render", str(renders.storyboard), "--cache", str(cache), "--out", str(tmp_path / "out"),
                "--chapters", "denoise", "--executor", "ray", "--ray-address", cluster.address]  # fmt: skip
     render = subprocess.Popen(command, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 180
-    while True:
-        assert render.poll() is None, render.communicate()[1]
-        assert time.monotonic() < deadline, "no clip task started rendering in 180 s"
-        for worker in processes_titled("ray::render_clip_task"):
-            if manim := children(worker):
-                return render, worker, manim, cache
-        time.sleep(0.1)
+    manim = hold.wait_held("scene-setup#1", render)
+    worker = parent(manim)
+    assert worker in processes_titled("ray::render_clip_task"), "the held Manim is not a clip task's"
+    return render, worker, [manim], cache, hold
 
 
 def test_a_worker_killed_mid_clip_is_retried_and_the_render_completes_with_the_same_clips(renders, cluster, tmp_path):
-    render, worker, manim, cache = _start_clip_render(renders, cluster, tmp_path)
-    os.kill(worker, signal.SIGKILL)
-    _, log = render.communicate(timeout=300)
+    render, worker, manim, cache, hold = _start_clip_render(renders, cluster, tmp_path)
+    os.kill(worker, signal.SIGKILL)  # the retried task's Manim is the second to start: it is not held
+    _, log = render.communicate(timeout=600)
     assert render.returncode == 0 and "Traceback" not in log, log
     made = files(cache / "clips")
     assert made and made.items() <= files(renders.local_cache / "clips").items()
-    assert wait_until_gone(lambda: manim, 10) == [], "the killed worker's Manim process lives on"
+    assert wait_until_gone(lambda: manim, 60) == [], "the killed worker's Manim process lives on"
     assert not [p.name for p in (cache / "clips").iterdir() if p.name.startswith(".")]
     assert video_info(tmp_path / "out" / "video.mp4")["frames"] > 0
 
 
 def test_ctrl_c_on_the_driver_cancels_the_cluster_work_and_leaves_the_cache_consistent(renders, cluster, tmp_path):
-    render, worker, manim, cache = _start_clip_render(renders, cluster, tmp_path)
-    render.send_signal(signal.SIGINT)
-    _, log = render.communicate(timeout=60)
+    render, worker, manim, cache, hold = _start_clip_render(renders, cluster, tmp_path)
+    render.send_signal(signal.SIGINT)  # while the clip task's Manim waits at its start
+    _, log = render.communicate(timeout=600)
     assert render.returncode == 130 and "Traceback" not in log, log
     assert "render: interrupted" in log, log
-    assert wait_until_gone(lambda: manim, 15) == [], "Manim still runs after the render was interrupted"
-    assert wait_until_gone(lambda: processes_titled("ray::render_clip_task"), 15) == []
+    assert wait_until_gone(lambda: manim, 60) == [], "Manim still runs after the render was interrupted"
+    assert wait_until_gone(lambda: processes_titled("ray::render_clip_task"), 60) == []
     clips = cache / "clips"
     assert not [p.name for p in clips.iterdir() if p.name.startswith(".")] if clips.is_dir() else True
     for clip in clips.glob("*.mp4") if clips.is_dir() else []:  # whatever finished is whole and the same

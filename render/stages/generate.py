@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from render.engine.cache import Cache
+from render.hold import hold
 from render.stages.plan import Plan, PlannedRequest
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def run_generate(
                     for p, trajectory in zip(batch, trajectories, strict=True):
                         trajectory.save(cache.trajectory_dir(p.folder))
                         done += 1
+                        hold("bundle-stored")  # tests stop the run here (render/hold.py)
                     bar.set_postfix_str(f"requests {done}/{len(pending)}")
         except KeyboardInterrupt:
             say(
