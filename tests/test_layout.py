@@ -49,3 +49,39 @@ def test_no_import_cycles():
         if module not in state:
             visit(module, [module])
     assert not cycles, cycles
+
+
+def _names_in_code(path: Path) -> set[str]:
+    """String constants (not docstrings) and imported module names of a module."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            found.add(node.value)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def test_a_kind_is_named_only_by_its_module_its_scene_and_the_registry():
+    from render.kinds import KINDS
+
+    files = [p for package in ("render", "scenes") for p in (ROOT / package).rglob("*.py")]
+    code = {p: _names_in_code(p) for p in files}
+    for name in KINDS:
+        naming = sorted(
+            _module_name(p)
+            for p, names in code.items()
+            if name in names or f"render.kinds.{name}" in names or f"scenes.{name}" in names
+        )
+        assert set(naming) <= {f"render.kinds.{name}", f"scenes.{name}", "render.kinds"}, (name, naming)

@@ -21,22 +21,11 @@ CONTROL = ROOT / "tests" / "data" / "control_frames"
 TINY = (256, 144)
 NARRATION = ["A first beat of a few words.", "A second beat.", "The third beat is a bit longer than that."]
 
-SCENE_PARAMS = {
-    "noise_sampling": {"samples": 6},
-    "denoising": {"prompt": "a red circle"},
-    "latent_space": {"prompt": "a red circle"},
-    "embedding_map": {
-        "groups": {"circles": ["a red circle", "a blue circle"], "stars": ["a star", "a big star"]},
-        "highlight": "a red circle",
-    },
-    "seed_comparison": {"prompt": "a red circle", "seeds": [1, 2, 3]},
-}
-
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", sorted(SCENE_PARAMS))
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_scene_renders_to_the_narration_length(kind, chapter_bundle, params_for, tmp_path):
-    chapter, timing = chapter_bundle(kind, params_for(**SCENE_PARAMS[kind]), NARRATION)
+    chapter, timing = chapter_bundle(kind, params_for(**KINDS[kind].example), NARRATION)
     out = render_clip(KINDS[kind].scene, chapter, timing, tmp_path / f"{kind}.mp4", "low", resolution=TINY)
     meta = video_info(out)
     total = timing.total

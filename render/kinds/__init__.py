@@ -1,25 +1,19 @@
 """The chapter kinds: one module each, and the registry built from them.
 
-`KINDS` maps a kind's name to its `Kind` (render/kinds/base.py). Adding a kind is one module here
-(its chapter model, requests, analysis and scene name) and one scene module in scenes/, plus
-`register` below; a kind defined anywhere else is registered with `register(kind)` before the
-storyboard is loaded.
+`KINDS` maps a kind's name to its `Kind` (render/kinds/base.py), in the order of the guide "From
+Noise to Image" (each kind's `order`). The registry finds the kinds itself: every module of this
+package that defines a `Kind` subclass with a `name` contributes one, so adding a kind is one module
+here and one scene module in scenes/, and nothing else names it. A kind defined anywhere else is
+registered with `register(kind)` before the storyboard is loaded.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+
 from render.kinds.base import Kind
-from render.kinds.denoising import Denoising
-from render.kinds.embedding_map import EmbeddingMap
-from render.kinds.guidance_comparison import GuidanceComparison
-from render.kinds.interpolation import Interpolation
-from render.kinds.latent_space import LatentSpace
-from render.kinds.noise_sampling import NoiseSampling
-from render.kinds.prompt_detail import PromptDetail
-from render.kinds.prompt_length import PromptLength
-from render.kinds.seed_comparison import SeedComparison
-from render.kinds.step_comparison import StepComparison
-from render.kinds.summary import Summary
 
 KINDS: dict[str, Kind] = {}
 
@@ -32,17 +26,16 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
-for _kind in (
-    NoiseSampling(),
-    Denoising(),
-    LatentSpace(),
-    EmbeddingMap(),
-    SeedComparison(),
-    StepComparison(),
-    PromptDetail(),
-    PromptLength(),
-    Interpolation(),
-    GuidanceComparison(),
-    Summary(),
-):
+def _shipped() -> list[Kind]:
+    """One instance of every kind defined in this package's modules, in guide order."""
+    found = []
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Kind) and cls.__module__ == module.__name__ and "name" in vars(cls):
+                found.append(cls())
+    return sorted(found, key=lambda kind: (kind.order, kind.name))
+
+
+for _kind in _shipped():
     register(_kind)

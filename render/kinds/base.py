@@ -136,6 +136,7 @@ class Kind(Generic[C]):
     chapter: ClassVar[type[ChapterBase]]
     scene: ClassVar[SceneRef]
     example: ClassVar[dict[str, Any]] = {}  # the kind's own parameters of a small chapter (docs, tests, bench)
+    order: ClassVar[int] = 1000  # its place in the registry and the kinds reference (the guide's order)
     uses_latent_basis: ClassVar[bool] = False  # drawn in the latent PCA basis shared by all such chapters
     web: ClassVar[WebFigure | None] = None  # its interactive figure on the web page (None: text and clip only)
     shows_steps: ClassVar[bool] = True  # the scene shows every step of its trajectories (else final images)

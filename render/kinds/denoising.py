@@ -20,7 +20,7 @@ import render.kinds.measures as measures
 from render.kinds.base import AnalysisContext, PromptChapter, Runs, SceneRef, Settings, SingleRunKind, only
 from render.kinds.facts import Claim, Fact, in_words
 from render.paths import SCENES_DIR
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 SETTLES = 0.25  # a part has settled when it is within this share of its first distance to the final picture
 
@@ -40,12 +40,23 @@ class DenoisingChapter(PromptChapter):
     kind: Literal["denoising"]
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """The page's figure, drawn by static/figures/denoising.js: chapter data -> its JSON and sprite sheets."""
+    return {
+        **pick(info, "prompt", "seed", "steps", "guidance"),
+        "sigmas": rounded(arrays["sigmas"]),
+        "states": sprites.add("states", arrays["previews"]),
+        "predictions": sprites.add("predictions", arrays["x0_previews"]),
+    }
+
+
 class Denoising(SingleRunKind[DenoisingChapter]):
     name = "denoising"
+    order = 2  # its place in the guide
     example = {"prompt": "a red circle"}
     chapter = DenoisingChapter
     scene = SceneRef(SCENES_DIR / "denoising.py", "DenoisingScene")
-    web = figures.shipped(figures.denoising)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "denoising.js")
     shows_predictions = True  # beside each state, where the model thinks it is heading
     facts = {
         "steps": "how many steps the journey takes",

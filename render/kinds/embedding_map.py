@@ -28,7 +28,7 @@ from render.kinds.facts import Claim, Fact
 from render.kinds.latent_basis import fix_signs
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase, Prompt, not_blank
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 
 def _at_least_two_groups(groups: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -67,8 +67,18 @@ def _scaled(coords: np.ndarray) -> np.ndarray:
     return (c / m if m > 0 else c).astype(np.float32)
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """The page's figure, drawn by static/figures/embedding_map.js: chapter data -> its JSON and sprite sheets."""
+    return {
+        **pick(info, "prompts", "groups", "group_of", "highlight", "method"),
+        "coords": rounded(arrays["coords"]),
+        "similarity": rounded(arrays["similarity"], 3),
+    }
+
+
 class EmbeddingMap(Kind[EmbeddingMapChapter]):
     name = "embedding_map"
+    order = 4  # its place in the guide
     example = {
         "groups": {"circles": ["a red circle", "a blue circle"], "stars": ["a star", "an orange star"]},
         "highlight": "a red heart",
@@ -76,7 +86,7 @@ class EmbeddingMap(Kind[EmbeddingMapChapter]):
     }
     chapter = EmbeddingMapChapter
     scene = SceneRef(SCENES_DIR / "embedding_map.py", "EmbeddingMapScene")
-    web = figures.shipped(figures.embedding_map)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "embedding_map.js")
     facts = {
         "prompt_count": "how many prompts the map shows",
         "nearest_in_group": "the share of grouped prompts whose nearest prompt (by embedding) is in their own group",

@@ -19,7 +19,7 @@ from render.kinds.base import AnalysisContext, Kind, PromptChapter, Runs, SceneR
 from render.kinds.facts import Claim, Fact, number_words
 from render.paths import SCENES_DIR
 from render.storyboard.schema import GUIDANCE_HELP, Guidance, no_repeats
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 GOOD_RANGE = (3.0, 6.0)  # the scales the narration says match the words (the guide's "three to six")
 BREAKS = 1.3  # an image is broken up when its edge energy reaches this times that of the good range's
@@ -38,12 +38,24 @@ class GuidanceComparisonChapter(PromptChapter):
         return [g for g in self.guidance_scales if g == 1.0 or GOOD_RANGE[0] <= g <= GOOD_RANGE[1]]
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """The page's figure, drawn by static/figures/guidance_comparison.js: chapter data -> its JSON and sprite sheets."""
+    previews = arrays["previews"]  # [scale, step]
+    return {
+        **pick(info, "prompt", "seed", "guidance_scales"),
+        "saturation": rounded(info["saturation"], 3),
+        "steps": int(previews.shape[1]) - 1,
+        "states": sprites.add("states", previews),
+    }
+
+
 class GuidanceComparison(Kind[GuidanceComparisonChapter]):
     name = "guidance_comparison"
+    order = 10  # its place in the guide
     example = {"prompt": "a red circle", "guidance_scales": [1.0, 4.0, 15.0]}
     chapter = GuidanceComparisonChapter
     scene = SceneRef(SCENES_DIR / "guidance_comparison.py", "GuidanceComparisonScene")
-    web = figures.shipped(figures.guidance_comparison)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "guidance_comparison.js")
     facts = {
         "highest": "the highest scale shown",
         "breaks_at": f"the lowest scale above the good range whose edge energy is {BREAKS} times the good range's "

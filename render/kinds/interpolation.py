@@ -22,7 +22,7 @@ from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, c
 from render.kinds.facts import Claim, Fact, in_words
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase, Prompt
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 
 class InterpolationChapter(ChapterBase):
@@ -47,12 +47,23 @@ class InterpolationChapter(ChapterBase):
         return [i / (self.points - 1) for i in range(self.points)]
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """The page's figure, drawn by static/figures/interpolation.js: chapter data -> its JSON and sprite sheets."""
+    return {
+        **pick(info, "from_prompt", "to_prompt", "steps"),
+        "ts": rounded(info["ts"], 3),
+        "change": rounded(arrays["change"], 3),
+        "states": sprites.add("states", arrays["previews"]),  # [point, step]
+    }
+
+
 class Interpolation(Kind[InterpolationChapter]):
     name = "interpolation"
+    order = 9  # its place in the guide
     example = {"from_prompt": "a red circle", "to_prompt": "a green star", "points": 3}
     chapter = InterpolationChapter
     scene = SceneRef(SCENES_DIR / "interpolation.py", "InterpolationScene")
-    web = figures.shipped(figures.interpolation)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "interpolation.js")
     facts = {
         "from_shows": "what the first image shows ('a small red circle on blue'; with a reader)",
         "to_shows": "what the last image shows",

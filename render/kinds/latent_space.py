@@ -18,7 +18,7 @@ import numpy as np
 from render.kinds.base import AnalysisContext, PromptChapter, Runs, SceneRef, Settings, SingleRunKind, only
 from render.kinds.facts import Claim, Fact, number_words
 from render.paths import SCENES_DIR
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 
 class LatentSpaceChapter(PromptChapter):
@@ -27,12 +27,26 @@ class LatentSpaceChapter(PromptChapter):
     kind: Literal["latent_space"]
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """The page's figure, drawn by static/figures/latent_space.js: chapter data -> its JSON and sprite sheets."""
+    return {
+        **pick(info, "prompt", "seed", "steps", "image_shape", "latent_shape", "image_values", "latent_values"),
+        "ratio": round(float(info["ratio"]), 2),
+        "path_variance": rounded(info["path_variance"]),
+        "sigmas": rounded(arrays["sigmas"]),
+        "path": rounded(arrays["path"]),
+        "states": sprites.add("states", arrays["previews"]),
+        "latents": sprites.add("latents", arrays["latent_colour"], pixelated=True),
+    }
+
+
 class LatentSpace(SingleRunKind[LatentSpaceChapter]):
     name = "latent_space"
+    order = 3  # its place in the guide
     example = {"prompt": "a red circle"}
     chapter = LatentSpaceChapter
     scene = SceneRef(SCENES_DIR / "latent_space.py", "LatentSpaceScene")
-    web = figures.shipped(figures.latent_space)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "latent_space.js")
     uses_latent_basis = True
     facts = {
         "ratio": "how many times fewer numbers the latent has than the image (words: 'three')",

@@ -31,7 +31,7 @@ from render.kinds.base import AnalysisContext, Kind, SceneRef, Settings, ShownBy
 from render.kinds.facts import Claim, Fact, approximate_in_words, in_words
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase, Prompt
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick
 
 ATOMS_IN_UNIVERSE_EXPONENT = 80  # ~10^80 atoms in the observable universe
 DIGITS_PER_LINE = 80  # a line of a printed page, in digits
@@ -49,12 +49,21 @@ class NoiseSamplingChapter(ChapterBase):
     )
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """No images: the page draws fresh noise itself; it needs the size and the count of images."""
+    return pick(
+        info, "width", "height", "channels", "values_per_image", "levels", "power", "digits", "digits_words", "pages",
+        "samples",
+    )  # fmt: skip
+
+
 class NoiseSampling(Kind[NoiseSamplingChapter]):
     name = "noise_sampling"
+    order = 1  # its place in the guide
     example = {"samples": 5}
     chapter = NoiseSamplingChapter
     scene = SceneRef(SCENES_DIR / "noise_sampling.py", "NoiseSamplingScene")
-    web = figures.shipped(figures.noise_sampling)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "noise_sampling.js")
     facts = {
         "width": "the image width in pixels",
         "height": "the image height in pixels",

@@ -21,7 +21,7 @@ from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, s
 from render.kinds.facts import Claim, Fact, listed, number_words
 from render.paths import SCENES_DIR
 from render.storyboard.schema import SEED_HELP, ChapterBase, Prompt, Seed, no_repeats
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 
 def variety(reader, images) -> float:
@@ -44,12 +44,24 @@ class PromptDetailChapter(ChapterBase):
     )
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """The page's figure, drawn by static/figures/prompt_detail.js: chapter data -> its JSON and sprite sheets."""
+    previews = arrays["previews"]  # [prompt, seed, step]
+    return {
+        **pick(info, "prompts", "seeds"),
+        "variety": rounded(info["variety"], 3),
+        "steps": int(previews.shape[2]) - 1,
+        "states": sprites.add("states", previews),
+    }
+
+
 class PromptDetail(Kind[PromptDetailChapter]):
     name = "prompt_detail"
+    order = 7  # its place in the guide
     example = {"prompts": ["a circle", "a red circle on blue"], "seeds": [1, 2]}
     chapter = PromptDetailChapter
     scene = SceneRef(SCENES_DIR / "prompt_detail.py", "PromptDetailScene")
-    web = figures.shipped(figures.prompt_detail)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "prompt_detail.js")
     facts = {
         "variety": "each row's variety, vague to detailed (the measure in variety_measure)",
         "variety_measure": "'choices left open' (with a reader of the model's pictures) or 'pixel distance'",

@@ -21,7 +21,7 @@ from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, S
 from render.kinds.facts import Claim, Fact
 from render.paths import SCENES_DIR
 from render.storyboard.schema import ChapterBase, Prompt
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 FILLERS = frozenset("a an the in on at of with to and".split())  # words that add no attribute
 
@@ -51,12 +51,22 @@ class PromptLengthChapter(ChapterBase):
         return [" ".join(words[: i + 1]) for i in range(len(words))]
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """The page's figure, drawn by static/figures/prompt_length.js: chapter data -> its JSON and sprite sheets."""
+    return {
+        **pick(info, "prompt", "words", "prefixes"),
+        "change": rounded(arrays["change"], 3),
+        "images": sprites.add("images", arrays["images"]),
+    }
+
+
 class PromptLength(Kind[PromptLengthChapter]):
     name = "prompt_length"
+    order = 8  # its place in the guide
     example = {"prompt": "a red circle"}
     chapter = PromptLengthChapter
     scene = SceneRef(SCENES_DIR / "prompt_length.py", "PromptLengthScene")
-    web = figures.shipped(figures.prompt_length)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "prompt_length.js")
     facts = {
         "word_count": "how many words the prompt has",
         "biggest_change_word": "the word whose arrival changes the image most",

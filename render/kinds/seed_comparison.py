@@ -23,7 +23,7 @@ from render.kinds.base import AnalysisContext, Kind, PromptChapter, Runs, SceneR
 from render.kinds.facts import Claim, Fact, count_of, listed
 from render.paths import SCENES_DIR
 from render.storyboard.schema import SEED_HELP, Seed, no_repeats
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 OPEN_CHOICES = ("color", "position", "size", "background")  # what a vague prompt leaves to the seed
 
@@ -37,12 +37,24 @@ class SeedComparisonChapter(PromptChapter):
     )
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """The page's figure, drawn by static/figures/seed_comparison.js: chapter data -> its JSON and sprite sheets."""
+    return {
+        **pick(info, "prompt", "seeds", "steps"),
+        "sigmas": rounded(arrays["sigmas"]),
+        "spread": rounded(arrays["spread"], 3),
+        "paths": rounded(arrays["paths"]),
+        "states": sprites.add("states", arrays["previews"]),  # [seed, step]
+    }
+
+
 class SeedComparison(Kind[SeedComparisonChapter]):
     name = "seed_comparison"
+    order = 5  # its place in the guide
     example = {"prompt": "a red circle", "seeds": [1, 2, 3]}
     chapter = SeedComparisonChapter
     scene = SceneRef(SCENES_DIR / "seed_comparison.py", "SeedComparisonScene")
-    web = figures.shipped(figures.seed_comparison)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "seed_comparison.js")
     uses_latent_basis = True
     facts = {
         "seed_count": "how many seeds the chapter shows",

@@ -17,7 +17,7 @@ from render.kinds.base import AnalysisContext, Arrays, Kind, PromptChapter, Runs
 from render.kinds.facts import Claim
 from render.paths import SCENES_DIR
 from render.storyboard.schema import STEPS_HELP, Steps, no_repeats
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick
 
 
 def settle_index(distances: list[float]) -> int:
@@ -37,12 +37,27 @@ class StepComparisonChapter(PromptChapter):
     )
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """Every run's states in one sprite, run after run: run i starts at image `starts[i]`."""
+    counts = [int(k) for k in info["step_counts"]]
+    runs = [arrays[f"previews_{i}"] for i in range(len(counts))]
+    starts = np.cumsum([0] + [len(r) for r in runs[:-1]]).tolist()
+    return {
+        **pick(info, "prompt", "seed"),
+        "step_counts": counts,
+        "starts": starts,
+        "finals": sprites.add("finals", arrays["images"]),
+        "states": sprites.add("states", np.concatenate(runs)),
+    }
+
+
 class StepComparison(Kind[StepComparisonChapter]):
     name = "step_comparison"
+    order = 6  # its place in the guide
     example = {"prompt": "a red circle", "step_counts": [1, 3]}
     chapter = StepComparisonChapter
     scene = SceneRef(SCENES_DIR / "step_comparison.py", "StepComparisonScene")
-    web = figures.shipped(figures.step_comparison)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "step_comparison.js")
     facts = {
         "longest": "the largest step count",
         "fewest": "the smallest step count",

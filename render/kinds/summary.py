@@ -28,7 +28,7 @@ from render.kinds.base import AnalysisContext, Kind, PromptChapter, Runs, SceneR
 from render.kinds.facts import Claim, Fact, in_words, number_words
 from render.paths import SCENES_DIR
 from render.storyboard.schema import GUIDANCE_HELP, MAX_SEED, SEED_HELP, STEPS_HELP, Guidance, Seed, Steps, no_repeats
-from render.web import figures
+from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 HIGH_GUIDANCE = 15.0  # the default's "too strongly"
 
@@ -58,12 +58,32 @@ class SummaryChapter(PromptChapter):
         return list(seeds), list(steps), [float(g) for g in scales]
 
 
+def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
+    """The four controls as the guide's journey, each with its pictures, and the journey replayed."""
+    controls = [
+        {"name": "seed", "meaning": "where you start", "values": info["seeds"],
+         "images": sprites.add("seeds", arrays["seed_images"])},
+        {"name": "prompt", "meaning": "the compass", "values": [info["prompt"]]},
+        {"name": "steps", "meaning": "how often you check the compass", "values": info["step_counts"],
+         "images": sprites.add("step_counts", arrays["step_images"])},
+        {"name": "guidance", "meaning": "how strongly you follow it", "values": info["guidance_scales"],
+         "images": sprites.add("guidance_scales", arrays["guidance_images"])},
+    ]  # fmt: skip
+    return {
+        **pick(info, "prompt", "seed", "steps", "guidance"),
+        "controls": controls,
+        "sigmas": rounded(arrays["sigmas"]),
+        "states": sprites.add("states", arrays["previews"]),
+    }
+
+
 class Summary(Kind[SummaryChapter]):
     name = "summary"
+    order = 11  # its place in the guide
     example = {"prompt": "a red circle"}
     chapter = SummaryChapter
     scene = SceneRef(SCENES_DIR / "summary.py", "SummaryScene")
-    web = figures.shipped(figures.summary)
+    web = WebFigure(figure, FIGURE_SCRIPTS / "summary.js")
     facts = {
         "start_correlation": "how alike neighbouring cells of the seeds' starting pictures are (about 0: static)",
         "seeds_distance": "the RMS distance (0..1) between the two seeds' images",

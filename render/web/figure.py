@@ -2,7 +2,7 @@
 
 A kind offers a figure by setting its `web` attribute (render/kinds/base.py) to a `WebFigure`:
 
-    web = WebFigure(build=figures.denoising, script=FIGURE_SCRIPTS / "denoising.js")
+    web = WebFigure(build=figure, script=FIGURE_SCRIPTS / "denoising.js")  # `figure` beside the kind
 
 `build(info, arrays, sprites)` receives the chapter data bundle (chapter.json as a dict, the arrays
 of arrays.npz) and returns the figure's JSON: plain numbers and text, with images passed through
@@ -131,3 +131,8 @@ def rounded(values: Any, digits: int = 4) -> Any:
     """Numbers (an array, a list, a scalar) rounded for JSON: the figure needs no more precision."""
     array = np.asarray(values, np.float64)
     return np.round(array, digits).tolist()
+
+
+def pick(info: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The named entries of chapter.json, as a figure passes them on unchanged."""
+    return {key: info[key] for key in keys}
