@@ -27,10 +27,11 @@ from render.kinds.base import AnalysisContext, Kind, Runs, SceneRef, Settings, S
 from render.kinds.facts import Claim, Fact
 from render.kinds.latent_basis import fix_signs
 from render.paths import SCENES_DIR
-from render.storyboard.schema import ChapterBase, Prompt, not_blank
+from render.storyboard.schema import ChapterBase, Prompt, json_schema, not_blank
 from render.web import figures
 
 
+@json_schema(minProperties=2)
 def _at_least_two_groups(groups: dict[str, list[str]]) -> dict[str, list[str]]:
     if len(groups) < 2:
         raise PydanticCustomError("too_few_groups", "needs at least 2 groups, got {n}", {"n": len(groups)})

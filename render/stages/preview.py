@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,17 @@ THUMB_WIDTH = 320  # pixels of one frame on the contact sheet
 
 class PreviewError(UserFacingError):
     """A scene failed in preview mode."""
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """What a preview made: the contact sheet, how many chapters it shows and how many of those
+    were previewed again (the others came from the cache), and the seconds it took."""
+
+    sheet: Path
+    chapters: int
+    redone: int
+    seconds: float
 
 
 class PreviewJob(BaseModel):
@@ -81,16 +93,17 @@ def beat_frames(folder: Path) -> list[Path]:
 
 def render_previews(
     session: Session, jobs: list[tuple[ChapterPlan, Timing, Path]], quality: str, fps: int, n_jobs: int
-) -> None:
-    """Make the chapter previews that are not cached: `jobs` are (chapter, timing, preview folder)."""
+) -> int:
+    """Make the chapter previews that are not cached: `jobs` are (chapter, timing, preview folder).
+    Returns how many were made."""
     from render.session import say
 
     if all((folder / BEATS_JSON).is_file() for _, _, folder in jobs):
-        return
+        return 0
     with session.cache.lock("previews", say=say):
         todo = [job for job in jobs if not (job[2] / BEATS_JSON).is_file()]
         if not todo:
-            return
+            return 0
         say(f"preview: {len(todo)} chapter(s) at {quality} quality, {min(n_jobs, len(todo))} worker(s)")
         previews = session.cache.stage_dir("previews")
         previews.mkdir(parents=True, exist_ok=True)
@@ -118,6 +131,7 @@ def render_previews(
             run_workers(specs, n_jobs, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    return len(todo)
 
 
 def run_workers(jobs: list[PreviewJob], n_jobs: int, work: Path) -> None:
