@@ -11,15 +11,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from render.executors import Executor, LocalExecutor
 from render.progress import available_cores
 from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name, say
 from render.stages.plan import ChapterPlan, describe_plan
-
-if TYPE_CHECKING:
-    from render.stages.preview import PreviewResult
 
 
 def check(path: Path) -> None:
@@ -169,9 +165,10 @@ def make_preview(
     chapters: list[str] | None = None,
     quality: str | None = None,
     jobs: int = 1,
-) -> PreviewResult:
-    """The preview's work: returns a PreviewResult (the sheet, its chapters, how many were previewed again)."""
-    from render.stages.preview import PreviewResult, publish, render_previews
+):
+    """The preview's work; returns a PreviewResult (render/watch.py): the sheet, its chapters, how many redone."""
+    from render.stages.preview import BEATS_JSON, publish, render_previews
+    from render.watch import PreviewResult
 
     started = time.perf_counter()
     session = open_session(path, cache, out)
@@ -182,7 +179,9 @@ def make_preview(
     for c in selected:
         timing = timelines[c.id].timing()
         folders[c.id] = (timing, session.preview_folder(c, session.preview_parts(c, timing, quality, fps)))
-    redone = render_previews(session, [(c, *folders[c.id]) for c in selected], quality, fps, jobs)
+    previews = [(c, *folders[c.id]) for c in selected]
+    redone = sum(not (folder / BEATS_JSON).is_file() for _, _, folder in previews)  # what render_previews makes
+    render_previews(session, previews, quality, fps, jobs)
     sheet = publish(session.out, [(c.id, c.title, folders[c.id][1]) for c in selected])
     return PreviewResult(sheet, len(selected), redone, time.perf_counter() - started)
 

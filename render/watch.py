@@ -18,15 +18,23 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from render.errors import UserFacingError
 
-if TYPE_CHECKING:
-    from render.stages.preview import PreviewResult
-
 POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """What a preview made (`run.make_preview`): the contact sheet, how many chapters it shows and
+    how many of those were previewed again (the others came from the cache), and the seconds it took."""
+
+    sheet: Path
+    chapters: int
+    redone: int
+    seconds: float
 
 
 def file_changes(path: Path, stop: threading.Event, interval: float = POLL_SECONDS) -> Iterator[None]:

@@ -26,11 +26,10 @@ from test_storyboard_fuzz import DEFAULT, _mutate, mutation
 from render.cli import main
 from render.paths import REPO_ROOT
 from render.scaffold import SCHEMA_BESIDE, init, schema_reference, storyboard_path
-from render.stages.preview import PreviewResult
 from render.storyboard import Defaults, ModelConfig, NarrationConfig, StoryboardError, VideoConfig, load_storyboard
 from render.storyboard.json_schema import SCHEMA_FILE, schema_text, storyboard_json_schema
 from render.storyboard.yaml_positions import compose, read_text
-from render.watch import file_changes, watch
+from render.watch import PreviewResult, file_changes, watch
 
 DATA = Path(__file__).parent / "data"
 BAD = DATA / "bad_storyboards"

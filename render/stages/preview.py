@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,17 +48,6 @@ THUMB_WIDTH = 320  # pixels of one frame on the contact sheet
 
 class PreviewError(UserFacingError):
     """A scene failed in preview mode."""
-
-
-@dataclass(frozen=True)
-class PreviewResult:
-    """What a preview made: the contact sheet, how many chapters it shows and how many of those
-    were previewed again (the others came from the cache), and the seconds it took."""
-
-    sheet: Path
-    chapters: int
-    redone: int
-    seconds: float
 
 
 class PreviewJob(BaseModel):
@@ -93,17 +81,16 @@ def beat_frames(folder: Path) -> list[Path]:
 
 def render_previews(
     session: Session, jobs: list[tuple[ChapterPlan, Timing, Path]], quality: str, fps: int, n_jobs: int
-) -> int:
-    """Make the chapter previews that are not cached: `jobs` are (chapter, timing, preview folder).
-    Returns how many were made."""
+) -> None:
+    """Make the chapter previews that are not cached: `jobs` are (chapter, timing, preview folder)."""
     from render.session import say
 
     if all((folder / BEATS_JSON).is_file() for _, _, folder in jobs):
-        return 0
+        return
     with session.cache.lock("previews", say=say):
         todo = [job for job in jobs if not (job[2] / BEATS_JSON).is_file()]
         if not todo:
-            return 0
+            return
         say(f"preview: {len(todo)} chapter(s) at {quality} quality, {min(n_jobs, len(todo))} worker(s)")
         previews = session.cache.stage_dir("previews")
         previews.mkdir(parents=True, exist_ok=True)
@@ -131,7 +118,6 @@ def render_previews(
             run_workers(specs, n_jobs, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return len(todo)
 
 
 def run_workers(jobs: list[PreviewJob], n_jobs: int, work: Path) -> None:
