@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -49,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("kinds", help="the chapter kinds: parameters, phases, facts, claims, examples (Markdown)",
                    description="Print the reference of every chapter kind (docs/kinds.md is this output).")  # fmt: skip
     storyboard_command("check", "validate a storyboard without loading the model")
+    help = "print the storyboard's JSON Schema, for editors (docs/storyboard.schema.json is this output)"
+    s = sub.add_parser("schema", help=help, description=help)
+    s.add_argument("--out", type=Path, metavar="FILE", help="write it to this file instead")
+    help = "start a new storyboard: the editor modeline, the defaults and three chapters to edit"
+    i = sub.add_parser("init", help=help, description=help)
+    i.add_argument("name", help="the new file, e.g. my-lecture or my-lecture.yaml (never overwritten)")
     storyboard_command("plan", "list the generation requests and which chapters use them")
     g = storyboard_command("generate", "record every planned trajectory that is not in the cache")
     executor_options(g)
@@ -78,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--quality", choices=list(QUALITY_PRESETS), help="overrides video.quality")
     v.add_argument("--jobs", type=int, default=available_cores(), help="worker processes (default: cores)")
     v.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
+    v.add_argument("--watch", action="store_true",
+                   help="then make it again each time the storyboard is saved (Ctrl-C stops)")  # fmt: skip
 
     e = storyboard_command("export", "export slide clips (MP4, WebM, GIF, poster PNG) and a PowerPoint deck")
     e.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
@@ -124,7 +133,10 @@ def _main(args) -> int:
     except StoryboardError as e:
         _say(str(e))
         return 2
-    except (ModelError, UserFacingError) as e:
+    except UserFacingError as e:  # a UsageError (an unknown chapter id) is 2, a run-time failure 1
+        _say(f"noise2image: {e}")
+        return e.exit_code
+    except ModelError as e:
         _say(f"noise2image: {e}")
         return 1
     except OSError as e:
@@ -147,6 +159,14 @@ def _run(args) -> int:
 
         print(kinds_reference(KINDS), end="")
         return 0
+    if args.command == "schema":
+        return _schema(args.out)
+    if args.command == "init":
+        from render.scaffold import init
+
+        path = shlex.quote(str(init(args.name)))
+        _say(f"{path}: written; next: noise2image check {path}, then noise2image preview {path} --watch")
+        return 0
     from render import run  # after the model commands: the GPU image that trains has no scikit-learn
 
     if args.command == "check":
@@ -155,11 +175,26 @@ def _run(args) -> int:
         print(run.plan_text(args.storyboard, cache=args.cache))
     elif args.command == "preview":  # on this machine: its workers are local processes
         chapters = args.chapters.split(",") if args.chapters else None
-        run.preview(args.storyboard, cache=args.cache, out=args.out, chapters=chapters, quality=args.quality,
-                    jobs=max(1, args.jobs))  # fmt: skip
+        make = run.preview_watch if args.watch else run.preview
+        make(args.storyboard, cache=args.cache, out=args.out, chapters=chapters, quality=args.quality,
+             jobs=max(1, args.jobs))  # fmt: skip
     else:  # the commands that do the heavy work, on this machine or a Ray cluster
         with open_executor(args.executor, address=args.ray_address, cpus=getattr(args, "jobs", None)) as executor:
             return _run_stages(args, run, executor)
+    return 0
+
+
+def _schema(out: Path | None) -> int:
+    """The JSON Schema on stdout, or written to `out`."""
+    from render.media.files import atomic_write
+    from render.storyboard.json_schema import schema_text
+
+    text = schema_text()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write(out, text)
+        _say(f"{out}: the storyboard's JSON Schema")
     return 0
 
 

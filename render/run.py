@@ -134,7 +134,41 @@ def preview(
     jobs: int = 1,
 ) -> Path:
     """The last frame of every beat and a contact sheet (build/<name>/preview.png), without video."""
-    from render.stages.preview import publish, render_previews
+    result = make_preview(path, cache=cache, out=out, chapters=chapters, quality=quality, jobs=jobs)
+    say(f"preview: done in {result.seconds:.1f} s: {result.sheet} (frames in {result.sheet.parent / 'preview'})")
+    return result.sheet
+
+
+def preview_watch(
+    path: Path,
+    cache: str | None = None,
+    out: Path | None = None,
+    chapters: list[str] | None = None,
+    quality: str | None = None,
+    jobs: int = 1,
+) -> None:
+    """`preview`, then again each time the storyboard file is saved, until Ctrl-C (render/watch.py)."""
+    import threading
+
+    from render.watch import file_changes, watch
+
+    stop = threading.Event()  # set by nobody here: Ctrl-C ends the command
+    changes = file_changes(path, stop)  # from the file as it is now: a save during the first build counts
+    watch(path, lambda: make_preview(path, cache=cache, out=out, chapters=chapters, quality=quality, jobs=jobs),
+          stop, changes)  # fmt: skip
+
+
+def make_preview(
+    path: Path,
+    cache: str | None = None,
+    out: Path | None = None,
+    chapters: list[str] | None = None,
+    quality: str | None = None,
+    jobs: int = 1,
+):
+    """The preview's work; returns a PreviewResult (render/watch.py): the sheet, its chapters, how many redone."""
+    from render.stages.preview import BEATS_JSON, publish, render_previews
+    from render.watch import PreviewResult
 
     started = time.perf_counter()
     session = open_session(path, cache, out)
@@ -145,10 +179,11 @@ def preview(
     for c in selected:
         timing = timelines[c.id].timing()
         folders[c.id] = (timing, session.preview_folder(c, session.preview_parts(c, timing, quality, fps)))
-    render_previews(session, [(c, *folders[c.id]) for c in selected], quality, fps, jobs)
+    previews = [(c, *folders[c.id]) for c in selected]
+    redone = sum(not (folder / BEATS_JSON).is_file() for _, _, folder in previews)  # what render_previews makes
+    render_previews(session, previews, quality, fps, jobs)
     sheet = publish(session.out, [(c.id, c.title, folders[c.id][1]) for c in selected])
-    say(f"preview: done in {time.perf_counter() - started:.1f} s: {sheet} (frames in {session.out / 'preview'})")
-    return sheet
+    return PreviewResult(sheet, len(selected), redone, time.perf_counter() - started)
 
 
 def _up_to_narration(
@@ -294,4 +329,4 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
     return reasons or ["narration timing changed (pause or speed)"]
 
 
-__all__ = ["check", "plan_text", "verify", "generate", "render", "preview", "export", "export_web"]
+__all__ = ["check", "plan_text", "verify", "generate", "render", "preview", "preview_watch", "export", "export_web"]

@@ -45,7 +45,10 @@ class EmbeddingMapChapter(ChapterBase):
     groups: Annotated[
         dict[Annotated[str, AfterValidator(not_blank)], Annotated[list[Prompt], Field(min_length=2)]],
         AfterValidator(_at_least_two_groups),
-    ] = Field(description="a mapping of group name to a list of prompts: at least 2 groups, 2 prompts each")
+    ] = Field(
+        description="a mapping of group name to a list of prompts: at least 2 groups, 2 prompts each",
+        json_schema_extra={"minProperties": 2},  # what _at_least_two_groups checks, for editors
+    )
     highlight: Prompt | None = Field(default=None, description="a non-empty prompt, or left out")
     method: Literal["pca", "tsne"] = Field(default="tsne", description="pca or tsne")
 

@@ -5,14 +5,20 @@ A storyboard is one YAML file describing a whole explainer video. Its top-level 
 (each a `ChapterBase` subclass in its module under render/kinds/), joined into one discriminated
 union on `kind` by `storyboard_model(...)`. The field names are part of the contract
 (docs/contracts.md); every field's `description` says what is allowed, and the messages quote it.
+
+The same models give the JSON Schema editors check a storyboard against (json_schema.py): a check
+made by a validator function says what it checks in JSON Schema terms with `@json_schema(...)`, and
+a field that takes another shape than its type (narration: one text, or texts and mappings) names
+that shape with `json_schema_input_type`, so the schema accepts what the YAML may hold.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +37,8 @@ from render.storyboard.yaml_positions import locate, path_str
 
 MAX_SEED = 2**64 - 1
 BUILTIN_MODELS = ("builtin:tiny-prx",)
+MIN_GUIDANCE, MAX_GUIDANCE = 1.0, 30.0
+NOT_BLANK = r"\S"  # a JSON Schema pattern (unanchored): at least one character that is not a space
 
 Quality = Literal["low", "medium", "high", "production", "fourk"]
 
@@ -53,21 +61,40 @@ QUALITY_PRESETS: dict[str, QualityPreset] = dict(
 # Field types (kinds use them for their own parameters)
 # ---------------------------------------------------------------------------------------------
 
+F = TypeVar("F", bound=Callable[..., Any])
 
+
+def json_schema(**keywords: Any) -> Callable[[F], F]:
+    """Marks a validator function with the JSON Schema keywords that say what it checks.
+
+    pydantic cannot see inside a validator function, so without this the schema would accept
+    anything of the field's type; json_schema.py adds the keywords wherever the function is used
+    (a field, a list item, a mapping key), and the check and its schema stay side by side.
+    """
+
+    def mark(function: F) -> F:
+        function.json_schema_keywords = keywords  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+@json_schema(pattern=NOT_BLANK)
 def not_blank(value: str) -> str:
     if not value.strip():
         raise PydanticCustomError("blank", "is empty")
     return value
 
 
+@json_schema(minimum=MIN_GUIDANCE, maximum=MAX_GUIDANCE)
 def _check_guidance(value: float) -> float:
-    if value < 1.0:
+    if value < MIN_GUIDANCE:
         raise PydanticCustomError(
             "guidance_below_one",
             "guidance {value} is below 1.0: 1.0 turns guidance off; below 1 is not allowed",
             {"value": value},
         )
-    if value > 30.0:
+    if value > MAX_GUIDANCE:
         raise PydanticCustomError("guidance_too_high", "guidance {value} is above 30.0", {"value": value})
     return value
 
@@ -84,6 +111,7 @@ def _beat(value: Any) -> Any:
     return value
 
 
+@json_schema(uniqueItems=True)
 def no_repeats(values: list) -> list:
     seen: dict[Any, int] = {}
     for i, v in enumerate(values):
@@ -117,7 +145,14 @@ class Beat(BaseModel):
     claims: list[ClaimName] = Field(default_factory=list, description="a list of the kind's claim names")
 
 
-Narration = Annotated[list[Annotated[Beat, BeforeValidator(_beat)]], BeforeValidator(_beats), Field(min_length=1)]
+# What a beat and the narration may be written as (the validators turn a text into `say` alone,
+# and one text into one beat); the JSON Schema describes these shapes, not the models'.
+BeatInput = Annotated[Beat, BeforeValidator(_beat, json_schema_input_type=Text | Beat)]
+Narration = Annotated[
+    list[BeatInput],
+    BeforeValidator(_beats, json_schema_input_type=Text | Annotated[list[BeatInput], Field(min_length=1)]),
+    Field(min_length=1),
+]
 
 SEED_HELP = "an integer from 0 to 2**64-1 (18446744073709551615)"
 STEPS_HELP = "an integer from 1 to 1000"
@@ -133,6 +168,12 @@ class Strict(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 
+@json_schema(
+    anyOf=[
+        {"enum": list(BUILTIN_MODELS), "description": "a model embedded in noise2image"},
+        {"pattern": r"^(?!builtin:)\S(?:.*\S)?$", "description": "a hub id or a local folder"},
+    ]
+)
 def _check_model_id(value: str) -> str:
     if not value.strip():
         raise PydanticCustomError("blank", "is empty")
@@ -188,6 +229,7 @@ class VideoConfig(Strict):
 _VOICE_RE = re.compile(r"^(none|piper:\S.*|espeak:\S.*)$")
 
 
+@json_schema(pattern=_VOICE_RE.pattern)
 def _check_voice(value: str) -> str:
     if not _VOICE_RE.match(value):
         raise PydanticCustomError("bad_voice", "is not a voice")
