@@ -56,7 +56,7 @@ PRESETS: dict[str, Preset] = {
     # and a PRX transformer over 8x8 tokens of 4x4 latent cells. Sized from 15-minute experiments on a
     # 2-core CPU with bfloat16 (README, "The embedded model"); the time cap is a guard, the steps decide.
     "cpu": Preset(
-        name="cpu", size=64, vae_channels=(16, 32), latent_channels=4, vae_steps=4000, vae_batch=16,
+        name="cpu", size=64, vae_channels=(16, 32), latent_channels=4, vae_steps=2500, vae_batch=16,
         vae_lr=3e-3, hidden=192, depth=6, heads=3, patch=4, steps=12000, batch=32, lr=1e-3,
         warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
         vae_norm_groups=16, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
