@@ -16,12 +16,13 @@ from render.executors import Executor, LocalExecutor
 from render.progress import available_cores
 from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name, say
 from render.stages.plan import ChapterPlan, describe_plan
+from render.words import plural
 
 
 def check(path: Path) -> None:
     """Validate a storyboard, in full and against this machine, without loading the model."""
     storyboard = load_checked(path)
-    say(f"{path}: valid ({len(storyboard.chapters)} chapters, model {storyboard.model.id})")
+    say(f"{path}: valid ({plural(len(storyboard.chapters), 'chapter')}, model {storyboard.model.id})")
 
 
 def plan_text(path: Path, cache: str | None = None) -> str:
@@ -120,7 +121,8 @@ def _check_claims(session: Session, selected: list[ChapterPlan], strict: bool) -
         say(line)
     if strict and failures(rows, strict):
         raise UserFacingError(
-            f"{len(failures(rows, strict))} of {len(rows)} stated claims do not hold (--strict): no video made; "
+            f"{len(failures(rows, strict))} of {plural(len(rows), 'stated claim')} do not hold (--strict): "
+            f"no video made; "
             f"`noise2image verify {session.path}` shows them all"
         )
 
@@ -198,7 +200,7 @@ def export(
              for i in manifest.order]  # fmt: skip
     written = export_slides(media, session.out, width=width, fps=fps, audio=audio, deck=deck,
                             deck_title=session.storyboard.title, executor=executor)  # fmt: skip
-    say(f"export: {len(written)} files in {session.out / 'slides'}")
+    say(f"export: {plural(len(written), 'file')} in {session.out / 'slides'}")
 
 
 def _last_render(session: Session, path: Path, cache, out, executor: Executor | None = None) -> Manifest:
@@ -233,7 +235,7 @@ def write_web(session: Session, clips: bool = True) -> None:
         model = Path(model).name
     with session.cache.lock(out_lock_name(session.out), say=say):  # not beside an assembly into the same folder
         report = write_site(session.out / "web", manifest.title, theme, model, chapters, video=session.video_path)
-    made = f"{len(report.written)} chapter figure(s) written, {len(report.reused)} up to date"
+    made = f"{plural(len(report.written), 'chapter figure')} written, {len(report.reused)} up to date"
     if report.without_figure:
         made += f", {len(report.without_figure)} without one ({', '.join(report.without_figure)})"
     size = f"{report.bytes_without_media / 1e6:.1f} MB without clips, {report.bytes_total / 1e6:.1f} MB in all"
@@ -244,7 +246,7 @@ def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, 
     """What a render would redo, stage by stage, and why (compared with the cache and the last manifest)."""
     chosen = {c.id for c in selected}
     missing = [p for p in session.plan.missing(session.cache.has_trajectory) if set(p.chapters) & chosen]
-    lines = [f"generate: {len(missing)} of {len(session.plan.requests)} trajectories to make"]
+    lines = [f"generate: {len(missing)} of {plural(len(session.plan.requests), 'trajectory', 'trajectories')} to make"]
     lines += [f"  {p.request.describe()}  (new or changed; used by {', '.join(p.chapters)})" for p in missing]
     manifest = Manifest.from_file(session.manifest_path)
     redo = 0
@@ -253,7 +255,7 @@ def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, 
         redo += bool(reasons)
         lines.append(f"render: {chapter.id}: " + ("; ".join(reasons) if reasons else "up to date"))
     if redo:
-        lines.append(f"{redo} of {len(selected)} chapters would be re-rendered, then the video re-assembled")
+        lines.append(f"{redo} of {plural(len(selected), 'chapter')} would be re-rendered, then the video re-assembled")
     elif manifest is None or manifest.order != [c.id for c in selected] or manifest.title != session.storyboard.title:
         lines.append("assemble: the chapter order or the title changed; the video would be re-assembled")
     elif not session.video_path.is_file():
@@ -279,7 +281,7 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
             return []
     reasons = []
     if not all(spoken):  # the chapter data carries the narration: edited beats are re-analysed too
-        reasons.append(f"{spoken.count(None)} narration beat(s) new or edited (re-speak, re-analyse, re-time)")
+        reasons.append(f"{plural(spoken.count(None), 'narration beat')} new or edited (re-speak, re-analyse, re-time)")
     elif not analysed:
         reasons.append("its parameters or trajectories changed (re-analyse)")
     before = manifest.chapters.get(chapter.id) if manifest else None

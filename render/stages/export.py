@@ -41,6 +41,7 @@ from render.stages.assemble import (
     mux_with_audio,
     remove_stale,
 )
+from render.words import plural
 
 GIF_MAX_FPS = 12
 GIF_MAX_WIDTH = 480
@@ -335,7 +336,7 @@ def _write_deck(movies: list[tuple[ChapterMedia, Path, Path]], title: str, path:
     prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
     cover = prs.slides.add_slide(prs.slide_layouts[0])
     cover.shapes.title.text = title
-    cover.placeholders[1].text = f"{len(movies)} chapters"
+    cover.placeholders[1].text = plural(len(movies), "chapter")
 
     margin, title_height = Inches(0.4), Inches(1.1)
     for chapter, mp4, poster in movies:
