@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-clips", action="store_true", help="with --web: leave the narrated clips out (a light page)")
     r.add_argument("--strict", action="store_true",
                    help="stop before rendering clips if a stated claim fails or cannot be checked")  # fmt: skip
+    r.add_argument("--no-subtitle-track", action="store_true",
+                   help="no soft subtitle track in video.mp4 and the chapter clips (.srt, .vtt are made)")  # fmt: skip
     executor_options(r)
 
     v = storyboard_command("preview", "the last frame of every beat and a contact sheet (preview.png), no video")
@@ -221,6 +223,7 @@ def _run_stages(args, run, executor) -> int:
             web_clips=not args.no_clips,
             executor=executor,
             strict=args.strict,
+            subtitle_track=not args.no_subtitle_track,
         )
     elif args.command == "export" and args.web:
         run.export_web(args.storyboard, cache=args.cache, out=args.out, clips=not args.no_clips)

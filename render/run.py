@@ -71,10 +71,12 @@ def render(
     web_clips: bool = True,
     executor: Executor | None = None,
     strict: bool = False,
+    subtitle_track: bool = True,
 ) -> None:
     """Run every stage; `chapters` limits which chapters are made (and assembled).
 
     `slides` also exports slide clips, `web` also writes the web page (`web_clips`: with the narrated clips).
+    `subtitle_track`: video.mp4 and the chapter clips carry the subtitles as a soft track (besides the .srt).
     Generation, clips and slide encodes run on `executor` (default: this machine). A stated claim
     that fails is a warning; with `strict` it (or one that cannot be checked) stops the render
     before any clip is made.
@@ -99,9 +101,10 @@ def render(
     render_clips(session, [(c, timings[c.id], clips[c.id]) for c in selected], quality, fps, jobs, executor)
 
     # 6. Assemble (skipped when nothing it reads changed), and record how the video was made
-    assembly_key = session.assembly_key(selected, clips, timings)
-    _assemble(session, selected, clips, timelines, assembly_key)
+    assembly_key = session.assembly_key(selected, clips, timings, subtitle_track)
+    _assemble(session, selected, clips, timelines, assembly_key, subtitle_track)
     session.manifest(selected, clips, parts, timelines, quality, fps, assembly_key).to_file(session.manifest_path)
+    _refresh_preview_sheet(session)
 
     # 7. Export for slides, and the web page
     if slides:
@@ -109,6 +112,16 @@ def render(
     if web:
         write_web(session, clips=web_clips)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
+
+
+def _refresh_preview_sheet(session: Session) -> None:
+    """A contact sheet in the output folder is redrawn (or removed) so it matches the storyboard just rendered."""
+    from render.stages.preview import refresh_sheet
+
+    with session.cache.lock(out_lock_name(session.out), say=say):  # not beside an assembly into the same folder
+        said = refresh_sheet(session)
+    if said:
+        say(said)
 
 
 def _check_claims(session: Session, selected: list[ChapterPlan], strict: bool) -> None:
@@ -136,7 +149,7 @@ def preview(
     jobs: int = 1,
 ) -> Path:
     """The last frame of every beat and a contact sheet (build/<name>/preview.png), without video."""
-    from render.stages.preview import publish, render_previews
+    from render.stages.preview import SheetRow, publish, render_previews
 
     started = time.perf_counter()
     session = open_session(path, cache, out)
@@ -148,7 +161,9 @@ def preview(
         timing = timelines[c.id].timing()
         folders[c.id] = (timing, session.preview_folder(c, session.preview_parts(c, timing, quality, fps)))
     render_previews(session, [(c, *folders[c.id]) for c in selected], quality, fps, jobs)
-    sheet = publish(session.out, [(c.id, c.title, folders[c.id][1]) for c in selected])
+    number = {c.id: n for n, c in enumerate(session.plan.chapters, start=1)}  # the storyboard's numbers
+    rows = [SheetRow(number[c.id], c.id, c.title, folders[c.id][1]) for c in selected]
+    sheet = publish(session.out, rows, quality)
     say(f"preview: done in {time.perf_counter() - started:.1f} s: {sheet} (frames in {session.out / 'preview'})")
     return sheet
 
@@ -172,7 +187,9 @@ def _up_to_narration(
     return narrate(session, selected, fps)
 
 
-def _assemble(session: Session, chapters: list[ChapterPlan], clips, timelines, assembly_key: str) -> None:
+def _assemble(
+    session: Session, chapters: list[ChapterPlan], clips, timelines, assembly_key: str, subtitle_track: bool
+) -> None:
     from render.stages.assemble import ChapterMedia, assemble
 
     with session.cache.lock(out_lock_name(session.out), say=say):  # one assembly per out folder at a time
@@ -183,7 +200,7 @@ def _assemble(session: Session, chapters: list[ChapterPlan], clips, timelines, a
             return
         start = time.perf_counter()
         media = [ChapterMedia(c.id, c.title, clips[c.id], timelines[c.id]) for c in chapters]
-        result = assemble(media, session.out, session.storyboard.title)
+        result = assemble(media, session.out, session.storyboard.title, subtitle_track=subtitle_track)
         say(f"assemble: {result.duration:.1f} s of video in {time.perf_counter() - start:.1f} s")
 
 
@@ -268,17 +285,16 @@ def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, 
 def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | None, quality: str, fps: int):
     """Why this chapter's clip would be made again (nothing: it is up to date). Speaks nothing."""
     from render.chapter_data import CHAPTER_JSON
-    from render.speech import plan_chapter_timeline
+    from render.stages.narrate import cached_timeline
 
+    timeline = cached_timeline(session, chapter, fps)
+    if timeline is not None:  # everything the clip depends on is known: look its key up
+        timing = timeline.timing()
+        if session.clip_path(chapter, session.clip_parts(chapter, timing, quality, fps)).is_file():
+            return []
     analysed = (session.data_folder(chapter) / CHAPTER_JSON).is_file()
     texts = session.spoken_beats(chapter) if analysed else chapter.chapter.beats
     spoken = [session.speech.cached(text, session.narration_dir) for text in texts]
-    if analysed and all(spoken):  # everything the clip depends on is known: look its key up
-        timing = plan_chapter_timeline(
-            spoken, session.storyboard.narration.pause, tail=session.tail(chapter), fps=fps
-        ).timing()
-        if session.clip_path(chapter, session.clip_parts(chapter, timing, quality, fps)).is_file():
-            return []
     reasons = []
     if not all(spoken):  # the chapter data carries the narration: edited beats are re-analysed too
         reasons.append(f"{plural(spoken.count(None), 'narration beat')} new or edited (re-speak, re-analyse, re-time)")

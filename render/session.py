@@ -271,11 +271,15 @@ class Session:
     def video_path(self) -> Path:
         return self.out / "video.mp4"
 
-    def assembly_key(self, chapters: list[ChapterPlan], clips: dict[str, Path], timings: dict[str, Timing]) -> str:
-        """What the assembled video depends on: the title, the clips and their timing, the assembly code."""
+    def assembly_key(
+        self, chapters: list[ChapterPlan], clips: dict[str, Path], timings: dict[str, Timing], subtitle_track: bool
+    ) -> str:
+        """What the assembled video depends on: the title, the clips and their timing, whether the files
+        carry a subtitle track, the assembly code."""
         return content_key(
             {
                 "title": self.storyboard.title,
+                "subtitle_track": subtitle_track,
                 "clips": [clips[c.id].name for c in chapters],
                 "timelines": [timings[c.id].model_dump() for c in chapters],
                 "code": code_version([Path(__file__).resolve().parent / "stages" / "assemble.py"]),

@@ -139,6 +139,17 @@ def test_a_render_with_nothing_changed_renders_no_clip_and_says_the_video_is_up_
     assert changed <= {"manifest.json"}, changed
 
 
+def test_no_subtitle_track_only_reassembles_and_leaves_the_track_out(project):
+    clips = snapshot(project.cache / "clips")
+    log = project.render("--no-subtitle-track")
+    assert rendered_chapters(log) == [] and re.search(r"^assemble: [\d.]+ s of video in", log, flags=re.M), log
+    assert snapshot(project.cache / "clips") == clips
+    for path in [project.out / "video.mp4", *sorted((project.out / "chapters").glob("*.mp4"))]:
+        kinds = [s["codec_type"] for s in ffprobe_json(path, "-show_streams")["streams"]]
+        assert kinds.count("video") == kinds.count("audio") == 1 and "subtitle" not in kinds, (path, kinds)
+    assert (project.out / "video.srt").is_file() and (project.out / "chapters" / "01-denoise.srt").is_file()
+
+
 def test_changing_the_quality_rerenders_the_clips_but_generates_nothing(project):
     narration, trajectories = snapshot(project.cache / "narration"), snapshot(project.cache / "trajectories")
     data = snapshot(project.cache / "chapters")
