@@ -1,7 +1,14 @@
 """The `noise2image` command. Each subcommand is one stage (or all of them, `render`).
 
-Exit codes: 0 done, 1 a run-time failure (a message, no traceback), 2 an invalid storyboard or
-bad arguments, 130 interrupted (Ctrl-C).
+Exit codes (every failure is a message on stderr, without a traceback):
+
+    0    done
+    1    a run-time failure: what was asked for exists but could not be made (a model that does not
+         load, a folder that cannot be written, ffmpeg or a scene failing); `verify`: a claim fails
+    2    a usage error: the command asked for something wrong or missing: a bad option or value
+         (argparse), an unknown chapter id in `--chapters`, `--executor ray` without Ray installed,
+         a storyboard that is invalid or names what this machine lacks (`check` lists every problem)
+    130  interrupted (Ctrl-C); finished work is kept in the cache
 """
 
 from __future__ import annotations
@@ -22,6 +29,31 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _version() -> str:
+    """The installed package's version (its metadata), for `--version` and the manifest."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("noise2image")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _at_least(minimum: int):
+    """An argparse type: a whole number of at least `minimum`; anything else is a usage error (exit 2)."""
+
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return whole_number
+
+
 def build_parser() -> argparse.ArgumentParser:
     from render.tiny_prx import commands
 
@@ -29,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="noise2image",
         description="Render a narrated explainer video of how text-to-image diffusion works, from storyboard.yaml.",
     )
+    parser.add_argument("--version", action="version", version=f"noise2image {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def storyboard_command(name: str, help: str) -> argparse.ArgumentParser:
@@ -59,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     storyboard_command("plan", "list the generation requests and which chapters use them")
     g = storyboard_command("generate", "record every planned trajectory that is not in the cache")
     executor_options(g)
-    g.add_argument("--batch-size", type=int, help="requests per batch (default: 16 on CPU, 32 on CUDA)")
+    g.add_argument("--batch-size", type=_at_least(1), help="requests per batch (default: 16 on CPU, 32 on CUDA)")
 
     c = storyboard_command("verify", "check every claim the narration states against what the model made")
     c.add_argument("--chapters", help="comma-separated chapter ids (default: all)")
@@ -69,29 +102,32 @@ def build_parser() -> argparse.ArgumentParser:
     r = storyboard_command("render", "make the video: generate, analyse, narrate, render chapters, assemble")
     r.add_argument("--chapters", help="comma-separated chapter ids to render (default: all)")
     r.add_argument("--quality", choices=list(QUALITY_PRESETS), help="overrides video.quality")
-    r.add_argument("--jobs", type=int, default=available_cores(), help="clips rendered in parallel (default: cores)")
+    r.add_argument("--jobs", type=_at_least(1), default=available_cores(),
+                   help="clips rendered in parallel (default: cores)")  # fmt: skip
     r.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
     r.add_argument("--dry-run", action="store_true", help="say what would be redone and why, do nothing")
     r.add_argument("--slides", action="store_true", help="also export clips for slides (see `export`)")
-    r.add_argument("--batch-size", type=int, help="requests per generation batch")
+    r.add_argument("--batch-size", type=_at_least(1), help="requests per generation batch")
     r.add_argument("--web", action="store_true", help="also write the interactive web page (see `export --web`)")
     r.add_argument("--no-clips", action="store_true", help="with --web: leave the narrated clips out (a light page)")
     r.add_argument("--strict", action="store_true",
                    help="stop before rendering clips if a stated claim fails or cannot be checked")  # fmt: skip
+    r.add_argument("--no-subtitle-track", action="store_true",
+                   help="no soft subtitle track in video.mp4 and the chapter clips (.srt, .vtt are made)")  # fmt: skip
     executor_options(r)
 
     v = storyboard_command("preview", "the last frame of every beat and a contact sheet (preview.png), no video")
     v.add_argument("--chapters", help="comma-separated chapter ids (default: all)")
     v.add_argument("--quality", choices=list(QUALITY_PRESETS), help="overrides video.quality")
-    v.add_argument("--jobs", type=int, default=available_cores(), help="worker processes (default: cores)")
+    v.add_argument("--jobs", type=_at_least(1), default=available_cores(), help="worker processes (default: cores)")
     v.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
     v.add_argument("--watch", action="store_true",
                    help="then make it again each time the storyboard is saved (Ctrl-C stops)")  # fmt: skip
 
     e = storyboard_command("export", "export slide clips (MP4, WebM, GIF, poster PNG) and a PowerPoint deck")
     e.add_argument("--out", type=Path, help="output folder (default: build/<storyboard name> beside it)")
-    e.add_argument("--width", type=int, help="width of the slide clips in pixels (default: the video's)")
-    e.add_argument("--fps", type=int, help="frame rate of the slide clips (default: the video's)")
+    e.add_argument("--width", type=_at_least(16), help="width of the slide clips in pixels (default: the video's)")
+    e.add_argument("--fps", type=_at_least(1), help="frame rate of the slide clips (default: the video's)")
     e.add_argument("--no-audio", action="store_true", help="slide clips without narration")
     e.add_argument("--no-deck", action="store_true", help="skip the PowerPoint deck")
     e.add_argument("--web", action="store_true", help="instead of slides: the interactive web page, in <out>/web/")
@@ -219,6 +255,7 @@ def _run_stages(args, run, executor) -> int:
             web_clips=not args.no_clips,
             executor=executor,
             strict=args.strict,
+            subtitle_track=not args.no_subtitle_track,
         )
     elif args.command == "export" and args.web:
         run.export_web(args.storyboard, cache=args.cache, out=args.out, clips=not args.no_clips)

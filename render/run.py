@@ -16,12 +16,13 @@ from render.executors import Executor, LocalExecutor
 from render.progress import available_cores
 from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name, say
 from render.stages.plan import ChapterPlan, describe_plan
+from render.words import plural
 
 
 def check(path: Path) -> None:
     """Validate a storyboard, in full and against this machine, without loading the model."""
     storyboard = load_checked(path)
-    say(f"{path}: valid ({len(storyboard.chapters)} chapters, model {storyboard.model.id})")
+    say(f"{path}: valid ({plural(len(storyboard.chapters), 'chapter')}, model {storyboard.model.id})")
 
 
 def plan_text(path: Path, cache: str | None = None) -> str:
@@ -70,10 +71,12 @@ def render(
     web_clips: bool = True,
     executor: Executor | None = None,
     strict: bool = False,
+    subtitle_track: bool = True,
 ) -> None:
     """Run every stage; `chapters` limits which chapters are made (and assembled).
 
     `slides` also exports slide clips, `web` also writes the web page (`web_clips`: with the narrated clips).
+    `subtitle_track`: video.mp4 and the chapter clips carry the subtitles as a soft track (besides the .srt).
     Generation, clips and slide encodes run on `executor` (default: this machine). A stated claim
     that fails is a warning; with `strict` it (or one that cannot be checked) stops the render
     before any clip is made.
@@ -98,9 +101,10 @@ def render(
     render_clips(session, [(c, timings[c.id], clips[c.id]) for c in selected], quality, fps, jobs, executor)
 
     # 6. Assemble (skipped when nothing it reads changed), and record how the video was made
-    assembly_key = session.assembly_key(selected, clips, timings)
-    _assemble(session, selected, clips, timelines, assembly_key)
+    assembly_key = session.assembly_key(selected, clips, timings, subtitle_track)
+    _assemble(session, selected, clips, timelines, assembly_key, subtitle_track)
     session.manifest(selected, clips, parts, timelines, quality, fps, assembly_key).to_file(session.manifest_path)
+    _refresh_preview_sheet(session)
 
     # 7. Export for slides, and the web page
     if slides:
@@ -108,6 +112,16 @@ def render(
     if web:
         write_web(session, clips=web_clips)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
+
+
+def _refresh_preview_sheet(session: Session) -> None:
+    """A contact sheet in the output folder is redrawn (or removed) so it matches the storyboard just rendered."""
+    from render.stages.preview import refresh_sheet
+
+    with session.cache.lock(out_lock_name(session.out), say=say):  # not beside an assembly into the same folder
+        said = refresh_sheet(session)
+    if said:
+        say(said)
 
 
 def _check_claims(session: Session, selected: list[ChapterPlan], strict: bool) -> None:
@@ -120,7 +134,8 @@ def _check_claims(session: Session, selected: list[ChapterPlan], strict: bool) -
         say(line)
     if strict and failures(rows, strict):
         raise UserFacingError(
-            f"{len(failures(rows, strict))} of {len(rows)} stated claims do not hold (--strict): no video made; "
+            f"{len(failures(rows, strict))} of {plural(len(rows), 'stated claim')} do not hold (--strict): "
+            f"no video made; "
             f"`noise2image verify {session.path}` shows them all"
         )
 
@@ -167,7 +182,7 @@ def make_preview(
     jobs: int = 1,
 ):
     """The preview's work; returns a PreviewResult (render/watch.py): the sheet, its chapters, how many redone."""
-    from render.stages.preview import BEATS_JSON, publish, render_previews
+    from render.stages.preview import BEATS_JSON, SheetRow, publish, render_previews
     from render.watch import PreviewResult
 
     started = time.perf_counter()
@@ -182,7 +197,9 @@ def make_preview(
     previews = [(c, *folders[c.id]) for c in selected]
     redone = sum(not (folder / BEATS_JSON).is_file() for _, _, folder in previews)  # what render_previews makes
     render_previews(session, previews, quality, fps, jobs)
-    sheet = publish(session.out, [(c.id, c.title, folders[c.id][1]) for c in selected])
+    number = {c.id: n for n, c in enumerate(session.plan.chapters, start=1)}  # the storyboard's numbers
+    rows = [SheetRow(number[c.id], c.id, c.title, folders[c.id][1]) for c in selected]
+    sheet = publish(session.out, rows, quality)
     return PreviewResult(sheet, len(selected), redone, time.perf_counter() - started)
 
 
@@ -205,7 +222,9 @@ def _up_to_narration(
     return narrate(session, selected, fps)
 
 
-def _assemble(session: Session, chapters: list[ChapterPlan], clips, timelines, assembly_key: str) -> None:
+def _assemble(
+    session: Session, chapters: list[ChapterPlan], clips, timelines, assembly_key: str, subtitle_track: bool
+) -> None:
     from render.stages.assemble import ChapterMedia, assemble
 
     with session.cache.lock(out_lock_name(session.out), say=say):  # one assembly per out folder at a time
@@ -216,7 +235,7 @@ def _assemble(session: Session, chapters: list[ChapterPlan], clips, timelines, a
             return
         start = time.perf_counter()
         media = [ChapterMedia(c.id, c.title, clips[c.id], timelines[c.id]) for c in chapters]
-        result = assemble(media, session.out, session.storyboard.title)
+        result = assemble(media, session.out, session.storyboard.title, subtitle_track=subtitle_track)
         say(f"assemble: {result.duration:.1f} s of video in {time.perf_counter() - start:.1f} s")
 
 
@@ -233,7 +252,7 @@ def export(
              for i in manifest.order]  # fmt: skip
     written = export_slides(media, session.out, width=width, fps=fps, audio=audio, deck=deck,
                             deck_title=session.storyboard.title, executor=executor)  # fmt: skip
-    say(f"export: {len(written)} files in {session.out / 'slides'}")
+    say(f"export: {plural(len(written), 'file')} in {session.out / 'slides'}")
 
 
 def _last_render(session: Session, path: Path, cache, out, executor: Executor | None = None) -> Manifest:
@@ -268,7 +287,7 @@ def write_web(session: Session, clips: bool = True) -> None:
         model = Path(model).name
     with session.cache.lock(out_lock_name(session.out), say=say):  # not beside an assembly into the same folder
         report = write_site(session.out / "web", manifest.title, theme, model, chapters, video=session.video_path)
-    made = f"{len(report.written)} chapter figure(s) written, {len(report.reused)} up to date"
+    made = f"{plural(len(report.written), 'chapter figure')} written, {len(report.reused)} up to date"
     if report.without_figure:
         made += f", {len(report.without_figure)} without one ({', '.join(report.without_figure)})"
     size = f"{report.bytes_without_media / 1e6:.1f} MB without clips, {report.bytes_total / 1e6:.1f} MB in all"
@@ -279,7 +298,7 @@ def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, 
     """What a render would redo, stage by stage, and why (compared with the cache and the last manifest)."""
     chosen = {c.id for c in selected}
     missing = [p for p in session.plan.missing(session.cache.has_trajectory) if set(p.chapters) & chosen]
-    lines = [f"generate: {len(missing)} of {len(session.plan.requests)} trajectories to make"]
+    lines = [f"generate: {len(missing)} of {plural(len(session.plan.requests), 'trajectory', 'trajectories')} to make"]
     lines += [f"  {p.request.describe()}  (new or changed; used by {', '.join(p.chapters)})" for p in missing]
     manifest = Manifest.from_file(session.manifest_path)
     redo = 0
@@ -288,7 +307,7 @@ def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, 
         redo += bool(reasons)
         lines.append(f"render: {chapter.id}: " + ("; ".join(reasons) if reasons else "up to date"))
     if redo:
-        lines.append(f"{redo} of {len(selected)} chapters would be re-rendered, then the video re-assembled")
+        lines.append(f"{redo} of {plural(len(selected), 'chapter')} would be re-rendered, then the video re-assembled")
     elif manifest is None or manifest.order != [c.id for c in selected] or manifest.title != session.storyboard.title:
         lines.append("assemble: the chapter order or the title changed; the video would be re-assembled")
     elif not session.video_path.is_file():
@@ -301,20 +320,19 @@ def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, 
 def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | None, quality: str, fps: int):
     """Why this chapter's clip would be made again (nothing: it is up to date). Speaks nothing."""
     from render.chapter_data import CHAPTER_JSON
-    from render.speech import plan_chapter_timeline
+    from render.stages.narrate import cached_timeline
 
+    timeline = cached_timeline(session, chapter, fps)
+    if timeline is not None:  # everything the clip depends on is known: look its key up
+        timing = timeline.timing()
+        if session.clip_path(chapter, session.clip_parts(chapter, timing, quality, fps)).is_file():
+            return []
     analysed = (session.data_folder(chapter) / CHAPTER_JSON).is_file()
     texts = session.spoken_beats(chapter) if analysed else chapter.chapter.beats
     spoken = [session.speech.cached(text, session.narration_dir) for text in texts]
-    if analysed and all(spoken):  # everything the clip depends on is known: look its key up
-        timing = plan_chapter_timeline(
-            spoken, session.storyboard.narration.pause, tail=session.tail(chapter), fps=fps
-        ).timing()
-        if session.clip_path(chapter, session.clip_parts(chapter, timing, quality, fps)).is_file():
-            return []
     reasons = []
     if not all(spoken):  # the chapter data carries the narration: edited beats are re-analysed too
-        reasons.append(f"{spoken.count(None)} narration beat(s) new or edited (re-speak, re-analyse, re-time)")
+        reasons.append(f"{plural(spoken.count(None), 'narration beat')} new or edited (re-speak, re-analyse, re-time)")
     elif not analysed:
         reasons.append("its parameters or trajectories changed (re-analyse)")
     before = manifest.chapters.get(chapter.id) if manifest else None

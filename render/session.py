@@ -151,15 +151,16 @@ class Session:
         return model_reader(self.storyboard.model.id)
 
     def select(self, ids: list[str] | None) -> list[ChapterPlan]:
-        """The chapters with these ids, in storyboard order (all of them for None)."""
-        from render.errors import UserFacingError
+        """The chapters with these ids, in storyboard order (all of them for None); an id the storyboard
+        lacks is a UsageError (the command asked for it: exit 2)."""
+        from render.errors import UsageError
 
         if not ids:
             return self.plan.chapters
         known = [c.id for c in self.plan.chapters]
         unknown = [i for i in ids if i not in known]
         if unknown:
-            raise UserFacingError(f"no chapter with id {', '.join(unknown)}; the storyboard has: {', '.join(known)}")
+            raise UsageError(f"no chapter with id {', '.join(unknown)}; the storyboard has: {', '.join(known)}")
         return [c for c in self.plan.chapters if c.id in ids]
 
     def quality_and_fps(self, quality: str | None) -> tuple[str, int]:
@@ -270,11 +271,15 @@ class Session:
     def video_path(self) -> Path:
         return self.out / "video.mp4"
 
-    def assembly_key(self, chapters: list[ChapterPlan], clips: dict[str, Path], timings: dict[str, Timing]) -> str:
-        """What the assembled video depends on: the title, the clips and their timing, the assembly code."""
+    def assembly_key(
+        self, chapters: list[ChapterPlan], clips: dict[str, Path], timings: dict[str, Timing], subtitle_track: bool
+    ) -> str:
+        """What the assembled video depends on: the title, the clips and their timing, whether the files
+        carry a subtitle track, the assembly code."""
         return content_key(
             {
                 "title": self.storyboard.title,
+                "subtitle_track": subtitle_track,
                 "clips": [clips[c.id].name for c in chapters],
                 "timelines": [timings[c.id].model_dump() for c in chapters],
                 "code": code_version([Path(__file__).resolve().parent / "stages" / "assemble.py"]),

@@ -199,7 +199,7 @@ class SummaryScene(ChapterScene):
         values = {
             "seed": f"seed {info['seed']}",
             "prompt": "prompt",
-            "steps": f"{info['steps']} steps",
+            "steps": f"{info['steps']} step" + ("" if info["steps"] == 1 else "s"),
             "guidance": f"guidance {float(info['guidance']):g}",
         }
         lines = VGroup(*[self.term(value, METAPHOR[name]) for name, value in values.items()])

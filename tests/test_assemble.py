@@ -1,3 +1,4 @@
+import json
 import re
 import struct
 import subprocess
@@ -48,13 +49,13 @@ def assembled(tmp_path_factory):
     return chapters, assemble(chapters, root / "out", "Noise to image"), root / "out"
 
 
-def test_video_has_one_video_and_one_audio_stream(assembled):
+def test_video_has_one_video_one_audio_and_one_subtitle_stream(assembled):
     _, result, _ = assembled
     info = probe(result.video)
     types = [s["type"] for s in info["streams"]]
     # The mp4 muxer carries the chapter markers in a text track, which ffprobe lists as data.
-    assert types.count("video") == 1 and types.count("audio") == 1
-    assert set(types) <= {"video", "audio", "data"}
+    assert types.count("video") == 1 and types.count("audio") == 1 and types.count("subtitle") == 1
+    assert set(types) <= {"video", "audio", "subtitle", "data"}
     assert info["video"]["codec"] == "h264" and info["audio"]["codec"] == "aac"
     assert info["tags"]["title"] == "Noise to image"
 
@@ -119,7 +120,7 @@ def test_audio_and_video_end_within_one_frame(assembled):
     for path in [result.video, *result.chapter_clips]:
         info = probe(path)
         assert abs(info["video"]["duration"] - info["audio"]["duration"]) <= FRAME + 1e-6, path
-        assert [s["type"] for s in info["streams"]] == ["video", "audio"] or path == result.video
+        assert [s["type"] for s in info["streams"]] == ["video", "audio", "subtitle"] or path == result.video
 
 
 def test_subtitles_follow_the_beats(assembled):
@@ -158,6 +159,39 @@ def test_each_chapter_has_its_own_subtitles(assembled):
         "03-outro.mp4",
         "03-outro.srt",
     ]
+
+
+def subtitle_streams(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return [s for s in json.loads(out)["streams"] if s["codec_type"] == "subtitle"]
+
+
+def embedded_cues(path):
+    """The cues of the file's subtitle track, read back by ffmpeg as SubRip."""
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:s:0", "-f", "srt", "-"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return parse_srt(out)
+
+
+def test_the_video_and_each_chapter_clip_carry_their_srt_as_a_soft_english_subtitle_track(assembled):
+    _, result, _ = assembled
+    for path, srt in [(result.video, result.srt), *zip(result.chapter_clips, result.chapter_subtitles, strict=True)]:
+        (stream,) = subtitle_streams(path)
+        assert stream["codec_name"] == "mov_text" and stream["tags"]["language"] == "eng", path
+        assert stream["disposition"]["default"] == 1, path
+        written, embedded = parse_srt(srt.read_text()), embedded_cues(path)
+        assert [c[2] for c in embedded] == [c[2] for c in written], path
+        times = [t for c in embedded for t in c[:2]]
+        assert times == pytest.approx([t for c in written for t in c[:2]], abs=1e-3), path
+
+
+def test_without_the_subtitle_track_the_files_have_none_and_the_same_side_files(assembled, tmp_path):
+    chapters, result, _ = assembled
+    plain = assemble(chapters, tmp_path / "out", "Noise to image", subtitle_track=False)
+    for path in [plain.video, *plain.chapter_clips]:
+        assert subtitle_streams(path) == [], path
+    assert plain.srt.read_text() == result.srt.read_text()
 
 
 def test_no_temporary_files_are_left(assembled):

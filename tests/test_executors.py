@@ -44,7 +44,7 @@ def test_executor_ray_without_ray_installed_names_the_extra_and_exits_2(storyboa
 def test_the_local_executor_generates_without_ray_installed(storyboard, tmp_path):
     proc = run_without_ray("generate", storyboard, "--cache", tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
-    assert "made 1 trajectories" in proc.stderr, proc.stderr
+    assert "made 1 trajectory in" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and "ray:" not in proc.stderr, proc.stderr
 
 

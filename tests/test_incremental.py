@@ -109,7 +109,7 @@ def test_a_narration_edit_respeaks_that_beat_and_rerenders_only_that_chapter(pro
     assert {k: after[k] for k in narration} == narration
     # Only `seeds` was rendered; `denoise`'s clip is the very same file, and still the one used.
     assert rendered_chapters(log) == ["seeds"], log
-    assert "render: 1 chapter clip(s)" in log
+    assert "render: 1 chapter clip to render" in log
     clips_after = snapshot(project.cache / "clips")
     assert clips_after[denoise_clip.name] == clips[denoise_clip.name]
     assert project.clip("denoise") == denoise_clip and project.clip("seeds") != seeds_clip
@@ -132,11 +132,22 @@ def test_a_render_with_nothing_changed_renders_no_clip_and_says_the_video_is_up_
     before = {name: snapshot(project.cache / name) for name in ("clips", "narration", "trajectories", "chapters")}
     out_before = snapshot(project.out)
     log = project.render()
-    assert rendered_chapters(log) == [] and "chapter clip(s) to render" not in log, log
+    assert rendered_chapters(log) == [] and "to render at" not in log, log
     assert "the video is up to date" in log and "no model work" in log
     assert {name: snapshot(project.cache / name) for name in before} == before
     changed = {k for k in out_before if snapshot(project.out).get(k) != out_before[k]}
     assert changed <= {"manifest.json"}, changed
+
+
+def test_no_subtitle_track_only_reassembles_and_leaves_the_track_out(project):
+    clips = snapshot(project.cache / "clips")
+    log = project.render("--no-subtitle-track")
+    assert rendered_chapters(log) == [] and re.search(r"^assemble: [\d.]+ s of video in", log, flags=re.M), log
+    assert snapshot(project.cache / "clips") == clips
+    for path in [project.out / "video.mp4", *sorted((project.out / "chapters").glob("*.mp4"))]:
+        kinds = [s["codec_type"] for s in ffprobe_json(path, "-show_streams")["streams"]]
+        assert kinds.count("video") == kinds.count("audio") == 1 and "subtitle" not in kinds, (path, kinds)
+    assert (project.out / "video.srt").is_file() and (project.out / "chapters" / "01-denoise.srt").is_file()
 
 
 def test_changing_the_quality_rerenders_the_clips_but_generates_nothing(project):
@@ -144,7 +155,7 @@ def test_changing_the_quality_rerenders_the_clips_but_generates_nothing(project)
     data = snapshot(project.cache / "chapters")
     log = project.render("--quality", "medium")
     assert "no model work" in log and "loading" not in log and "analyse:" not in log, log
-    assert "render: 2 chapter clip(s) to render at medium quality" in log
+    assert "render: 2 chapter clips to render at medium quality" in log
     assert sorted(rendered_chapters(log)) == ["denoise", "seeds"]
     assert snapshot(project.cache / "narration") == narration
     assert snapshot(project.cache / "trajectories") == trajectories
@@ -160,7 +171,7 @@ def test_reordering_the_chapters_rerenders_nothing_and_only_reassembles(project)
     data["chapters"].reverse()
     project.write(data)
     log = project.render()
-    assert rendered_chapters(log) == [] and "chapter clip(s) to render" not in log, log
+    assert rendered_chapters(log) == [] and "to render at" not in log, log
     assert re.search(r"^assemble: [\d.]+ s of video in", log, flags=re.M), log
     assert snapshot(project.cache / "clips") == clips
     chapters = ffprobe_json(project.out / "video.mp4", "-show_chapters")["chapters"]
@@ -182,7 +193,7 @@ def test_dry_run_after_an_edit_names_the_chapter_and_the_reason_and_changes_noth
     out_before = snapshot(project.out)
     project.write(edit_sentence(project))
     log = project.render("--dry-run")
-    assert "render: seeds: 1 narration beat(s) new or edited" in log, log
+    assert "render: seeds: 1 narration beat new or edited" in log, log
     assert re.search(r"^render: denoise: up to date", log, flags=re.M), log
     assert "1 of 2 chapters would be re-rendered" in log
     assert "generate: 0 of 2 trajectories to make" in log

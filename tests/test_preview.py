@@ -3,13 +3,16 @@
 One tiny two-chapter storyboard (tests/helpers_video.py: a random PRX folder at 32 px, espeak,
 low quality at 10 fps) is rendered and previewed once for the module, on one cache. The preview's
 frames are then compared with the rendered clips' frames at the end of each beat (same timing, so
-the same pictures), and a second preview must reuse the cached frames.
+the same pictures), and a second preview must reuse the cached frames. A render into a folder with
+a contact sheet keeps it, redraws it from the cached previews, or removes it (`refresh_sheet`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -36,6 +39,7 @@ def project(tmp_path_factory) -> dict[str, Path]:
         for command in ("render", "preview"):
             code, log = run_cli(command, story, "--cache", paths["cache"], "--out", paths["out"], "--jobs", "2")
             assert code == 0 and "Traceback" not in log, log
+            paths[f"{command} log"] = log
     return paths
 
 
@@ -56,6 +60,14 @@ def test_a_contact_sheet_and_a_frame_per_beat(project):
     sheet = Image.open(project["out"] / "preview.png")
     # two rows of four 320 px frames, with titles
     assert sheet.width > 4 * 320 and 2 * 180 < sheet.height < 2 * (180 + 80)
+
+
+def test_the_preview_reports_each_chapter_as_it_is_done(project):
+    """Not a terminal here: one line per finished chapter (a bar on a terminal), after the line saying what is to do."""
+    log = project["preview log"]
+    assert "preview: 2 chapters to preview at low quality, 2 workers" in log, log
+    done = re.findall(r"^preview: \[(\d)/2\] (\w+) in [\d.]+ s$", log, re.MULTILINE)
+    assert [n for n, _ in done] == ["1", "2"] and sorted(c for _, c in done) == ["denoise", "seeds"], log
 
 
 def frame_of_clip(clip: Path, index: int, png: Path) -> np.ndarray:
@@ -86,15 +98,16 @@ def test_a_second_preview_reuses_the_cached_frames(project):
     before = snapshot(previews)
     code, log = run_cli("preview", project["story"], "--cache", project["cache"], "--out", project["out"])
     assert code == 0, log
-    assert "chapter(s) at" not in log  # nothing previewed again
+    assert "to preview at" not in log  # nothing previewed again
     assert snapshot(previews) == before
 
 
-def test_one_chapter(project, tmp_path):
+def test_one_chapter_keeps_its_number_in_the_storyboard(project, tmp_path):
     out = tmp_path / "out"
     code, log = run_cli("preview", project["story"], "--cache", project["cache"], "--out", out, "--chapters", "seeds")
     assert code == 0, log
-    assert list(chapter_frames(out)) == ["seeds"]
+    assert [p.name for p in (out / "preview").iterdir() if p.is_dir()] == ["02-seeds"]  # chapter 2, not 01
+    assert [row[:2] for row in sheet_record(out)["rows"]] == [[2, "seeds"]]
 
 
 def test_relative_cache_and_out_paths(project, tmp_path, monkeypatch):
@@ -107,3 +120,70 @@ def test_relative_cache_and_out_paths(project, tmp_path, monkeypatch):
                         "--chapters", "denoise", "--quality", "medium")  # fmt: skip
     assert code == 0 and "Traceback" not in log, log
     assert list(chapter_frames(out)) == ["denoise"]
+
+
+def sheet_record(out: Path) -> dict:
+    return json.loads((out / "preview" / "sheet.json").read_text())
+
+
+def render_into(project, out: Path) -> str:
+    code, log = run_cli("render", project["story"], "--cache", project["cache"], "--out", out, "--jobs", "1")
+    assert code == 0 and "Traceback" not in log, log
+    return log
+
+
+def copy_sheet(project, out: Path, edit=None) -> None:
+    """The project's contact sheet and frames into `out`, its record changed by `edit(record)`."""
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(project["out"] / "preview.png", out / "preview.png")
+    shutil.rmtree(out / "preview", ignore_errors=True)
+    shutil.copytree(project["out"] / "preview", out / "preview")
+    if edit is not None:
+        record = sheet_record(out)
+        edit(record)
+        (out / "preview" / "sheet.json").write_text(json.dumps(record))
+
+
+def test_a_render_leaves_an_up_to_date_sheet_as_it_is(project):
+    before = snapshot(project["out"] / "preview"), (project["out"] / "preview.png").stat().st_mtime_ns
+    log = render_into(project, project["out"])
+    assert "preview:" not in log, log
+    assert (snapshot(project["out"] / "preview"), (project["out"] / "preview.png").stat().st_mtime_ns) == before
+
+
+def test_a_render_redraws_a_stale_sheet_from_the_cached_previews(project, tmp_path):
+    """A sheet that shows other previews than the storyboard's (here: its record says so) is redrawn."""
+    out = tmp_path / "out"
+
+    def stale(record):
+        record["rows"] = [[1, "seeds", "seeds-older"], [2, "denoise", "denoise-older"]]
+
+    copy_sheet(project, out, stale)
+    (out / "preview.png").write_bytes(b"not the sheet")
+    log = render_into(project, out)
+    assert "preview.png redrawn from cached previews (2 chapters)" in log, log
+    assert sheet_record(out) == sheet_record(project["out"])
+    assert snapshot_bytes(out / "preview") == snapshot_bytes(project["out"] / "preview")
+    assert Image.open(out / "preview.png").size == Image.open(project["out"] / "preview.png").size
+
+
+def snapshot_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("why", ["previews not cached", "no record"])
+def test_a_render_removes_a_sheet_it_cannot_redraw_cheaply(project, tmp_path, why):
+    """At a quality never previewed, or from a version that kept no record: removed, and the log says how
+    to make it again. The video is made all the same."""
+    out = tmp_path / "out"
+
+    def high(record):
+        record["quality"] = "high"
+
+    copy_sheet(project, out, high if why == "previews not cached" else None)
+    if why == "no record":
+        (out / "preview" / "sheet.json").unlink()
+    log = render_into(project, out)
+    assert f"preview: removed {out / 'preview.png'}" in log and f"noise2image preview {project['story']}" in log, log
+    assert not (out / "preview.png").exists() and not (out / "preview").exists()
+    assert (out / "video.mp4").is_file()

@@ -66,7 +66,7 @@ def test_a_trajectory_made_again_alone_records_what_it_did_in_its_batch(two_rend
     arrays = victim / ARRAYS
     arrays.write_bytes(arrays.read_bytes()[:100])
     log = render(storyboard, cache, root / "out-a")
-    assert "damaged" in log and "made 1 trajectories" in log
+    assert "damaged" in log and "made 1 trajectory in" in log
     after = Trajectory.load(victim)
     for name in ARRAY_FIELDS:
         assert getattr(before, name).tobytes() == getattr(after, name).tobytes(), name

@@ -221,9 +221,9 @@ def test_a_render_stopped_while_rendering_clips_resumes_with_only_the_unfinished
 
     code, log = run_cli("render", project.storyboard, "--cache", cache, "--out", out, "--jobs", "1")
     assert code == 0 and "Traceback" not in log, log
-    assert "no model work" in log and "render: 1 chapter clip(s) to render" in log, log
+    assert "no model work" in log and "render: 1 chapter clip to render" in log, log
     if sig == signal.SIGKILL:  # a killed run cannot clean up; the next one removes its temporary render
-        assert "removed 1 unfinished clip render(s)" in log, log
+        assert "removed 1 unfinished clip render left" in log, log
     assert {name: mtime for name, mtime in clips(cache).items() if name in finished} == finished
     assert len(clips(cache)) == 2
     assert_video_plays(out)
@@ -245,7 +245,7 @@ def test_two_renders_of_one_storyboard_at_once_both_succeed_with_an_intact_video
     assert_cache_whole(cache)
     assert len(clips(cache)) == 2
     # The clips were rendered once: the second run waited for the first and found them cached.
-    assert sum(log.count("chapter clip(s) to render") for log in errs) == 1, errs
+    assert sum(log.count("to render at") for log in errs) == 1, errs
 
 
 # ---- an out folder that cannot be written --------------------------------------------------------

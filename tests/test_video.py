@@ -114,8 +114,8 @@ def test_the_video_has_one_video_and_one_audio_stream_and_lasts_as_long_as_both(
     video = rendered.out / "video.mp4"
     streams = ffprobe_json(video, "-show_streams", "-count_frames")["streams"]
     kinds = [s["codec_type"] for s in streams]
-    assert kinds.count("video") == 1 and kinds.count("audio") == 1
-    assert set(kinds) <= {"video", "audio", "data"}, kinds  # the chapter track is a data stream
+    assert kinds.count("video") == 1 and kinds.count("audio") == 1 and kinds.count("subtitle") == 1
+    assert set(kinds) <= {"video", "audio", "subtitle", "data"}, kinds  # the chapter track is a data stream
     v = next(s for s in streams if s["codec_type"] == "video")
     a = next(s for s in streams if s["codec_type"] == "audio")
     assert (v["codec_name"], v["pix_fmt"], a["codec_name"]) == ("h264", "yuv420p", "aac")
@@ -125,6 +125,25 @@ def test_the_video_has_one_video_and_one_audio_stream_and_lasts_as_long_as_both(
     # +faststart: the index (moov) comes before the media data (mdat).
     head = video.read_bytes()[:65536]
     assert 0 <= head.find(b"moov") < head.find(b"mdat") or b"mdat" not in head
+
+
+def embedded_subtitles(path: Path) -> tuple[dict, list[tuple[float, float, str]]]:
+    """The file's one subtitle stream (ffprobe) and its cues, read back by ffmpeg as SubRip."""
+    (stream,) = [s for s in ffprobe_json(path, "-show_streams")["streams"] if s["codec_type"] == "subtitle"]
+    srt = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:s:0", "-f", "srt", "-"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return stream, parse_cues(srt)
+
+
+def test_the_video_carries_its_subtitles_as_a_soft_english_track_shown_by_default(rendered):
+    stream, cues = embedded_subtitles(rendered.out / "video.mp4")
+    assert stream["codec_name"] == "mov_text" and stream["tags"]["language"] == "eng"
+    assert stream["disposition"]["default"] == 1
+    written = parse_cues((rendered.out / "video.srt").read_text(encoding="utf-8"))
+    assert len(cues) == len(written) == sum(len(b) for b in BEATS)
+    assert [c[2] for c in cues] == [c[2] for c in written]
+    for (start, end, _), (written_start, written_end, _) in zip(cues, written, strict=True):
+        assert abs(start - written_start) <= 1e-3 and abs(end - written_end) <= 1e-3
 
 
 def test_the_video_plays_start_to_end_without_errors(rendered):
@@ -204,11 +223,12 @@ def test_every_chapter_clip_has_audio_subtitles_and_matching_durations(rendered)
     for i, chapter in enumerate(TWO_CHAPTERS):
         clip = rendered.out / "chapters" / f"{i + 1:02d}-{chapter['id']}.mp4"
         kinds = [s["codec_type"] for s in ffprobe_json(clip, "-show_streams")["streams"]]
-        assert kinds.count("video") == 1 and kinds.count("audio") == 1, (clip, kinds)
+        assert kinds == ["video", "audio", "subtitle"], (clip, kinds)
         d = stream_durations(clip)
         assert abs(d["video"] - d["audio"]) <= FRAME + 1e-6, (clip, d)
         cues = parse_cues(clip.with_suffix(".srt").read_text(encoding="utf-8"))
         assert [c[2] for c in cues] == chapter["narration"]
+        assert [c[2] for c in embedded_subtitles(clip)[1]] == chapter["narration"]
         assert all(abs((e - s) - dur) <= FRAME for (s, e, _), dur in zip(cues, durations[i], strict=True))
         assert cues[-1][1] <= d["video"]
 

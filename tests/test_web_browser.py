@@ -251,7 +251,7 @@ def test_export_web_after_a_render_rewrites_no_figure(site, tmp_path):
             "export", root / "project" / "explorer.yaml", "--web", "--no-clips", "--cache", root / "cache", "--out", out
         )
     assert code == 0, log
-    assert f"0 chapter figure(s) written, {len(WITH_FIGURE)} up to date, 1 without one (caption)" in log
+    assert f"0 chapter figures written, {len(WITH_FIGURE)} up to date, 1 without one (caption)" in log
     web = out / "web"
     assert not any((web / "clips").iterdir()) and not (web / "video.mp4").exists()
     html = (web / "index.html").read_text()

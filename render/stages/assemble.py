@@ -5,9 +5,14 @@ chapters is built as ONE PCM track, each chapter's audio placed at the real star
 (read back from the file), and encoded to AAC once, so nothing drifts at the joins. Subtitles
 and chapter markers come from the same timelines and the same real clip starts.
 
-Outputs in `out_dir`: `video.mp4` (H.264 + AAC, chapter markers, +faststart), `video.srt`,
-`video.vtt`, `chapters.txt` and `chapters/NN-id.mp4` + `chapters/NN-id.srt`. Every file is
-written under a temporary name and renamed into place.
+Outputs in `out_dir`: `video.mp4` (H.264 + AAC, chapter markers, a soft subtitle track,
++faststart), `video.srt`, `video.vtt`, `chapters.txt` and `chapters/NN-id.mp4` (with its own
+subtitle track) + `chapters/NN-id.srt`. Every file is written under a temporary name and renamed
+into place.
+
+The subtitle track (`mov_text`, English, shown by default) is made from the same cues as the .srt
+beside it and muxed in the same ffmpeg call that writes the file: a player shows subtitles with the
+video file alone, and nothing is re-encoded for them. `subtitle_track=False` leaves it out.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 from render.media.audio import write_wav
 from render.media.ffmpeg import probe, run_ffmpeg
 from render.media.files import atomic_path, atomic_write
-from render.media.subtitles import chapter_cues, srt_text, vtt_text
+from render.media.subtitles import Cue, chapter_cues, srt_text, vtt_text
 from render.progress import Progress
 from render.speech import SAMPLE_RATE, ChapterTimeline, chapter_audio
 
@@ -31,6 +36,7 @@ AUDIO_RATE = 48000
 
 AUDIO_BITRATE = "128k"
 AAC = ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE)]
+SUBTITLE_LANGUAGE = "eng"  # ISO 639-2, as MP4 stores it: the narration is English
 
 
 @dataclass(frozen=True)
@@ -105,12 +111,33 @@ def fitted_chapter_audio(
     return np.concatenate([pcm, np.zeros(n - pcm.size, np.int16)])
 
 
-def mux_with_audio(video: Path, wav: Path, out: Path, extra: list[str] | None = None) -> None:
-    """Copy `video`'s video stream, encode `wav` to AAC once, +faststart; check that the two streams agree."""
-    run_ffmpeg(
-        ["-i", str(video), "-i", str(wav), *(extra or []), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", *AAC,
-         "-movflags", "+faststart", str(out)]
-    )  # fmt: skip
+def mux_with_audio(
+    video: Path,
+    wav: Path,
+    out: Path,
+    *,
+    metadata: Path | None = None,
+    title: str | None = None,
+    subtitles: Path | None = None,
+) -> None:
+    """Copy `video`'s video stream, encode `wav` to AAC once, +faststart; check that the two streams agree.
+
+    `metadata`: an ffmetadata file whose title and chapter markers the output takes; `title`: the
+    output's title; `subtitles`: an .srt muxed as a soft subtitle track (`mov_text`, English, shown by
+    default), converted, not re-timed.
+    """
+    inputs = [["-i", str(video)], ["-i", str(wav)]]
+    options = ["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", *AAC]
+    if subtitles is not None:
+        options += ["-map", f"{len(inputs)}:s:0", "-c:s", "mov_text",
+                    "-metadata:s:s:0", f"language={SUBTITLE_LANGUAGE}", "-disposition:s:0", "default"]  # fmt: skip
+        inputs.append(["-i", str(subtitles)])
+    if metadata is not None:
+        options += ["-map_metadata", str(len(inputs)), "-map_chapters", str(len(inputs))]
+        inputs.append(["-f", "ffmetadata", "-i", str(metadata)])
+    if title is not None:
+        options += ["-metadata", f"title={title}"]
+    run_ffmpeg([*(arg for i in inputs for arg in i), *options, "-movflags", "+faststart", str(out)])
     info = probe(out, count_frames=False)
     v, a = info["video"], info["audio"]
     if abs(v["duration"] - a["duration"]) > 1 / v["fps"] + 1e-6:
@@ -157,20 +184,28 @@ def chapter_stem(index: int, chapter: ChapterMedia) -> str:
 # ---- the stage -----------------------------------------------------------------------------------
 
 
-def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str) -> AssemblyResult:
+def assemble(chapters: list[ChapterMedia], out_dir: Path, title: str, *, subtitle_track: bool = True) -> AssemblyResult:
     """Join the chapter clips into `out_dir/video.mp4` with one narration track, and write
-    the subtitles, the chapter list and one narrated clip per chapter (with progress on stderr)."""
+    the subtitles, the chapter list and one narrated clip per chapter (with progress on stderr).
+    `subtitle_track`: the video and the clips carry their subtitles as a soft track too."""
     if not chapters:
         raise ValueError("assemble needs at least one chapter")
     with Progress("assemble", 3 + len(chapters), unit="file") as progress:
-        return _assemble(chapters, Path(out_dir), title, progress)
+        return _assemble(chapters, Path(out_dir), title, progress, subtitle_track)
 
 
-def _assemble(chapters: list[ChapterMedia], out_dir: Path, title: str, progress: Progress) -> AssemblyResult:
+def _assemble(
+    chapters: list[ChapterMedia], out_dir: Path, title: str, progress: Progress, subtitle_track: bool
+) -> AssemblyResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     # 1. Read the clips back; stream copy needs identical codec settings.
     infos = _matching_clips(chapters)
     starts = [float(sum(i.duration for i in infos[:k])) for k in range(len(infos))]
+    cues = [
+        cue
+        for chapter, info, start in zip(chapters, infos, starts, strict=True)
+        for cue in chapter_cues(chapter.timeline, offset=start, until=info.duration)
+    ]
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".assemble-") as tmp_name:
         tmp = Path(tmp_name)
         # 2. Concatenate the video by stream copy, each clip lasting its real duration.
@@ -179,21 +214,18 @@ def _assemble(chapters: list[ChapterMedia], out_dir: Path, title: str, progress:
         # 3. One narration track for the whole video, each chapter at its clip's real start.
         track = _narration_track(chapters, infos, starts, total)
         write_wav(tmp / "narration.wav", track, SAMPLE_RATE)
-        # 4. Mux: video copied, audio encoded once, chapter markers, faststart.
+        # 4. Mux: video copied, audio encoded once, subtitles, chapter markers, faststart.
         metadata = tmp / "chapters.ffmeta"
         metadata.write_text(_ffmetadata(title, chapters, starts, total), encoding="utf-8")
+        subtitles = _subtitle_input(tmp / "video.srt", cues) if subtitle_track else None
         with atomic_path(out_dir / "video.mp4") as part:
-            chapter_markers = ["-f", "ffmetadata", "-i", str(metadata), "-map_metadata", "2", "-map_chapters", "2"]
-            mux_with_audio(joined, tmp / "narration.wav", part, chapter_markers)
+            mux_with_audio(joined, tmp / "narration.wav", part, metadata=metadata, subtitles=subtitles)
         progress.done("video.mp4")
         # 5. One narrated clip per chapter, with its own subtitles.
-        chapter_files = _chapter_clips(chapters, infos, starts, track, out_dir / "chapters", tmp, progress)
+        chapter_files = _chapter_clips(
+            chapters, infos, starts, track, out_dir / "chapters", tmp, progress, subtitle_track
+        )
     # 6. Subtitles and chapter list of the whole video.
-    cues = [
-        cue
-        for chapter, info, start in zip(chapters, infos, starts, strict=True)
-        for cue in chapter_cues(chapter.timeline, offset=start, until=info.duration)
-    ]
     listing = "".join(f"{_clock(s)} {c.title}\n" for c, s in zip(chapters, starts, strict=True))
     remove_stale(out_dir / "chapters", chapter_files)
     result = AssemblyResult(
@@ -251,16 +283,27 @@ def _narration_track(chapters: list[ChapterMedia], infos: list[ClipInfo], starts
     return track
 
 
-def _chapter_clips(chapters, infos, starts, track: np.ndarray, folder: Path, tmp: Path, progress) -> list[Path]:
-    """chapters/NN-id.mp4 (the clip with its share of the narration track) and NN-id.srt, for each chapter."""
+def _subtitle_input(path: Path, cues: list[Cue]) -> Path | None:
+    """The cues as an .srt for ffmpeg to mux (the same text as the .srt written beside the video);
+    None when there is nothing to show (an empty .srt is not a subtitle stream ffmpeg can read)."""
+    return atomic_write(path, srt_text(cues)) if cues else None
+
+
+def _chapter_clips(
+    chapters, infos, starts, track: np.ndarray, folder: Path, tmp: Path, progress, subtitle_track: bool
+) -> list[Path]:
+    """chapters/NN-id.mp4 (the clip with its share of the narration track and, with `subtitle_track`,
+    its subtitles) and NN-id.srt, for each chapter."""
     written = []
     for k, (chapter, info, start) in enumerate(zip(chapters, infos, starts, strict=True)):
         stem = chapter_stem(k, chapter)
         a = round(start * SAMPLE_RATE)
         wav = write_wav(tmp / f"{stem}.wav", track[a : a + round(info.duration * SAMPLE_RATE)], SAMPLE_RATE)
+        cues = chapter_cues(chapter.timeline, until=info.duration)
+        subtitles = _subtitle_input(tmp / f"{stem}.srt", cues) if subtitle_track else None
         with atomic_path(folder / f"{stem}.mp4") as part:
-            mux_with_audio(chapter.clip, wav, part, ["-metadata", f"title={chapter.title}"])
-        srt = atomic_write(folder / f"{stem}.srt", srt_text(chapter_cues(chapter.timeline, until=info.duration)))
+            mux_with_audio(chapter.clip, wav, part, title=chapter.title, subtitles=subtitles)
+        srt = atomic_write(folder / f"{stem}.srt", srt_text(cues))
         written += [folder / f"{stem}.mp4", srt]
         progress.done(f"chapters/{stem}.mp4")
     return written

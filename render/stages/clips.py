@@ -28,6 +28,7 @@ from render.progress import Progress
 from render.session import Session, say
 from render.stages.plan import ChapterPlan
 from render.storyboard import QUALITY_PRESETS
+from render.words import plural
 
 
 class ClipError(Exception):
@@ -192,7 +193,7 @@ def _remove_unfinished_clips(clip_dir: Path) -> None:
         else:
             path.unlink(missing_ok=True)
     if leftovers:
-        say(f"noise2image: removed {len(leftovers)} unfinished clip render(s) left by an interrupted run")
+        say(f"noise2image: removed {plural(len(leftovers), 'unfinished clip render')} left by an interrupted run")
 
 
 def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: int, n_jobs: int, executor) -> None:
@@ -206,7 +207,7 @@ def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: 
     except KeyboardInterrupt:
         finished = n_chapters - len(todo) + done
         say(
-            f"render: interrupted; {finished} of {n_chapters} chapter clips finished and kept in "
+            f"render: interrupted; {finished} of {plural(n_chapters, 'chapter clip')} finished and kept in "
             f"{session.cache.stage_dir('clips')}, {n_chapters - finished} still to render"
         )
         raise
@@ -218,7 +219,10 @@ def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: 
 def render_here(session: Session, todo, quality: str, fps: int, n_jobs: int):
     """The local executor's clips: `n_jobs` Manim processes at a time, each started from a thread of this
     process and writing straight into the cache. Yields (chapter id, seconds, seconds of video) per clip."""
-    say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, {min(n_jobs, len(todo))} at a time")
+    say(
+        f"render: {plural(len(todo), 'chapter clip')} to render at {quality} quality, "
+        f"{min(n_jobs, len(todo))} at a time"
+    )
     renders = ClipRenders()
 
     def one(chapter: ChapterPlan, timing: Timing, path: Path) -> tuple[str, float, float]:

@@ -42,6 +42,7 @@ from render.stages.assemble import (
     mux_with_audio,
     remove_stale,
 )
+from render.words import plural
 
 GIF_MAX_FPS = 12
 GIF_MAX_WIDTH = 480
@@ -348,7 +349,7 @@ def _write_deck(movies: list[tuple[ChapterMedia, Path, Path]], title: str, path:
     prs.slide_width, prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
     blank = prs.slide_layouts[6]
     cover = prs.slides.add_slide(blank)
-    text_width, chapters = SLIDE_WIDTH - 2 * COVER_INSET, f"{len(movies)} chapter{'s' * (len(movies) != 1)}"
+    text_width, chapters = SLIDE_WIDTH - 2 * COVER_INSET, plural(len(movies), "chapter")
     _add_text(cover, "Title", title, (COVER_INSET, round(2.2 * inch), text_width, round(1.7 * inch)), 44,
               bold=True, anchor="bottom")  # fmt: skip
     _add_text(cover, "Subtitle", chapters, (COVER_INSET, 4 * inch, text_width, round(0.7 * inch)), 24, grey=True)

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from render.engine.cache import Cache
 from render.hold import hold
 from render.stages.plan import Plan, PlannedRequest
+from render.words import plural
 
 if TYPE_CHECKING:
     from render.executors import Sampler
@@ -45,6 +46,10 @@ class LocalSampler:
         return sample_batches(self.model, pending, size, bar, say)
 
 
+def _trajectories(n: int) -> str:
+    return plural(n, "trajectory", "trajectories")
+
+
 def run_generate(
     plan: Plan,
     cache: Cache,
@@ -66,14 +71,15 @@ def run_generate(
         cache.remove_partial_writes(say=say)
         pending = plan.missing(lambda folder, shown: cache.verify_trajectory(folder, shown, warn=say))
         if not pending:
-            say(f"generate: all {len(plan.requests)} trajectories are in the cache ({cache.root}); no model work")
+            planned = _trajectories(len(plan.requests))
+            say(f"generate: {planned} planned, every one in the cache ({cache.root}); no model work")
             return 0
         device = sampler.start()
         size = batch_size or DEFAULT_BATCH.get(device, 8)
         total_steps = sum(p.request.steps for p in pending)
         say(
-            f"generate: {len(pending)} of {len(plan.requests)} trajectories to make "
-            f"on {sampler.where} ({total_steps} steps, batches of up to {size}) into {cache.root}"
+            f"generate: {len(pending)} of {_trajectories(len(plan.requests))} to make "
+            f"on {sampler.where} ({plural(total_steps, 'step')}, batches of up to {size}) into {cache.root}"
         )
         done = 0
         results = None
@@ -89,7 +95,7 @@ def run_generate(
                     bar.set_postfix_str(f"requests {done}/{len(pending)}")
         except KeyboardInterrupt:
             say(
-                f"generate: interrupted; {done} of {len(pending)} trajectories finished and kept in {cache.root}, "
+                f"generate: interrupted; {done} of {_trajectories(len(pending))} finished and kept in {cache.root}, "
                 f"{len(pending) - done} still to make"
             )
             raise
@@ -97,7 +103,7 @@ def run_generate(
             if results is not None:
                 results.close()  # stops the sampler's work now (a cluster's actors), not when it is collected
     seconds = time.perf_counter() - start
-    say(f"generate: made {done} trajectories in {seconds:.1f} s")
+    say(f"generate: made {_trajectories(done)} in {seconds:.1f} s")
     return done
 
 

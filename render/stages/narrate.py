@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from render.chapter_data import CHAPTER_JSON
 from render.progress import Progress
 from render.session import Session
 from render.speech import ChapterTimeline, plan_chapter_timeline
@@ -24,3 +25,14 @@ def narrate(session: Session, chapters: list[ChapterPlan], fps: int) -> dict[str
         beats = [speech.speak(text, folder) for text in spoken[chapter.id]]  # cached now
         timelines[chapter.id] = plan_chapter_timeline(beats, pause, tail=session.tail(chapter), fps=fps)
     return timelines
+
+
+def cached_timeline(session: Session, chapter: ChapterPlan, fps: int) -> ChapterTimeline | None:
+    """The chapter's timeline if making it needs no work (the chapter is analysed and every beat is
+    in the narration cache), else None. Speaks nothing: for looking keys up (`--dry-run`, previews)."""
+    if not (session.data_folder(chapter) / CHAPTER_JSON).is_file():
+        return None
+    beats = [session.speech.cached(text, session.narration_dir) for text in session.spoken_beats(chapter)]
+    if not all(beats):
+        return None
+    return plan_chapter_timeline(beats, session.storyboard.narration.pause, tail=session.tail(chapter), fps=fps)

@@ -11,6 +11,7 @@ from render.kinds import KINDS
 from render.kinds.base import Kind, Settings
 from render.kinds.facts import verification_seeds
 from render.storyboard import ChapterBase, Storyboard
+from render.words import plural
 
 
 @dataclass
@@ -117,7 +118,7 @@ def describe_plan(plan: Plan, has: Callable[[str, Shown], bool]) -> str:
         )
     total_steps = sum(p.request.steps for p in plan.requests.values() if not has(p.folder, p.shown))
     lines.append(
-        f"{len(plan.requests)} requests for {len(plan.chapters)} chapters; "
-        f"{len(plan.requests) - todo} cached, {todo} to generate ({total_steps} denoising steps)"
+        f"{plural(len(plan.requests), 'request')} for {plural(len(plan.chapters), 'chapter')}; "
+        f"{len(plan.requests) - todo} cached, {todo} to generate ({plural(total_steps, 'denoising step')})"
     )
     return "\n".join(lines)

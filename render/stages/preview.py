@@ -14,7 +14,10 @@ scikit-learn, no Manim before they run).
 
 Outputs in build/<name>/: `preview.png` (one row per chapter: its title and the last frame of each
 beat) and `preview/NN-<chapter id>/NN-<beat>.png` with the chapter's `beats.json` (each beat's time
-and what was on screen).
+and what was on screen). NN is the chapter's place in the storyboard, whichever chapters were
+chosen, so `--chapters seeds` writes the same `05-seeds` as a preview of all of them. `preview/sheet.json`
+records which cached previews the sheet shows: a render uses it to bring the sheet up to date
+(`refresh_sheet`), so a sheet in an output folder never shows an older storyboard than its video.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PIL import Image, ImageDraw, ImageFont
 from pydantic import BaseModel
@@ -37,13 +42,17 @@ from render.chapter_data import Timing, write_timing
 from render.errors import UserFacingError
 from render.media.files import atomic_folder, atomic_path
 from render.paths import FONT_DIR, REPO_ROOT
+from render.progress import Progress
+from render.words import plural
 
 if TYPE_CHECKING:
     from render.session import Session
     from render.stages.plan import ChapterPlan
 
 BEATS_JSON = "beats.json"  # written by the scene in preview mode (scenes/snapshot.py)
+SHEET_JSON = "sheet.json"  # in out/preview/: what the contact sheet shows (`SheetRecord`)
 THUMB_WIDTH = 320  # pixels of one frame on the contact sheet
+DONE = "noise2image-preview-done"  # a worker's line on stdout when a chapter is finished: DONE k seconds
 
 
 class PreviewError(UserFacingError):
@@ -70,6 +79,34 @@ class PreviewJobs(BaseModel):
     claims: Path  # a worker does job k if it is the one that makes claims/k (mkdir is atomic)
 
 
+class SheetRow(NamedTuple):
+    """One chapter on the contact sheet: its place in the storyboard (from 1), id, title, cached preview."""
+
+    number: int
+    id: str
+    title: str
+    folder: Path
+
+
+class SheetRecord(BaseModel):
+    """out/preview/sheet.json: the quality of the sheet's frames and, per row, the cached preview it shows."""
+
+    quality: str
+    rows: list[tuple[int, str, str]]  # (number, chapter id, preview folder name)
+
+    @classmethod
+    def of(cls, quality: str, rows: list[SheetRow]) -> SheetRecord:
+        return cls(quality=quality, rows=[(r.number, r.id, r.folder.name) for r in rows])
+
+    @classmethod
+    def read(cls, out: Path) -> SheetRecord | None:
+        """The record of the sheet in `out`, or None (no sheet, or one made before sheets had records)."""
+        try:
+            return cls.model_validate_json((out / "preview" / SHEET_JSON).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+
 def beat_frames(folder: Path) -> list[Path]:
     """The frames of one chapter's preview (a folder with its beats.json), in beat order."""
     beats = json.loads((folder / BEATS_JSON).read_text(encoding="utf-8"))["beats"]
@@ -91,7 +128,8 @@ def render_previews(
         todo = [job for job in jobs if not (job[2] / BEATS_JSON).is_file()]
         if not todo:
             return
-        say(f"preview: {len(todo)} chapter(s) at {quality} quality, {min(n_jobs, len(todo))} worker(s)")
+        workers = min(n_jobs, len(todo))
+        say(f"preview: {plural(len(todo), 'chapter')} to preview at {quality} quality, {plural(workers, 'worker')}")
         previews = session.cache.stage_dir("previews")
         previews.mkdir(parents=True, exist_ok=True)
         for leftover in previews.glob(".*"):  # half-made previews of a run that was killed (we hold the lock)
@@ -115,16 +153,19 @@ def render_previews(
                         fps=fps,
                     )
                 )
-            run_workers(specs, n_jobs, work)
+            with Progress("preview", len(specs), unit="chapter") as progress:
+                run_workers(specs, n_jobs, work, progress)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def run_workers(jobs: list[PreviewJob], n_jobs: int, work: Path) -> None:
+def run_workers(jobs: list[PreviewJob], n_jobs: int, work: Path, progress: Progress | None = None) -> None:
     """Run `jobs` in `n_jobs` worker processes; raise PreviewError if one fails.
 
     Every worker goes through all the jobs and takes those no other worker has claimed yet, so a
-    worker that drew quick chapters takes on more of them (scenes differ a lot in cost).
+    worker that drew quick chapters takes on more of them (scenes differ a lot in cost). A worker
+    says on stdout when it has finished a chapter (`DONE`): one reader thread per worker turns that
+    into `progress` and keeps the rest of what it printed for the error message.
     """
     spec = work / "jobs.json"
     (work / "claims").mkdir()
@@ -139,11 +180,19 @@ def run_workers(jobs: list[PreviewJob], n_jobs: int, work: Path) -> None:
             procs.append(
                 subprocess.Popen(cmd, cwd=media, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             )
+        logs: list[list[str]] = [[] for _ in procs]
+        readers = [
+            threading.Thread(target=_follow, args=(proc, log, jobs, progress), daemon=True)
+            for proc, log in zip(procs, logs, strict=True)
+        ]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join()
         failures = []
-        for proc in procs:
-            log, _ = proc.communicate()
-            if proc.returncode != 0:
-                failures.append("\n".join(log.strip().splitlines()[-30:]))
+        for proc, log in zip(procs, logs, strict=True):
+            if proc.wait() != 0:
+                failures.append("".join(log[-30:]).strip())
     finally:
         for proc in procs:  # Ctrl-C or an error: no worker outlives the stage
             if proc.poll() is None:
@@ -153,29 +202,98 @@ def run_workers(jobs: list[PreviewJob], n_jobs: int, work: Path) -> None:
         raise PreviewError("a scene failed in preview mode:\n" + "\n\n".join(failures))
 
 
-def publish(out: Path, chapters: list[tuple[str, str, Path]]) -> Path:
+def _follow(proc: subprocess.Popen, log: list[str], jobs: list[PreviewJob], progress: Progress | None) -> None:
+    """Read a worker's output to its end: `DONE k seconds` lines become progress, the others `log`."""
+    for line in proc.stdout:
+        marker, _, rest = line.partition(" ")
+        if marker == DONE:
+            k, seconds = rest.split()
+            if progress is not None:
+                progress.done(f"{jobs[int(k)].chapter} in {float(seconds):.1f} s")
+        else:
+            log.append(line)
+
+
+def publish(out: Path, rows: list[SheetRow], quality: str) -> Path:
     """Copy each chapter's frames (and beats.json) to out/preview/NN-<id>/ and draw out/preview.png;
     returns its path.
 
-    `chapters` are (id, title, preview folder) in storyboard order; out/preview/ is replaced, so it
-    holds exactly the frames of the sheet.
+    `rows` are in storyboard order, numbered by their place in the storyboard; out/preview/ is
+    replaced, so it holds exactly the frames of the sheet (and the sheet's record, `SheetRecord`).
     """
     frames_dir = out / "preview"
-    names = [f"{n:02d}-{chapter_id}" for n, (chapter_id, _, _) in enumerate(chapters, start=1)]
+    names = [f"{row.number:02d}-{row.id}" for row in rows]
     with atomic_folder(frames_dir) as staging:
-        for name, (_, _, folder) in zip(names, chapters, strict=True):
+        for name, row in zip(names, rows, strict=True):
             (staging / name).mkdir()
-            for frame in [*beat_frames(folder), folder / BEATS_JSON]:
+            for frame in [*beat_frames(row.folder), row.folder / BEATS_JSON]:
                 shutil.copy2(frame, staging / name / frame.name)
-    rows = [(title, beat_frames(frames_dir / name)) for name, (_, title, _) in zip(names, chapters, strict=True)]
+        (staging / SHEET_JSON).write_text(SheetRecord.of(quality, rows).model_dump_json(), encoding="utf-8")
+    labelled = [
+        (f"{row.number}. {row.title}", beat_frames(frames_dir / name)) for name, row in zip(names, rows, strict=True)
+    ]
     sheet = out / "preview.png"
     with atomic_path(sheet) as tmp:
-        contact_sheet(rows).save(tmp, format="PNG")
+        contact_sheet(labelled).save(tmp, format="PNG")
     return sheet
 
 
+def remove_sheet(out: Path) -> None:
+    """Delete the contact sheet of `out` and its frames (out/preview/)."""
+    (out / "preview.png").unlink(missing_ok=True)
+    shutil.rmtree(out / "preview", ignore_errors=True)
+
+
+def refresh_sheet(session: Session) -> str | None:
+    """After a render: bring the output folder's contact sheet up to date, or remove it; says what it did.
+
+    The sheet shows the chapters it showed before, as the storyboard now has them (a chapter no longer
+    in it is dropped), redrawn from the cached previews at the sheet's quality: copying frames, no
+    scene is run. When a chapter's preview is not cached (its narration, data or scene changed since
+    it was previewed) the sheet cannot be made cheaply, and a sheet of an older storyboard beside the
+    new video would mislead: it is removed, and the message says how to make it again. None: there
+    is no sheet, or it is up to date.
+    """
+    sheet = session.preview_sheet_path
+    if not sheet.is_file():
+        return None
+    record = SheetRecord.read(session.out)
+    rows = _cached_rows(session, record) if record is not None else None
+    if not rows:
+        remove_sheet(session.out)
+        return (
+            f"preview: removed {sheet}: it showed chapters whose previews are not cached as they are now; "
+            f"`noise2image preview {session.path}` makes it again"
+        )
+    if SheetRecord.of(record.quality, rows) == record:
+        return None
+    publish(session.out, rows, record.quality)
+    return f"preview: {sheet} redrawn from cached previews ({plural(len(rows), 'chapter')})"
+
+
+def _cached_rows(session: Session, record: SheetRecord) -> list[SheetRow] | None:
+    """The sheet's chapters that are still in the storyboard, with their cached previews at the
+    record's quality; None if one is not cached. Speaks, analyses and renders nothing."""
+    from render.stages.narrate import cached_timeline
+
+    shown = {chapter_id for _, chapter_id, _ in record.rows}
+    quality, fps = session.quality_and_fps(record.quality)
+    rows = []
+    for number, chapter in enumerate(session.plan.chapters, start=1):
+        if chapter.id not in shown:
+            continue
+        timeline = cached_timeline(session, chapter, fps)
+        if timeline is None:
+            return None
+        folder = session.preview_folder(chapter, session.preview_parts(chapter, timeline.timing(), quality, fps))
+        if not (folder / BEATS_JSON).is_file():
+            return None
+        rows.append(SheetRow(number, chapter.id, chapter.title, folder))
+    return rows
+
+
 def contact_sheet(rows: list[tuple[str, list[Path]]], thumb_width: int = THUMB_WIDTH) -> Image.Image:
-    """One row per chapter: its title over the last frame of each of its beats, left to right.
+    """One row per chapter: its label ("5. Title") over the last frame of each of its beats, left to right.
 
     The sheet takes the frames' background colour (their top-left pixel) and a text colour that
     contrasts with it.
@@ -192,8 +310,8 @@ def contact_sheet(rows: list[tuple[str, list[Path]]], thumb_width: int = THUMB_W
     sheet = Image.new("RGB", (width, height), background)
     draw = ImageDraw.Draw(sheet)
     y = pad
-    for n, (title, frames) in enumerate(rows, start=1):
-        draw.text((pad, y + 4), f"{n}. {title}", fill=ink, font=font)
+    for label, frames in rows:
+        draw.text((pad, y + 4), label, fill=ink, font=font)
         y += title_h
         for k, frame in enumerate(frames):
             thumb = Image.open(frame).convert("RGB").resize((thumb_width, thumb_height), Image.Resampling.LANCZOS)
@@ -231,6 +349,7 @@ def work(jobs_file: str) -> None:
             (spec.claims / f"{k:04d}").mkdir()
         except FileExistsError:  # another worker has it
             continue
+        start = time.perf_counter()
         try:
             with atomic_folder(job.out) as tmp:
                 os.environ.update(
@@ -244,6 +363,8 @@ def work(jobs_file: str) -> None:
             print(f"preview of chapter {job.chapter} ({job.scene_class}) failed:", file=sys.stderr)
             traceback.print_exc()
             sys.exit(1)
+        sys.stderr.flush()  # what the scene said comes before the line that ends its chapter
+        print(f"{DONE} {k} {time.perf_counter() - start:.3f}", flush=True)
 
 
 def _manim_settings(job: PreviewJob) -> dict:

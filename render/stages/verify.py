@@ -13,6 +13,7 @@ from typing import Any
 
 from render.session import Session
 from render.stages.plan import ChapterPlan
+from render.words import plural
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ def claims_table(rows: list[CheckedClaim]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [head, *body]]
     counts = {s: sum(r.status == s for r in rows) for s in ("holds", "fails", "cannot check")}
     lines.append(
-        f"{len(rows)} claims: {counts['holds']} hold, {counts['fails']} fail, {counts['cannot check']} cannot check"
+        f"{plural(len(rows), 'claim')}: {counts['holds']} hold, {counts['fails']} fail, "
+        f"{counts['cannot check']} cannot check"
     )
     return "\n".join(lines)
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from render.storyboard.problems import Problem, suggest
 from render.storyboard.schema import COMMON_FIELDS, ChapterBase, Defaults, ModelConfig, NarrationConfig, VideoConfig
 from render.storyboard.yaml_positions import Converter, locate, path_str
+from render.words import plural
 
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "model": ModelConfig,
@@ -53,7 +54,7 @@ def describe(value: Any) -> str:
         shown = value if len(value) <= 60 else value[:57] + "..."
         return f"the text {shown!r}"
     if isinstance(value, list):
-        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+        return f"a list of {plural(len(value), 'item')}"
     if isinstance(value, dict):
         return "a mapping"
     return f"a {type(value).__name__} ({str(value)[:40]})"

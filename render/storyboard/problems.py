@@ -6,6 +6,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from render.words import plural
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -31,7 +33,7 @@ class StoryboardError(Exception):
     def _text(self) -> str:
         n = len(self.problems)
         where = self.problems[0].file if self.problems else "storyboard"
-        head = f"{where}: {n} problem{'s' if n != 1 else ''} in the storyboard:"
+        head = f"{where}: {plural(n, 'problem')} in the storyboard:"
         return "\n".join([head, *(str(p) for p in self.problems)])
 
     def __str__(self) -> str:

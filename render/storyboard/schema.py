@@ -240,7 +240,8 @@ class NarrationConfig(Strict):
     """How the narration is spoken."""
 
     voice: Annotated[str, AfterValidator(_check_voice)] = Field(
-        default="piper:joe", description="'piper:joe', 'piper:PATH.onnx', 'espeak:NAME' or 'none'"
+        default="piper:joe",
+        description="'piper:NAME' (an installed Piper voice: joe, ...), 'piper:PATH.onnx', 'espeak:NAME' or 'none'",
     )
     speed: Annotated[float, Field(ge=0.25, le=4.0)] = Field(
         default=1.0, description="a number from 0.25 to 4.0 (1.0 is normal speed)"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from html import escape
 
 from render.chapter_data import ESTIMATED_WORDS_PER_SECOND
+from render.words import plural
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def page_html(page: Page) -> str:
     """The whole page (UTF-8 HTML)."""
     toc = "".join(f'<li><a href="#{escape(s.id)}">{escape(s.title)}</a></li>' for s in page.sections)
     words = sum(len(beat.split()) for s in page.sections for beat in s.narration)
+    minutes = max(1, round(words / ESTIMATED_WORDS_PER_SECOND / 60))
     video = (
         f' Watch the <a class="video-link"{_attrs(href=page.video)}>narrated video</a>, or play each chapter below.'
         if page.video
@@ -121,8 +123,7 @@ def page_html(page: Page) -> str:
 <h1>{escape(page.title)}</h1>
 <p class="lede">Every image on this page was made by a real diffusion model ({escape(page.model)}), recorded step
 by step. Drag the controls to explore it; sliders also take the arrow keys.{video}</p>
-<p class="reading-time">{len(page.sections)} chapters, about {max(1, round(words / ESTIMATED_WORDS_PER_SECOND / 60))}
-minutes of narration.</p>
+<p class="reading-time">{plural(len(page.sections), "chapter")}, about {plural(minutes, "minute")} of narration.</p>
 <nav aria-label="Chapters"><ol class="toc">{toc}</ol></nav>
 </header>
 <main>
