@@ -50,15 +50,20 @@ def chapter_frames(out: Path) -> dict[str, tuple[Path, dict]]:
 
 
 def test_a_contact_sheet_and_a_frame_per_beat(project):
+    from render.kinds import KINDS
+    from render.kinds.reference import scene_phases
+
     frames = chapter_frames(project["out"])
     assert list(frames) == ["denoise", "seeds"]  # storyboard order, numbered 01-, 02-
-    for folder, record in frames.values():
+    for (chapter, (folder, record)), kind in zip(frames.items(), ("denoising", "seed_comparison"), strict=True):
         names = [beat["frame"] for beat in record["beats"]]
-        assert len(names) == 4 and names[0].startswith("00-title")
+        credit = chapter == "seeds"  # the last chapter ends with the credit of what made the pictures
+        assert len(names) == len(scene_phases(KINDS[kind].scene.file)) + credit and names[0].startswith("00-title")
+        assert names[-1].endswith("-credit.png") == credit
         assert sorted(p.name for p in folder.glob("*.png")) == sorted(names)
         assert Image.open(folder / names[-1]).size == (854, 480)
     sheet = Image.open(project["out"] / "preview.png")
-    # two rows of four 320 px frames, with titles
+    # two rows of at most six 320 px frames, with titles
     assert sheet.width > 4 * 320 and 2 * 180 < sheet.height < 2 * (180 + 80)
 
 

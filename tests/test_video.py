@@ -237,7 +237,7 @@ def test_the_manifest_records_storyboard_versions_seeds_and_keys(rendered):
     manifest = json.loads((rendered.out / "manifest.json").read_text())
     assert manifest["storyboard"]["title"] == rendered.data["title"]
     assert [c["id"] for c in manifest["storyboard"]["chapters"]] == [c["id"] for c in TWO_CHAPTERS]
-    assert manifest["storyboard"]["chapters"][1]["narration"] == TWO_CHAPTERS[1]["narration"]
+    assert [b["say"] for b in manifest["storyboard"]["chapters"][1]["narration"]] == TWO_CHAPTERS[1]["narration"]
     for tool in ("noise2image", "manim", "diffusers", "torch"):
         assert re.match(r"\d+\.\d+", manifest["tool"][tool]), tool
     assert manifest["quality"] == "low" and manifest["fps"] == FPS
