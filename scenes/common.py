@@ -205,6 +205,11 @@ class ChapterScene(Scene):
             narration = self.info.get("narration") or [self.info.get("title", "")]
             self.timing = estimate_timing(list(narration))
         self.total = float(self.timing.total)
+        # The beats' phases end where the narration's usual tail would; a credit fills what is left.
+        self.content_end = self.total
+        if self.info.get("credit") and self.timing.beats:
+            last = self.timing.beats[-1]
+            self.content_end = min(self.total, last.start + last.duration + 1.0)
         self.fps = float(config.frame_rate)
         self.theme = Theme.named(self.info.get("theme", "dark"))
         self.camera.background_color = self.theme.background
@@ -223,8 +228,8 @@ class ChapterScene(Scene):
         return round(min(t, self.total) * self.fps) - round(self.now * self.fps)
 
     def slots(self, n: int) -> list[Slot]:
-        """The narration mapped onto `n` visual phases (see `plan_slots`)."""
-        return plan_slots(self.timing, n)
+        """The narration mapped onto `n` visual phases (see `plan_slots`), ending where the credit starts."""
+        return plan_slots(self.timing.model_copy(update={"total": self.content_end}), n)
 
     def play_until(self, t: float, *animations: Any, **kwargs: Any) -> None:
         """Play `animations` so that they end at absolute time `t` (at least one frame)."""
@@ -301,8 +306,7 @@ class ChapterScene(Scene):
 
     def credit(self, text: str) -> None:
         """After the last beat: the screen clears and says what made the pictures, until the clip ends."""
-        last = self.timing.beats[-1]
-        start = last.start + last.duration + 0.3
+        start = self.content_end
         if start >= self.total - 0.5:
             return
         self.hold_until(start)
