@@ -13,12 +13,8 @@ from pathlib import Path
 
 from render.errors import UserFacingError
 from render.executors import EXECUTORS, RAY_MISSING, open_executor, ray_installed
-from render.progress import available_cores
+from render.progress import available_cores, say
 from render.storyboard.schema import QUALITY_PRESETS
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,14 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "ray_address", None) and args.executor != "ray":
         parser.error("--ray-address needs --executor ray")
     if getattr(args, "executor", "local") == "ray" and not ray_installed():
-        _say(f"noise2image: {RAY_MISSING}")
+        say(f"noise2image: {RAY_MISSING}")
         return 2
     # Quiet library loading: no per-file "Loading weights" bars (read when transformers is imported).
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         return _main(args)
     except KeyboardInterrupt:  # the stage that was running has said what it finished
-        _say("noise2image: interrupted; finished work is kept in the cache, run the same command to resume")
+        say("noise2image: interrupted; finished work is kept in the cache, run the same command to resume")
         return 130
 
 
@@ -122,14 +118,14 @@ def _main(args) -> int:
     try:
         return _run(args)
     except StoryboardError as e:
-        _say(str(e))
+        say(str(e))
         return 2
     except (ModelError, UserFacingError) as e:
-        _say(f"noise2image: {e}")
+        say(f"noise2image: {e}")
         return 1
     except OSError as e:
         if e.filename:
-            _say(f"noise2image: {e.strerror or e}: {e.filename}")
+            say(f"noise2image: {e.strerror or e}: {e.filename}")
             return 1
         raise
 

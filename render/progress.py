@@ -19,6 +19,11 @@ from typing import TextIO
 from tqdm import tqdm
 
 
+def say(message: str) -> None:
+    """A notice of the run (progress, a choice made, a warning): one line on stderr, so stdout stays the result's."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def available_cores() -> int:
     """The CPU cores this process may run on (its affinity mask, e.g. a container's share), at least 1."""
     try:

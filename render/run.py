@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from render.executors import Executor, LocalExecutor
-from render.progress import available_cores
-from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name, say
+from render.progress import available_cores, say
+from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name
 from render.stages.plan import ChapterPlan, describe_plan
 
 

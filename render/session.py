@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -26,6 +25,7 @@ from render.engine.cache import Cache, default_cache_dir
 from render.keys import code_version, content_key
 from render.media.files import atomic_write
 from render.paths import FONT_DIR, SCENES_DIR
+from render.progress import say
 from render.speech import ChapterTimeline, SpeechService, speech_service
 from render.stages.check import check_storyboard
 from render.stages.plan import ChapterPlan, Plan, make_plan
@@ -35,11 +35,6 @@ CHAPTER_DATA_CODE = Path(__file__).resolve().parent / "chapter_data.py"
 # The scene modules every scene imports (through common.py): a change to any of them changes every clip.
 SHARED_SCENES = ("common.py", "look.py", "snapshot.py", "widgets.py")
 SCENE_CODE = (*(SCENES_DIR / name for name in SHARED_SCENES), CHAPTER_DATA_CODE, FONT_DIR)
-
-
-def say(message: str) -> None:
-    """Progress and notices go to stderr, one line each."""
-    print(message, file=sys.stderr, flush=True)
 
 
 class ManifestChapter(BaseModel):

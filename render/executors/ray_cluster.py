@@ -43,6 +43,7 @@ from render.kinds.base import SceneRef
 from render.media.audio import write_wav
 from render.media.files import atomic_write
 from render.paths import REPO_ROOT
+from render.progress import say
 from render.session import SCENE_CODE
 from render.speech import SAMPLE_RATE
 from render.stages.clips import ClipRenders, render_clip
@@ -52,10 +53,6 @@ from render.stages.generate import batches, sample_batches
 TASK_RETRIES = 3  # a task is run again when its worker process dies (not when its code raises)
 ACTOR_RESTARTS = 2  # an actor whose process dies is restarted, reloading its model, and its batch retried
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 class RayExecutor:
@@ -96,7 +93,7 @@ class RayExecutor:
         resources = ray.cluster_resources()
         nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
         what = f"joined the Ray cluster at {self.address}" if self.address else "started a local Ray instance"
-        _say(f"ray: {what}: {nodes} node(s), {resources.get('CPU', 0):g} CPU(s), {resources.get('GPU', 0):g} GPU(s)")
+        say(f"ray: {what}: {nodes} node(s), {resources.get('CPU', 0):g} CPU(s), {resources.get('GPU', 0):g} GPU(s)")
         return ray
 
     def close(self) -> None:
@@ -119,7 +116,7 @@ class RayExecutor:
     # ---- chapter clips ------------------------------------------------------------------------
 
     def render_clips(self, session, todo, quality: str, fps: int, jobs: int) -> Iterator[tuple[str, float, float]]:
-        _say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, one Ray task each")
+        say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, one Ray task each")
         ray = self.connect()
         task = ray.remote(render_clip_task).options(num_cpus=1, max_retries=TASK_RETRIES)
         refs = {}  # the inputs travel with each task: the chapter data bundle's files and the timing
@@ -244,7 +241,7 @@ class GenerationActor:
     """A Ray actor holding one loaded model; samples the batches sent to it as the local engine does."""
 
     def __init__(self, model_id: str, device: str, dtype: str):
-        self.model = load_model(model_id, device, dtype, say=_say)
+        self.model = load_model(model_id, device, dtype, say=say)
 
     def identity(self) -> tuple[dict, str]:
         return self.model.identity, socket.gethostname()
@@ -254,7 +251,7 @@ class GenerationActor:
         from tqdm import tqdm
 
         with tqdm(disable=True) as bar:
-            return [t for _, made in sample_batches(self.model, batch, len(batch), bar, _say) for t in made]
+            return [t for _, made in sample_batches(self.model, batch, len(batch), bar, say) for t in made]
 
 
 def render_clip_task(scene: str, cls: str, bundle: dict[str, bytes], timing: str, quality: str, fps: int) -> dict:

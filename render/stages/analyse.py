@@ -13,8 +13,8 @@ from render.keys import content_key
 from render.kinds.base import AnalysisContext, ModelInfo
 from render.kinds.facts import as_facts, check_claims, fill
 from render.kinds.latent_basis import LatentBasis, fit_latent_basis
-from render.progress import Progress
-from render.session import Session, say
+from render.progress import Progress, say
+from render.session import Session
 from render.stages.plan import ChapterPlan
 
 

@@ -24,8 +24,8 @@ from render.executors import Executor, LocalExecutor
 from render.kinds.base import SceneRef
 from render.media.ffmpeg import MediaError, video_info
 from render.paths import REPO_ROOT
-from render.progress import Progress
-from render.session import Session, say
+from render.progress import Progress, say
+from render.session import Session
 from render.stages.plan import ChapterPlan
 from render.storyboard import QUALITY_PRESETS
 

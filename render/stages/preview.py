@@ -83,7 +83,7 @@ def render_previews(
     session: Session, jobs: list[tuple[ChapterPlan, Timing, Path]], quality: str, fps: int, n_jobs: int
 ) -> None:
     """Make the chapter previews that are not cached: `jobs` are (chapter, timing, preview folder)."""
-    from render.session import say
+    from render.progress import say
 
     if all((folder / BEATS_JSON).is_file() for _, _, folder in jobs):
         return
