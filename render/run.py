@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 from render.executors import Executor, LocalExecutor
+from render.keys import out_lock_name, preview_frames_dir, slides_dir, web_dir
 from render.progress import available_cores, say
-from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name
+from render.session import Manifest, Session, check_out_folder, load_checked, open_session
 from render.stages.plan import ChapterPlan, describe_plan
 
 
@@ -147,7 +148,8 @@ def preview(
         folders[c.id] = (timing, session.preview_folder(c, session.preview_parts(c, timing, quality, fps)))
     render_previews(session, [(c, *folders[c.id]) for c in selected], quality, fps, jobs)
     sheet = publish(session.out, [(c.id, c.title, folders[c.id][1]) for c in selected])
-    say(f"preview: done in {time.perf_counter() - started:.1f} s: {sheet} (frames in {session.out / 'preview'})")
+    frames = preview_frames_dir(session.out)
+    say(f"preview: done in {time.perf_counter() - started:.1f} s: {sheet} (frames in {frames})")
     return sheet
 
 
@@ -198,7 +200,7 @@ def export(
              for i in manifest.order]  # fmt: skip
     written = export_slides(media, session.out, width=width, fps=fps, audio=audio, deck=deck,
                             deck_title=session.storyboard.title, executor=executor)  # fmt: skip
-    say(f"export: {len(written)} files in {session.out / 'slides'}")
+    say(f"export: {len(written)} files in {slides_dir(session.out)}")
 
 
 def _last_render(session: Session, path: Path, cache, out, executor: Executor | None = None) -> Manifest:
@@ -224,15 +226,14 @@ def write_web(session: Session, clips: bool = True) -> None:
 
     manifest = Manifest.from_file(session.manifest_path)
     chapters = []
-    for n, chapter_id in enumerate(manifest.order, 1):
+    for chapter_id in manifest.order:
         entry = manifest.chapters[chapter_id]
-        clip = session.out / "chapters" / f"{n:02d}-{chapter_id}.mp4"  # the narrated clip assembly wrote
-        chapters.append(WebChapter(chapter_id, entry.data, clip if clips else None, entry.timeline))
+        chapters.append(WebChapter(chapter_id, entry.data, entry.narrated if clips else None, entry.timeline))
     theme, model = manifest.storyboard["video"]["theme"], manifest.storyboard["model"]["id"]
     if Path(model).is_dir():  # a local pipeline folder: its name, not a path of this machine on a published page
         model = Path(model).name
     with session.cache.lock(out_lock_name(session.out), say=say):  # not beside an assembly into the same folder
-        report = write_site(session.out / "web", manifest.title, theme, model, chapters, video=session.video_path)
+        report = write_site(web_dir(session.out), manifest.title, theme, model, chapters, video=manifest.video)
     made = f"{len(report.written)} chapter figure(s) written, {len(report.reused)} up to date"
     if report.without_figure:
         made += f", {len(report.without_figure)} without one ({', '.join(report.without_figure)})"

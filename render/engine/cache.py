@@ -21,20 +21,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from render.engine.requests import FINAL_ONLY, TRAJECTORY_FORMAT, Shown
+from render.engine.requests import FINAL_ONLY, Shown
 from render.engine.trajectory import ARRAYS, MANIFEST, CorruptBundle, Trajectory, stored_shown
+from render.keys import CACHE_ENV, TRAJECTORY_FORMAT, default_cache_dir, trajectory_folder
 from render.media.files import sha256_file
 
-CACHE_ENV = "NOISE2IMAGE_CACHE"
-
-
-def default_cache_dir(storyboard_path: Path, flag: str | None = None) -> Path:
-    """The cache root: the `--cache` flag, else $NOISE2IMAGE_CACHE, else build/cache beside the storyboard."""
-    if flag:
-        return Path(flag).expanduser()
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    return Path(storyboard_path).resolve().parent / "build" / "cache"
+__all__ = ["CACHE_ENV", "Cache", "default_cache_dir"]  # where the cache is: render/keys.py
 
 
 class Cache:
@@ -51,7 +43,7 @@ class Cache:
         return self.stage_dir("trajectories")
 
     def trajectory_dir(self, folder_name: str) -> Path:
-        return self.trajectories / folder_name
+        return trajectory_folder(self.root, folder_name)
 
     def has_trajectory(self, folder_name: str, shown: Shown = FINAL_ONLY) -> bool:
         """True if a complete bundle holding the `shown` images is stored under that name (cheap:

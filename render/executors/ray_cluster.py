@@ -38,13 +38,12 @@ from render.chapter_data import Timing, write_timing
 from render.engine.models import ModelError, load_model
 from render.errors import UserFacingError
 from render.executors import RAY_ADDRESS_ENV
-from render.keys import code_version
+from render.keys import SCENE_CODE, code_version
 from render.kinds.base import SceneRef
 from render.media.audio import write_wav
 from render.media.files import atomic_write
 from render.paths import REPO_ROOT
 from render.progress import say
-from render.session import SCENE_CODE
 from render.speech import SAMPLE_RATE
 from render.stages.clips import ClipRenders, render_clip
 from render.stages.export import export_chapter

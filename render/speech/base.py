@@ -13,16 +13,15 @@ duration is always read back from the cached file's header, never from a fresh s
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from render.keys import narration_key, narration_wav
 from render.media.audio import wav_frames, write_wav
-from render.speech.text import count_words, normalize_text, slug, speakable
+from render.speech.text import count_words, normalize_text, speakable
 from render.storyboard.schema import NarrationConfig
 
 SAMPLE_RATE = 22050
@@ -30,9 +29,6 @@ SAMPLE_RATE = 22050
 
 WORDS_PER_SECOND = 2.6
 """Speaking rate assumed by the silent voice, and for text with nothing to say."""
-
-CACHE_FORMAT_VERSION = 1
-"""Bump when the normaliser or the WAV layout changes, so old cache entries are not reused."""
 
 
 class SpokenBeat(BaseModel):
@@ -73,26 +69,13 @@ class SpeechService(ABC):
         return self.engine_version()
 
     def cache_key(self, text: str) -> str:
-        """sha256 of everything that changes the spoken audio.
-
-        `pause` is left out on purpose: it only spaces beats in the timeline, so changing it must
-        not re-synthesise (and re-time) the beats.
-        """
+        """sha256 of everything that changes the spoken audio (render/keys.py `narration_key`)."""
         s = self.settings
-        payload = {
-            "text": text,
-            "voice": s.voice,
-            "speed": s.speed,
-            "sentence_silence": s.sentence_silence,
-            "sample_rate": SAMPLE_RATE,
-            "engine": self._version,
-            "format": CACHE_FORMAT_VERSION,
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+        return narration_key(text, s.voice, s.speed, s.sentence_silence, SAMPLE_RATE, self._version)
 
     def wav_path(self, text: str, cache_dir: Path) -> Path:
         """Where the beat `text` is cached."""
-        return Path(cache_dir) / f"{slug(text)}-{self.cache_key(text)[:10]}.wav"
+        return narration_wav(cache_dir, text, self.cache_key(text))
 
     def cached(self, text: str, cache_dir: Path) -> SpokenBeat | None:
         """The cached beat, or None if it has not been spoken (or its file is torn)."""

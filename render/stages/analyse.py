@@ -9,7 +9,6 @@ import numpy as np
 
 from render.chapter_data import CHAPTER_JSON, write_chapter_data
 from render.engine.trajectory import Trajectory
-from render.keys import content_key
 from render.kinds.base import AnalysisContext, ModelInfo
 from render.kinds.facts import as_facts, check_claims, fill
 from render.kinds.latent_basis import LatentBasis, fit_latent_basis
@@ -96,10 +95,9 @@ class PromptEncoder:
     def __call__(self, prompts: list[str]) -> np.ndarray:
         from render.media.files import atomic_path
 
-        folder = self.session.cache.stage_dir("embeddings")
         out = []
         for prompt in prompts:
-            path = folder / f"{content_key({'model': self.session.plan.model, 'prompt': prompt})[:24]}.npy"
+            path = self.session.embedding_path(prompt)
             if not path.is_file():
                 with atomic_path(path) as tmp:
                     np.save(tmp, self._encode(prompt))

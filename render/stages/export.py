@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from render.executors import Executor, LocalExecutor
+from render.keys import chapter_stem, slides_dir
 from render.media.audio import write_wav
 from render.media.ffmpeg import keyframe_times, probe, run_ffmpeg
 from render.media.files import atomic_path
@@ -36,7 +37,6 @@ from render.stages.assemble import (
     AAC,
     ChapterMedia,
     ClipInfo,
-    chapter_stem,
     clip_info,
     fitted_chapter_audio,
     mux_with_audio,
@@ -117,7 +117,7 @@ def export_slides(
     if fps is not None and not fps > 0:
         raise ValueError(f"fps must be > 0, got {fps}")
     settings = ExportSettings(width, fps, audio)
-    slides = Path(out_dir) / "slides"
+    slides = slides_dir(out_dir)
     slides.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=slides, prefix=".export-") as tmp_name:
         tmp = Path(tmp_name)
@@ -198,7 +198,7 @@ def _tasks(chapter: PreparedChapter, slides: Path, settings: ExportSettings, tmp
 def prepare_chapter(k: int, media: ChapterMedia, settings: ExportSettings, tmp: Path) -> PreparedChapter:
     """The chapter's clip facts and its narration fitted to the clip's real length (written as a WAV)."""
     info = clip_info(media.clip)
-    stem = chapter_stem(k, media)
+    stem = chapter_stem(k, media.id)
     pcm = fitted_chapter_audio(media.timeline, info.duration, info.fps) if settings.audio else None
     wav = write_wav(tmp / f"{stem}.wav", pcm, SAMPLE_RATE) if pcm is not None else None
     return PreparedChapter(media, info, stem, pcm, wav)

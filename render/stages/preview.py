@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from render.chapter_data import Timing, write_timing
 from render.errors import UserFacingError
+from render.keys import chapter_stem, preview_frames_dir, preview_sheet_path
 from render.media.files import atomic_folder, atomic_path
 from render.paths import FONT_DIR, REPO_ROOT
 
@@ -160,15 +161,15 @@ def publish(out: Path, chapters: list[tuple[str, str, Path]]) -> Path:
     `chapters` are (id, title, preview folder) in storyboard order; out/preview/ is replaced, so it
     holds exactly the frames of the sheet.
     """
-    frames_dir = out / "preview"
-    names = [f"{n:02d}-{chapter_id}" for n, (chapter_id, _, _) in enumerate(chapters, start=1)]
+    frames_dir = preview_frames_dir(out)
+    names = [chapter_stem(k, chapter_id) for k, (chapter_id, _, _) in enumerate(chapters)]
     with atomic_folder(frames_dir) as staging:
         for name, (_, _, folder) in zip(names, chapters, strict=True):
             (staging / name).mkdir()
             for frame in [*beat_frames(folder), folder / BEATS_JSON]:
                 shutil.copy2(frame, staging / name / frame.name)
     rows = [(title, beat_frames(frames_dir / name)) for name, (_, title, _) in zip(names, chapters, strict=True)]
-    sheet = out / "preview.png"
+    sheet = preview_sheet_path(out)
     with atomic_path(sheet) as tmp:
         contact_sheet(rows).save(tmp, format="PNG")
     return sheet

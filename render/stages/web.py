@@ -9,7 +9,7 @@
     web/video.mp4                        the whole video (clips and video: hard links where possible)
 
 A chapter's figure folder is named by its chapter data folder and the version of the code that
-writes it (`figure_version`), so after an edit only that chapter's figure is written again; the
+writes it (render/keys.py `figure_folder_name`), so after an edit only that chapter's figure is written again; the
 page and the small static files are rewritten only when their bytes change, and files of
 chapters no longer on the page are removed. Without clips (`clips=False`) the page has no media
 at all and links the video beside its folder instead.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from render.chapter_data import CHAPTER_JSON, load_chapter_data
 from render.errors import UserFacingError
-from render.keys import code_version
+from render.keys import chapter_stem, figure_folder_name
 from render.kinds import KINDS
 from render.media.files import atomic_folder, atomic_path, atomic_write
 from render.media.subtitles import chapter_cues, vtt_text
@@ -36,8 +36,6 @@ from render.web.page import Clip, Page, Section, page_html
 
 FIGURE_INDEX = "index.json"
 FIGURE_SCRIPT = "index.js"
-FIGURE_CODE = (Path(__file__), STATIC_DIR.parent / "figure.py")
-"""Code that decides every figure folder's bytes, besides the kind's own build function."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +60,6 @@ class SiteReport:
     bytes_without_media: int = 0
 
 
-def figure_version(figure: WebFigure) -> str:
-    """A hash of the code that writes a figure folder: this stage, sprites, the kind's build function."""
-    return code_version([*FIGURE_CODE, figure.build_file])
-
-
-def figure_folder_name(data: Path, figure: WebFigure) -> str:
-    """`{chapter data folder}-{figure code version[:8]}`: a new name when either changes."""
-    return f"{Path(data).name}-{figure_version(figure)[:8]}"
-
-
 def write_site(
     folder: Path, title: str, theme: str, model: str, chapters: list[WebChapter], video: Path | None = None
 ) -> SiteReport:
@@ -91,7 +79,7 @@ def write_site(
         kind = KINDS.get(kind_name)
         index = script = None
         if kind is not None and kind.web is not None:
-            name = figure_folder_name(chapter.data, kind.web)
+            name = figure_folder_name(chapter.data, kind.web.build_file)
             reused = _write_figure(folder / "chapters" / name, chapter.data, kind.web)
             (report.reused if reused else report.written).append(chapter.id)
             figure_folders.add(name)
@@ -150,7 +138,7 @@ def _write_figure(target: Path, data: Path, figure: WebFigure) -> bool:
 
 def _place_clip(folder: Path, number: int, chapter: WebChapter, media: set[str]) -> Clip:
     """The chapter's narrated clip and its WebVTT subtitles in web/clips/, as `Clip`."""
-    stem = f"{number:02d}-{chapter.id}"
+    stem = chapter_stem(number - 1, chapter.id)
     _link_or_copy(chapter.clip, folder / "clips" / f"{stem}.mp4")
     timeline = chapter.timeline
     text = vtt_text(chapter_cues(timeline, until=timeline.total)) if timeline else "WEBVTT\n"
