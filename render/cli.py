@@ -164,7 +164,8 @@ def _run_stages(args, run, executor) -> int:
         chapters = args.chapters.split(",") if args.chapters else None
         return run.verify(args.storyboard, cache=args.cache, chapters=chapters, strict=args.strict, executor=executor)
     if args.command == "generate":
-        run.generate(run.open_session(args.storyboard, args.cache), batch_size=args.batch_size, executor=executor)
+        session = run.open_session(args.storyboard, args.cache, executor=executor)
+        run.generate(session, batch_size=args.batch_size, executor=executor)
     elif args.command == "render":
         run.render(
             args.storyboard,

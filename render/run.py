@@ -37,7 +37,7 @@ def verify(path: Path, cache: str | None = None, chapters: list[str] | None = No
     from render.stages.analyse import analyse
     from render.stages.verify import checked_claims, claims_table, failures
 
-    session = open_session(path, cache)
+    session = open_session(path, cache, executor=executor)
     selected = session.select(chapters)
     session.plan.only({c.id for c in selected})
     generate(session, executor=executor)
@@ -51,10 +51,8 @@ def generate(session: Session, batch_size: int | None = None, executor: Executor
     """Record every planned trajectory that the cache does not hold; returns how many were made."""
     from render.stages.generate import run_generate
 
-    sampler = (executor or LocalExecutor()).sampler(session)
-    return run_generate(
-        session.plan, session.cache, sampler, batch_size=batch_size, say=say, progress=sys.stderr.isatty()
-    )
+    return run_generate(session.plan, session.cache, executor or LocalExecutor(), model_id=session.storyboard.model.id,
+                        batch_size=batch_size, say=say, progress=sys.stderr.isatty())  # fmt: skip
 
 
 def render(
@@ -83,7 +81,7 @@ def render(
 
     started = time.perf_counter()
     # 1. Load, check, plan
-    session = open_session(path, cache, out)
+    session = open_session(path, cache, out, executor=executor)
     selected = session.select(chapters)
     quality, fps = session.quality_and_fps(quality)
     if dry_run:
@@ -194,7 +192,7 @@ def export(
     from render.stages.assemble import ChapterMedia
     from render.stages.export import export_slides
 
-    session = session or open_session(path, cache, out)
+    session = session or open_session(path, cache, out, executor=executor)
     manifest = _last_render(session, path, cache, out, executor)
     media = [ChapterMedia(i, manifest.chapters[i].title, manifest.chapters[i].clip, manifest.chapters[i].timeline)
              for i in manifest.order]  # fmt: skip

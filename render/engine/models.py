@@ -232,6 +232,7 @@ def shared_model(model_id: str, runtime: Runtime, weights: str, *, say=print) ->
     Keyed by the id, the runtime and the weights' hash (the plan's), so changed weights are loaded anew."""
     key = (model_id, runtime.device, runtime.dtype, weights)
     if key not in _LOADED:
+        say(f"loading {model_id}")
         _LOADED[key] = load_model(model_id, runtime.device, runtime.dtype, say=say)
     return _LOADED[key]
 
