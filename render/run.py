@@ -52,7 +52,7 @@ def generate(session: Session, batch_size: int | None = None, executor: Executor
     from render.stages.generate import run_generate
 
     return run_generate(session.plan, session.cache, executor or LocalExecutor(), model_id=session.storyboard.model.id,
-                        batch_size=batch_size, say=say, progress=sys.stderr.isatty())  # fmt: skip
+                        batch_size=batch_size, progress=sys.stderr.isatty())  # fmt: skip
 
 
 def render(

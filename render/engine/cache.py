@@ -6,7 +6,8 @@ into place; readers verify what they read. Stages that write take a lock (`Cache
 on one cache wait for each other instead of doing the same work twice.
 
 A bundle folder under its final name is complete when written; a killed writer can only leave a
-hidden temporary folder (`.{name}.XXXX`) behind, which the next writer holding the lock removes.
+hidden temporary folder (`.{name}.XXXX`) behind, which the next writer holding the lock removes
+(render/stages/keyed.py).
 A bundle damaged later (a truncated copy, a full disk) fails its checksum, is reported, and is
 moved aside and removed so that it is generated again.
 """
@@ -86,17 +87,6 @@ class Cache:
         except CorruptBundle as e:
             self._discard(folder, e, warn)
             return None
-
-    def remove_partial_writes(self, *, say: Callable[[str], None] = print) -> int:
-        """Remove the temporary folders of interrupted bundle writes. Call only while holding the lock."""
-        if not self.trajectories.is_dir():
-            return 0
-        leftovers = [p for p in self.trajectories.iterdir() if p.name.startswith(".") and p.is_dir()]
-        for path in leftovers:
-            shutil.rmtree(path, ignore_errors=True)
-        if leftovers:
-            say(f"noise2image: removed {len(leftovers)} unfinished write(s) left by an interrupted run")
-        return len(leftovers)
 
     @staticmethod
     def _discard(folder: Path, reason: Exception, warn: Callable[[str], None]) -> None:

@@ -32,8 +32,9 @@ from render.kinds.base import SceneRef
 from render.media.ffmpeg import MediaError, video_info
 from render.media.files import atomic_write
 from render.paths import REPO_ROOT
-from render.progress import Progress, say
+from render.progress import say
 from render.session import Session
+from render.stages.keyed import keyed
 from render.stages.plan import ChapterPlan
 from render.storyboard import QUALITY_PRESETS
 
@@ -186,7 +187,7 @@ def render_clips(
     fps: int,
     n_jobs: int,
     executor: Executor | None = None,
-):
+) -> None:
     """Render the chapters whose clip is not cached, `n_jobs` at a time (or on the cluster of another
     `executor`: render/executors), the longest first.
 
@@ -195,58 +196,44 @@ def render_clips(
     are found then were left by a killed run and are removed. On Ctrl-C the Manim processes are
     stopped at once and the finished clips are kept.
     """
-    if all(path.is_file() for _, _, path in jobs):
-        return
+    executor = executor or LocalExecutor()
     clip_dir = session.cache.stage_dir("clips")
-    with session.cache.lock("clips", say=say):
-        _remove_unfinished_clips(clip_dir)
-        todo = [(chapter, timing, path) for chapter, timing, path in jobs if not path.is_file()]
-        if todo:
-            _render_missing(session, todo, len(jobs), quality, fps, n_jobs, executor or LocalExecutor())
-
-
-def _remove_unfinished_clips(clip_dir: Path) -> None:
-    """Remove the temporary renders of runs that were killed. Call only while holding the `clips` lock."""
-    if not clip_dir.is_dir():
-        return
-    leftovers = [p for p in clip_dir.iterdir() if p.name.startswith(".")]
-    for path in leftovers:
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-    if leftovers:
-        say(f"noise2image: removed {len(leftovers)} unfinished clip render(s) left by an interrupted run")
-
-
-def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: int, n_jobs: int, executor) -> None:
-    todo = sorted(todo, key=lambda job: -job[1].total)  # the longest first: no long render starts last, alone
-    how = executor.describe_map(n_jobs, len(todo))
-    say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, {how}")
-    inputs = (ClipJob.of(chapter, session.data_folder(chapter), timing, quality, fps) for chapter, timing, _ in todo)
-    clip_dir = session.cache.stage_dir("clips")
-    results = executor.map(render_clip_task, inputs, jobs=n_jobs, scratch=clip_dir)
     manim = version("manim")
-    done = 0
-    progress = Progress("render", len(todo), unit="clip")
-    try:
-        for k, made in results:
-            chapter, timing, path = todo[k]
-            _check_drawn_here(made, chapter, session.scene_version(chapter), manim)
-            write_timing(clip_timing_path(path), timing)
-            atomic_write(path, made.mp4)
-            done += 1
-            progress.done(f"{chapter.id}: {timing.total:.1f} s of video in {made.seconds:.1f} s")
-    except KeyboardInterrupt:
-        finished = n_chapters - len(todo) + done
-        say(
-            f"render: interrupted; {finished} of {n_chapters} chapter clips finished and kept in "
-            f"{clip_dir}, {n_chapters - finished} still to render"
-        )
-        raise
-    finally:
-        progress.close()
-        results.close()  # Ctrl-C or a failed clip: stop the other renders now, not when they end
+
+    def make(todo):
+        todo = sorted(todo, key=lambda job: -job[1].total)  # the longest first: no long render starts last, alone
+        how = executor.describe_map(n_jobs, len(todo))
+        say(f"render: {len(todo)} chapter clip(s) to render at {quality} quality, {how}")
+        inputs = (ClipJob.of(c, session.data_folder(c), timing, quality, fps) for c, timing, _ in todo)
+        results = executor.map(render_clip_task, inputs, jobs=n_jobs, scratch=clip_dir)
+        try:
+            for k, made in results:
+                chapter, timing, _ = todo[k]
+                _check_drawn_here(made, chapter, session.scene_version(chapter), manim)
+                yield todo[k], (made, timing)
+        finally:
+            results.close()  # Ctrl-C or a failed clip: stop the other renders now, not when they end
+
+    def store(path: Path, result: tuple[ClipMade, Timing]) -> None:
+        made, timing = result
+        write_timing(clip_timing_path(path), timing)  # beside the clip: the timing it was rendered to
+        atomic_write(path, made.mp4)
+
+    keyed(
+        jobs,
+        lambda job: job[2],
+        make,
+        store=store,
+        present=lambda job: job[2].is_file(),
+        lock=(session.cache, "clips"),
+        leftovers=(clip_dir, "clip render"),
+        progress=("render", "clip"),
+        label=lambda job, result: f"{job[0].id}: {job[1].total:.1f} s of video in {result[0].seconds:.1f} s",
+        interrupted=lambda done, missing: (
+            f"render: interrupted; {len(jobs) - missing + done} of {len(jobs)} chapter clips finished and kept in "
+            f"{clip_dir}, {missing - done} still to render"
+        ),
+    )
 
 
 def _check_drawn_here(made: ClipMade, chapter: ChapterPlan, scenes: str, manim: str) -> None:

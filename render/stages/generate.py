@@ -19,6 +19,8 @@ from tqdm import tqdm
 from render.engine.cache import Cache
 from render.errors import UserFacingError
 from render.hold import hold
+from render.progress import say
+from render.stages.keyed import keyed
 from render.stages.plan import Plan, PlannedRequest
 
 if TYPE_CHECKING:
@@ -57,7 +59,6 @@ class SampleBatches:
 
     def __init__(self, model_id: str, runtime: Runtime, weights: str):
         from render.engine.models import shared_model
-        from render.progress import say
 
         self.model: LoadedModel = shared_model(model_id, runtime, weights, say=say)
 
@@ -65,7 +66,6 @@ class SampleBatches:
         """The trajectories of `batch`, in its order. Only CUDA out-of-memory is retried: the batch is split in
         halves (the steps already counted are taken back from `on_progress`)."""
         from render.engine.models import Runtime
-        from render.progress import say
 
         count = on_progress or (lambda n: None)
         made: dict[str, Trajectory] = {}
@@ -144,7 +144,6 @@ def run_generate(
     *,
     model_id: str,
     batch_size: int | None = None,
-    say: Callable[[str], None] = print,
     progress: bool = True,
 ) -> int:
     """Generate the missing bundles of `plan` into `cache`, in batches sampled where `executor` runs them
@@ -158,50 +157,53 @@ def run_generate(
 
     start = time.perf_counter()
     runtime = Runtime(**plan.runtime)
-    with cache.lock("generate", say=say):
-        cache.remove_partial_writes(say=say)
-        pending = plan.missing(lambda folder, shown: cache.verify_trajectory(folder, shown, warn=say))
-        if not pending:
-            say(f"generate: all {len(plan.requests)} trajectories are in the cache ({cache.root}); no model work")
-            return 0
+    gpu = runtime.device == "cuda"
+
+    def make(pending: list[PlannedRequest]):
         size = batch_size or DEFAULT_BATCH.get(runtime.device, 8)
         work = batches(pending, size)
-        gpu = runtime.device == "cuda"
         total_steps = sum(p.request.steps for p in pending)
         say(
             f"generate: {len(pending)} of {len(plan.requests)} trajectories to make "
             f"on {executor.describe_batches(runtime.device, gpu, len(work))} "
             f"({total_steps} steps, batches of up to {size}) into {cache.root}"
         )
-        done = 0
-        results = None
-        try:
-            with tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True) as bar:
-                bar.set_postfix_str(f"requests 0/{len(pending)}")
-                args = (model_id, runtime, plan.model["weights"])
-                results = executor.map_batches(SampleBatches, work, args=args, gpu=gpu, on_progress=bar.update)
-                finished_steps = 0
+        with tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True) as bar:
+            bar.set_postfix_str(f"requests 0/{len(pending)}")
+            args = (model_id, runtime, plan.model["weights"])
+            results = executor.map_batches(SampleBatches, work, args=args, gpu=gpu, on_progress=bar.update)
+            done = finished_steps = 0
+            try:
                 for k, sampled in results:
                     _check_worker(sampled, plan, runtime, model_id)
                     for p, trajectory in zip(work[k], sampled.trajectories, strict=True):
-                        trajectory.save(cache.trajectory_dir(p.folder))
+                        yield p, trajectory
                         done += 1
-                        hold("bundle-stored")  # tests stop the run here (render/hold.py)
+                        hold("bundle-stored")  # the bundle is stored: tests stop the run here (render/hold.py)
                     finished_steps += sum(p.request.steps for p in work[k])
                     bar.update(max(0, finished_steps - bar.n))  # workers elsewhere report no steps as they go
                     bar.set_postfix_str(f"requests {done}/{len(pending)}")
-        except KeyboardInterrupt:
-            say(
-                f"generate: interrupted; {done} of {len(pending)} trajectories finished and kept in {cache.root}, "
-                f"{len(pending) - done} still to make"
-            )
-            raise
-        finally:
-            if results is not None:
+            finally:
                 results.close()  # stops the workers now (a cluster's actors), not when the iterator is collected
-    seconds = time.perf_counter() - start
-    say(f"generate: made {done} trajectories in {seconds:.1f} s")
-    return done
+
+    made = keyed(
+        list(plan.requests.values()),
+        lambda p: cache.trajectory_dir(p.folder),
+        make,
+        store=lambda folder, trajectory: trajectory.save(folder),
+        present=lambda p: cache.verify_trajectory(p.folder, p.shown, warn=say),
+        lock=(cache, "generate"),
+        leftovers=(cache.trajectories, "write"),
+        interrupted=lambda done, missing: (
+            f"generate: interrupted; {done} of {missing} trajectories finished and kept in {cache.root}, "
+            f"{missing - done} still to make"
+        ),
+    )
+    if not made:
+        say(f"generate: all {len(plan.requests)} trajectories are in the cache ({cache.root}); no model work")
+        return 0
+    say(f"generate: made {len(made)} trajectories in {time.perf_counter() - start:.1f} s")
+    return len(made)
 
 
 def _check_worker(sampled: SampledBatch, plan: Plan, runtime: Runtime, model_id: str) -> None:

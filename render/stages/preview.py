@@ -85,18 +85,13 @@ def render_previews(
 ) -> None:
     """Make the chapter previews that are not cached: `jobs` are (chapter, timing, preview folder)."""
     from render.progress import say
+    from render.stages.keyed import keyed
 
-    if all((folder / BEATS_JSON).is_file() for _, _, folder in jobs):
-        return
-    with session.cache.lock("previews", say=say):
-        todo = [job for job in jobs if not (job[2] / BEATS_JSON).is_file()]
-        if not todo:
-            return
+    previews = session.cache.stage_dir("previews")
+
+    def make(todo: list[tuple[ChapterPlan, Timing, Path]]):
         say(f"preview: {len(todo)} chapter(s) at {quality} quality, {min(n_jobs, len(todo))} worker(s)")
-        previews = session.cache.stage_dir("previews")
         previews.mkdir(parents=True, exist_ok=True)
-        for leftover in previews.glob(".*"):  # half-made previews of a run that was killed (we hold the lock)
-            shutil.rmtree(leftover, ignore_errors=True)
         work = Path(tempfile.mkdtemp(prefix=".preview-", dir=previews))
         try:
             specs = []
@@ -116,9 +111,19 @@ def render_previews(
                         fps=fps,
                     )
                 )
-            run_workers(specs, n_jobs, work)
+            run_workers(specs, n_jobs, work)  # each worker writes its chapters' folders, atomically
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        return [(job, None) for job in todo]
+
+    keyed(
+        jobs,
+        lambda job: job[2],
+        make,
+        present=lambda job: (job[2] / BEATS_JSON).is_file(),
+        lock=(session.cache, "previews"),
+        leftovers=(previews, "preview"),
+    )
 
 
 def run_workers(jobs: list[PreviewJob], n_jobs: int, work: Path) -> None:

@@ -31,6 +31,7 @@ from render.kinds import KINDS
 from render.media.files import atomic_folder, atomic_path, atomic_write
 from render.media.subtitles import chapter_cues, vtt_text
 from render.speech import ChapterTimeline
+from render.stages.keyed import keyed
 from render.web.figure import STATIC_DIR, Sprites, WebFigure
 from render.web.page import Clip, Page, Section, page_html
 
@@ -71,23 +72,37 @@ def write_site(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     report = SiteReport(folder)
-    sections, figure_folders, scripts, media = [], set(), set(), set()
-    credit = None
-    for number, chapter in enumerate(chapters, 1):
-        info, kind_name = _chapter_info(chapter.data)
-        credit = info.get("credit", credit)
-        kind = KINDS.get(kind_name)
-        index = script = None
+    infos = {chapter.id: _chapter_info(chapter.data) for chapter in chapters}
+    figures: dict[str, tuple[WebFigure, Path]] = {}  # chapter id -> (its kind's figure, its folder)
+    for chapter in chapters:
+        kind = KINDS.get(infos[chapter.id]["kind"])
         if kind is not None and kind.web is not None:
             name = figure_folder_name(chapter.data, kind.web.build_file)
-            reused = _write_figure(folder / "chapters" / name, chapter.data, kind.web)
-            (report.reused if reused else report.written).append(chapter.id)
-            figure_folders.add(name)
-            scripts.add(f"figures/{kind_name}.js")
-            _copy_if_changed(kind.web.script, folder / "static" / "figures" / f"{kind_name}.js")
-            index, script = f"chapters/{name}/{FIGURE_SCRIPT}", _versioned(folder, f"static/figures/{kind_name}.js")
+            figures[chapter.id] = (kind.web, folder / "chapters" / name)
         else:
             report.without_figure.append(chapter.id)
+    with_figure = [chapter for chapter in chapters if chapter.id in figures]
+    written = keyed(
+        with_figure,
+        lambda chapter: figures[chapter.id][1],
+        lambda todo: ((chapter, (chapter.data, figures[chapter.id][0])) for chapter in todo),
+        store=lambda target, made: _write_figure(target, *made),
+        present=lambda chapter: (figures[chapter.id][1] / FIGURE_SCRIPT).is_file(),
+    )  # no lock of its own: the caller holds the output folder's
+    report.written = [chapter.id for chapter in written]
+    report.reused = [chapter.id for chapter in with_figure if chapter not in written]
+    sections, scripts, media = [], set(), set()
+    credit = None
+    for number, chapter in enumerate(chapters, 1):
+        info = infos[chapter.id]
+        kind_name = info["kind"]
+        credit = info.get("credit", credit)
+        index = script = None
+        if chapter.id in figures:
+            scripts.add(f"figures/{kind_name}.js")
+            _copy_if_changed(figures[chapter.id][0].script, folder / "static" / "figures" / f"{kind_name}.js")
+            name = figures[chapter.id][1].name
+            index, script = f"chapters/{name}/{FIGURE_SCRIPT}", _versioned(folder, f"static/figures/{kind_name}.js")
         clip = _place_clip(folder, number, chapter, media) if chapter.clip is not None else None
         narration = list(info.get("narration", []))
         sections.append(Section(chapter.id, kind_name, info["title"], narration, index, script, clip))
@@ -112,20 +127,17 @@ def write_site(
         credit=credit,
     )
     _write_if_changed(folder / "index.html", page_html(page))
-    _remove_stale(folder, figure_folders, scripts, media)
+    _remove_stale(folder, {target.name for _, target in figures.values()}, scripts, media)
     report.bytes_total, report.bytes_without_media = _sizes(folder)
     return report
 
 
-def _chapter_info(data: Path) -> tuple[dict, str]:
-    info = json.loads((Path(data) / CHAPTER_JSON).read_text(encoding="utf-8"))
-    return info, info["kind"]
+def _chapter_info(data: Path) -> dict:
+    return json.loads((Path(data) / CHAPTER_JSON).read_text(encoding="utf-8"))
 
 
-def _write_figure(target: Path, data: Path, figure: WebFigure) -> bool:
-    """Write a chapter's figure folder unless it exists; True if it was already there."""
-    if (target / FIGURE_SCRIPT).is_file():
-        return True
+def _write_figure(target: Path, data: Path, figure: WebFigure) -> None:
+    """Write a chapter's figure folder from its chapter data, atomically."""
     info, arrays = load_chapter_data(data)
     with atomic_folder(target, replace=False) as tmp:
         index = figure.build(info, arrays, Sprites(tmp))
@@ -133,7 +145,6 @@ def _write_figure(target: Path, data: Path, figure: WebFigure) -> bool:
         (tmp / FIGURE_INDEX).write_text(text, encoding="utf-8")
         # One call a classic script can make from disk: the page's script tag says which section it is for.
         (tmp / FIGURE_SCRIPT).write_text(f"N2I.chapter(document.currentScript, {text});\n", encoding="utf-8")
-    return False
 
 
 def _place_clip(folder: Path, number: int, chapter: WebChapter, media: set[str]) -> Clip:
