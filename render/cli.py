@@ -167,11 +167,10 @@ def _run_stages(args, run, executor) -> int:
         session = run.open_session(args.storyboard, args.cache, executor=executor)
         run.generate(session, batch_size=args.batch_size, executor=executor)
     elif args.command == "render":
-        run.render(
-            args.storyboard,
+        options = run.RenderOptions(
             cache=args.cache,
             out=args.out,
-            chapters=args.chapters.split(",") if args.chapters else None,
+            chapters=tuple(args.chapters.split(",")) if args.chapters else None,
             quality=args.quality,
             jobs=max(1, args.jobs),
             dry_run=args.dry_run,
@@ -179,9 +178,9 @@ def _run_stages(args, run, executor) -> int:
             batch_size=args.batch_size,
             web=args.web,
             web_clips=not args.no_clips,
-            executor=executor,
             strict=args.strict,
         )
+        run.render(args.storyboard, options, executor)
     elif args.command == "export" and args.web:
         run.export_web(args.storyboard, cache=args.cache, out=args.out, clips=not args.no_clips)
     elif args.command == "export":

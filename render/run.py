@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from render.executors import Executor, LocalExecutor
@@ -55,46 +56,48 @@ def generate(session: Session, batch_size: int | None = None, executor: Executor
                         batch_size=batch_size, progress=sys.stderr.isatty())  # fmt: skip
 
 
-def render(
-    path: Path,
-    cache: str | None = None,
-    out: Path | None = None,
-    chapters: list[str] | None = None,
-    quality: str | None = None,
-    jobs: int = 1,
-    dry_run: bool = False,
-    slides: bool = False,
-    batch_size: int | None = None,
-    web: bool = False,
-    web_clips: bool = True,
-    executor: Executor | None = None,
-    strict: bool = False,
-) -> None:
-    """Run every stage; `chapters` limits which chapters are made (and assembled).
+@dataclass(frozen=True)
+class RenderOptions:
+    """How `render` runs, built once from the command line (render/cli.py)."""
 
-    `slides` also exports slide clips, `web` also writes the web page (`web_clips`: with the narrated clips).
+    cache: str | None = None  # the cache folder (default: $NOISE2IMAGE_CACHE, else build/cache)
+    out: Path | None = None  # the output folder (default: build/<storyboard name>)
+    chapters: tuple[str, ...] | None = None  # the chapters to make and assemble (None: all)
+    quality: str | None = None  # overrides video.quality
+    jobs: int = 1  # clips rendered at once on this machine
+    dry_run: bool = False  # say what would be redone and why, do nothing
+    slides: bool = False  # also export slide clips
+    batch_size: int | None = None  # requests per generation batch (default: by device)
+    web: bool = False  # also write the web page ...
+    web_clips: bool = True  # ... with the narrated clips
+    strict: bool = False  # a stated claim that fails (or cannot be checked) stops the render
+
+
+def render(path: Path, options: RenderOptions = RenderOptions(), executor: Executor | None = None) -> None:
+    """Run every stage for the chosen chapters (all by default), as `options` say.
+
     Generation, clips and slide encodes run on `executor` (default: this machine). A stated claim
-    that fails is a warning; with `strict` it (or one that cannot be checked) stops the render
+    that fails is a warning; with `options.strict` it (or one that cannot be checked) stops the render
     before any clip is made.
     """
     from render.stages.clips import render_clips
 
     started = time.perf_counter()
     # 1. Load, check, plan
-    session = open_session(path, cache, out, executor=executor)
-    selected = session.select(chapters)
-    quality, fps = session.quality_and_fps(quality)
-    if dry_run:
+    session = open_session(path, options.cache, options.out, executor=executor)
+    selected = session.select(list(options.chapters) if options.chapters else None)
+    quality, fps = session.quality_and_fps(options.quality)
+    if options.dry_run:
         say(dry_run_report(session, selected, quality, fps))
         return
 
     # 2. Generate the trajectories the chosen chapters need, 3. analyse, 4. narrate, 5. render clips
-    timelines = _up_to_narration(session, selected, fps, batch_size, executor)
-    _check_claims(session, selected, strict)
+    timelines = _up_to_narration(session, selected, fps, options.batch_size, executor)
+    _check_claims(session, selected, options.strict)
     timings = {c.id: timelines[c.id].timing() for c in selected}
     parts = {c.id: session.clip_parts(c, timings[c.id], quality, fps) for c in selected}
     clips = {c.id: session.clip_path(c, parts[c.id]) for c in selected}
-    render_clips(session, [(c, timings[c.id], clips[c.id]) for c in selected], quality, fps, jobs, executor)
+    render_clips(session, [(c, timings[c.id], clips[c.id]) for c in selected], quality, fps, options.jobs, executor)
 
     # 6. Assemble (skipped when nothing it reads changed), and record how the video was made
     assembly_key = session.assembly_key(selected, clips, timings)
@@ -102,10 +105,10 @@ def render(
     session.manifest(selected, clips, parts, timelines, quality, fps, assembly_key).to_file(session.manifest_path)
 
     # 7. Export for slides, and the web page
-    if slides:
+    if options.slides:
         export(path, session=session, executor=executor)
-    if web:
-        write_web(session, clips=web_clips)
+    if options.web:
+        write_web(session, clips=options.web_clips)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
 
 
@@ -206,7 +209,7 @@ def _last_render(session: Session, path: Path, cache, out, executor: Executor | 
     manifest = Manifest.from_file(session.manifest_path)
     if manifest is None or not manifest.chapters:
         say(f"export: no render in {session.out} yet; rendering first")
-        render(path, cache=cache, out=out, jobs=available_cores(), executor=executor)
+        render(path, RenderOptions(cache=cache, out=out, jobs=available_cores()), executor)
         manifest = Manifest.from_file(session.manifest_path)
     return manifest
 
@@ -293,4 +296,4 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
     return reasons or ["narration timing changed (pause or speed)"]
 
 
-__all__ = ["check", "plan_text", "verify", "generate", "render", "preview", "export", "export_web"]
+__all__ = ["RenderOptions", "check", "plan_text", "verify", "generate", "render", "preview", "export", "export_web"]
