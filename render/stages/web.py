@@ -1,7 +1,7 @@
 """The web stage: the rendered chapters as a static, offline web page with live controls (`web/`).
 
     web/index.html                       title, one section per chapter, the scripts
-    web/static/n2i.css, n2i.js           the page's style and runtime (render/web/static/)
+    web/static/n2i.css, n2i.js           the page's style (its colours written from render/theme.py) and runtime
     web/static/figures/<kind>.js         one drawing module per figure kind on the page
     web/chapters/<data>-<code>/          a chapter's figure: index.json (its JSON index), index.js
                                          (the same, loadable from disk), sprite sheets (*.webp)
@@ -32,6 +32,7 @@ from render.media.files import atomic_folder, atomic_path, atomic_write
 from render.media.subtitles import chapter_cues, vtt_text
 from render.speech import ChapterTimeline
 from render.stages.keyed import keyed
+from render.theme import css_variables
 from render.web.figure import STATIC_DIR, Sprites, WebFigure
 from render.web.page import Clip, Page, Section, page_html
 
@@ -114,8 +115,8 @@ def write_site(
             video_href = "video.mp4"
         else:
             video_href = os.path.relpath(video, folder)
-    for name in ("n2i.css", "n2i.js"):
-        _copy_if_changed(STATIC_DIR / name, folder / "static" / name)
+    _write_if_changed(folder / "static" / "n2i.css", stylesheet())
+    _copy_if_changed(STATIC_DIR / "n2i.js", folder / "static" / "n2i.js")
     page = Page(
         title=title,
         theme=theme,
@@ -130,6 +131,13 @@ def write_site(
     _remove_stale(folder, {target.name for _, target in figures.values()}, scripts, media)
     report.bytes_total, report.bytes_without_media = _sizes(folder)
     return report
+
+
+def stylesheet() -> str:
+    """The page's n2i.css: the themes' colour variables, written from the video's (render/theme.py), then the
+    layout and controls (render/web/static/n2i.css)."""
+    header = "/* noise2image web explorer. Colours follow the video's themes (render/theme.py). */\n\n"
+    return header + css_variables() + "\n" + (STATIC_DIR / "n2i.css").read_text(encoding="utf-8")
 
 
 def _chapter_info(data: Path) -> dict:
