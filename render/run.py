@@ -229,12 +229,14 @@ def write_web(session: Session, clips: bool = True) -> None:
     chapters = []
     for chapter_id in manifest.order:
         entry = manifest.chapters[chapter_id]
-        chapters.append(WebChapter(chapter_id, entry.data, entry.narrated if clips else None, entry.timeline))
+        narrated = session.out / entry.narrated if clips else None  # where the last render says it wrote it
+        chapters.append(WebChapter(chapter_id, entry.data, narrated, entry.timeline))
     theme, model = manifest.storyboard["video"]["theme"], manifest.storyboard["model"]["id"]
     if Path(model).is_dir():  # a local pipeline folder: its name, not a path of this machine on a published page
         model = Path(model).name
+    video = session.out / manifest.video
     with session.cache.lock(out_lock_name(session.out), say=say):  # not beside an assembly into the same folder
-        report = write_site(web_dir(session.out), manifest.title, theme, model, chapters, video=manifest.video)
+        report = write_site(web_dir(session.out), manifest.title, theme, model, chapters, video=video)
     made = f"{len(report.written)} chapter figure(s) written, {len(report.reused)} up to date"
     if report.without_figure:
         made += f", {len(report.without_figure)} without one ({', '.join(report.without_figure)})"

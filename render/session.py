@@ -45,7 +45,7 @@ class ManifestChapter(BaseModel):
     data: Path  # the chapter data bundle
     timing: Path  # the scene's timing.json, beside the clip
     clip: Path  # the silent chapter clip, in the cache
-    narrated: Path  # the clip with its narration, as assembly wrote it: build/<name>/chapters/NN-id.mp4
+    narrated: Path  # the clip with its narration, as assembly wrote it: chapters/NN-id.mp4 in the output folder
     key_parts: dict[str, Any]  # what the clip's key hashes
     timeline: ChapterTimeline
     seeds: list[int]
@@ -67,7 +67,8 @@ class Reproduction(BaseModel):
 
 
 class Manifest(BaseModel):
-    """manifest.json of an output folder: everything needed to see how its video was made.
+    """manifest.json of an output folder: everything needed to see how its video was made, and where each
+    file it wrote is (paths in the output folder relative to it, so the folder can move; cache paths absolute).
 
     With the storyboard (resolved, seeds included), the model's identity (its weights' hash), the
     quality and frame rate and `reproduction`, the same machine makes the same bytes again.
@@ -82,7 +83,7 @@ class Manifest(BaseModel):
     assembly_key: str
     title: str
     order: list[str]
-    video: Path  # build/<name>/video.mp4 (video.srt, video.vtt and chapters.txt beside it)
+    video: Path  # video.mp4 in the output folder (video.srt, video.vtt and chapters.txt beside it)
     requests: dict[str, dict[str, Any]]
     chapters: dict[str, ManifestChapter]
     reproduction: Reproduction | None = None  # absent in manifests of older versions
@@ -282,7 +283,7 @@ class Session:
             assembly_key=assembly_key,
             title=sb.title,
             order=[c.id for c in chapters],
-            video=self.video_path,
+            video=self.video_path.relative_to(self.out),
             requests={
                 key: {
                     "request": p.request.model_dump(mode="json"),
@@ -299,7 +300,7 @@ class Session:
                     data=self.data_folder(c),
                     timing=keys.clip_timing_path(clips[c.id]),
                     clip=clips[c.id],
-                    narrated=keys.narrated_clip_path(self.out, n, c.id),
+                    narrated=keys.narrated_clip_path(self.out, n, c.id).relative_to(self.out),
                     key_parts=parts[c.id],
                     timeline=timelines[c.id],
                     seeds=sorted({self.plan.requests[k].request.seed for ks in c.roles.values() for k in ks}),
