@@ -2,8 +2,9 @@
 
     load + check -> plan -> generate -> analyse -> narrate -> render clips -> assemble -> export, web
 
-Each command of the CLI is one function here. Keys and output paths come from the session
-(render/session.py); the stages live in render/stages/, one module each.
+Each command of the CLI is one function here. Keys and output paths come from render/keys.py,
+through the session (render/session.py); the stages live in render/stages/, one module each, and
+send their heavy work to an executor (render/executors/).
 """
 
 from __future__ import annotations
