@@ -21,12 +21,8 @@ from pathlib import Path
 
 from render.errors import UserFacingError
 from render.executors import EXECUTORS, RAY_MISSING, open_executor, ray_installed
-from render.progress import available_cores
+from render.progress import available_cores, say
 from render.storyboard.schema import QUALITY_PRESETS
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def _version() -> str:
@@ -149,14 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "ray_address", None) and args.executor != "ray":
         parser.error("--ray-address needs --executor ray")
     if getattr(args, "executor", "local") == "ray" and not ray_installed():
-        _say(f"noise2image: {RAY_MISSING}")
+        say(f"noise2image: {RAY_MISSING}")
         return 2
     # Quiet library loading: no per-file "Loading weights" bars (read when transformers is imported).
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         return _main(args)
     except KeyboardInterrupt:  # the stage that was running has said what it finished
-        _say("noise2image: interrupted; finished work is kept in the cache, run the same command to resume")
+        say("noise2image: interrupted; finished work is kept in the cache, run the same command to resume")
         return 130
 
 
@@ -167,17 +163,17 @@ def _main(args) -> int:
     try:
         return _run(args)
     except StoryboardError as e:
-        _say(str(e))
+        say(str(e))
         return 2
     except UserFacingError as e:  # a UsageError (an unknown chapter id) is 2, a run-time failure 1
-        _say(f"noise2image: {e}")
+        say(f"noise2image: {e}")
         return e.exit_code
     except ModelError as e:
-        _say(f"noise2image: {e}")
+        say(f"noise2image: {e}")
         return 1
     except OSError as e:
         if e.filename:
-            _say(f"noise2image: {e.strerror or e}: {e.filename}")
+            say(f"noise2image: {e.strerror or e}: {e.filename}")
             return 1
         raise
 
@@ -201,7 +197,7 @@ def _run(args) -> int:
         from render.scaffold import init
 
         path = shlex.quote(str(init(args.name)))
-        _say(f"{path}: written; next: noise2image check {path}, then noise2image preview {path} --watch")
+        say(f"{path}: written; next: noise2image check {path}, then noise2image preview {path} --watch")
         return 0
     from render import run  # after the model commands: the GPU image that trains has no scikit-learn
 
@@ -230,7 +226,7 @@ def _schema(out: Path | None) -> int:
         sys.stdout.write(text)
     else:
         atomic_write(out, text)
-        _say(f"{out}: the storyboard's JSON Schema")
+        say(f"{out}: the storyboard's JSON Schema")
     return 0
 
 
@@ -239,13 +235,13 @@ def _run_stages(args, run, executor) -> int:
         chapters = args.chapters.split(",") if args.chapters else None
         return run.verify(args.storyboard, cache=args.cache, chapters=chapters, strict=args.strict, executor=executor)
     if args.command == "generate":
-        run.generate(run.open_session(args.storyboard, args.cache), batch_size=args.batch_size, executor=executor)
+        session = run.open_session(args.storyboard, args.cache, executor=executor)
+        run.generate(session, batch_size=args.batch_size, executor=executor)
     elif args.command == "render":
-        run.render(
-            args.storyboard,
+        options = run.RenderOptions(
             cache=args.cache,
             out=args.out,
-            chapters=args.chapters.split(",") if args.chapters else None,
+            chapters=tuple(args.chapters.split(",")) if args.chapters else None,
             quality=args.quality,
             jobs=max(1, args.jobs),
             dry_run=args.dry_run,
@@ -253,10 +249,10 @@ def _run_stages(args, run, executor) -> int:
             batch_size=args.batch_size,
             web=args.web,
             web_clips=not args.no_clips,
-            executor=executor,
             strict=args.strict,
             subtitle_track=not args.no_subtitle_track,
         )
+        run.render(args.storyboard, options, executor)
     elif args.command == "export" and args.web:
         run.export_web(args.storyboard, cache=args.cache, out=args.out, clips=not args.no_clips)
     elif args.command == "export":

@@ -16,7 +16,10 @@ import sys
 import threading
 from typing import TextIO
 
-from tqdm import tqdm
+
+def say(message: str) -> None:
+    """A notice of the run (progress, a choice made, a warning): one line on stderr, so stdout stays the result's."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def available_cores() -> int:
@@ -35,11 +38,11 @@ class Progress:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self._lock = threading.Lock()
-        self._bar = (
-            tqdm(total=total, desc=stage, unit=unit, file=self.stream, dynamic_ncols=True, leave=False)
-            if self.tty
-            else None
-        )
+        self._bar = None
+        if self.tty:
+            from tqdm import tqdm  # only for a terminal: the CLI's start-up imports no more than it needs
+
+            self._bar = tqdm(total=total, desc=stage, unit=unit, file=self.stream, dynamic_ncols=True, leave=False)
 
     def done(self, label: str, n: int = 1) -> None:
         """`n` more items finished, the last one described by `label`."""

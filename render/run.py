@@ -2,19 +2,22 @@
 
     load + check -> plan -> generate -> analyse -> narrate -> render clips -> assemble -> export, web
 
-Each command of the CLI is one function here. Keys and output paths come from the session
-(render/session.py); the stages live in render/stages/, one module each.
+Each command of the CLI is one function here. Keys and output paths come from render/keys.py,
+through the session (render/session.py); the stages live in render/stages/, one module each, and
+send their heavy work to an executor (render/executors/).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from render.executors import Executor, LocalExecutor
-from render.progress import available_cores
-from render.session import Manifest, Session, check_out_folder, load_checked, open_session, out_lock_name, say
+from render.keys import out_lock_name, slides_dir, web_dir
+from render.progress import available_cores, say
+from render.session import Manifest, Session, check_out_folder, load_checked, open_session
 from render.stages.plan import ChapterPlan, describe_plan
 from render.words import plural
 
@@ -37,7 +40,7 @@ def verify(path: Path, cache: str | None = None, chapters: list[str] | None = No
     from render.stages.analyse import analyse
     from render.stages.verify import checked_claims, claims_table, failures
 
-    session = open_session(path, cache)
+    session = open_session(path, cache, executor=executor)
     selected = session.select(chapters)
     session.plan.only({c.id for c in selected})
     generate(session, executor=executor)
@@ -51,66 +54,66 @@ def generate(session: Session, batch_size: int | None = None, executor: Executor
     """Record every planned trajectory that the cache does not hold; returns how many were made."""
     from render.stages.generate import run_generate
 
-    sampler = (executor or LocalExecutor()).sampler(session)
-    return run_generate(
-        session.plan, session.cache, sampler, batch_size=batch_size, say=say, progress=sys.stderr.isatty()
-    )
+    return run_generate(session.plan, session.cache, executor or LocalExecutor(), model_id=session.storyboard.model.id,
+                        notice=session.runtime_notice,
+                        batch_size=batch_size, progress=sys.stderr.isatty())  # fmt: skip
 
 
-def render(
-    path: Path,
-    cache: str | None = None,
-    out: Path | None = None,
-    chapters: list[str] | None = None,
-    quality: str | None = None,
-    jobs: int = 1,
-    dry_run: bool = False,
-    slides: bool = False,
-    batch_size: int | None = None,
-    web: bool = False,
-    web_clips: bool = True,
-    executor: Executor | None = None,
-    strict: bool = False,
-    subtitle_track: bool = True,
-) -> None:
-    """Run every stage; `chapters` limits which chapters are made (and assembled).
+@dataclass(frozen=True)
+class RenderOptions:
+    """How `render` runs, built once from the command line (render/cli.py)."""
 
-    `slides` also exports slide clips, `web` also writes the web page (`web_clips`: with the narrated clips).
-    `subtitle_track`: video.mp4 and the chapter clips carry the subtitles as a soft track (besides the .srt).
+    cache: str | None = None  # the cache folder (default: $NOISE2IMAGE_CACHE, else build/cache)
+    out: Path | None = None  # the output folder (default: build/<storyboard name>)
+    chapters: tuple[str, ...] | None = None  # the chapters to make and assemble (None: all)
+    quality: str | None = None  # overrides video.quality
+    jobs: int = 1  # clips rendered at once on this machine
+    dry_run: bool = False  # say what would be redone and why, do nothing
+    slides: bool = False  # also export slide clips
+    batch_size: int | None = None  # requests per generation batch (default: by device)
+    web: bool = False  # also write the web page ...
+    web_clips: bool = True  # ... with the narrated clips
+    strict: bool = False  # a stated claim that fails (or cannot be checked) stops the render
+    subtitle_track: bool = True  # video.mp4 and the chapter clips carry the subtitles as a soft track too
+
+
+def render(path: Path, options: RenderOptions = RenderOptions(), executor: Executor | None = None) -> None:
+    """Run every stage for the chosen chapters (all by default), as `options` say.
+
     Generation, clips and slide encodes run on `executor` (default: this machine). A stated claim
-    that fails is a warning; with `strict` it (or one that cannot be checked) stops the render
+    that fails is a warning; with `options.strict` it (or one that cannot be checked) stops the render
     before any clip is made.
     """
     from render.stages.clips import render_clips
 
     started = time.perf_counter()
     # 1. Load, check, plan
-    session = open_session(path, cache, out)
-    selected = session.select(chapters)
-    quality, fps = session.quality_and_fps(quality)
-    if dry_run:
+    session = open_session(path, options.cache, options.out, executor=executor)
+    selected = session.select(list(options.chapters) if options.chapters else None)
+    quality, fps = session.quality_and_fps(options.quality)
+    if options.dry_run:
         say(dry_run_report(session, selected, quality, fps))
         return
 
     # 2. Generate the trajectories the chosen chapters need, 3. analyse, 4. narrate, 5. render clips
-    timelines = _up_to_narration(session, selected, fps, batch_size, executor)
-    _check_claims(session, selected, strict)
+    timelines = _up_to_narration(session, selected, fps, options.batch_size, executor)
+    _check_claims(session, selected, options.strict)
     timings = {c.id: timelines[c.id].timing() for c in selected}
     parts = {c.id: session.clip_parts(c, timings[c.id], quality, fps) for c in selected}
     clips = {c.id: session.clip_path(c, parts[c.id]) for c in selected}
-    render_clips(session, [(c, timings[c.id], clips[c.id]) for c in selected], quality, fps, jobs, executor)
+    render_clips(session, [(c, timings[c.id], clips[c.id]) for c in selected], quality, fps, options.jobs, executor)
 
     # 6. Assemble (skipped when nothing it reads changed), and record how the video was made
-    assembly_key = session.assembly_key(selected, clips, timings, subtitle_track)
-    _assemble(session, selected, clips, timelines, assembly_key, subtitle_track)
+    assembly_key = session.assembly_key(selected, clips, timings, options.subtitle_track)
+    _assemble(session, selected, clips, timelines, assembly_key, options.subtitle_track)
     session.manifest(selected, clips, parts, timelines, quality, fps, assembly_key).to_file(session.manifest_path)
     _refresh_preview_sheet(session)
 
     # 7. Export for slides, and the web page
-    if slides:
+    if options.slides:
         export(path, session=session, executor=executor)
-    if web:
-        write_web(session, clips=web_clips)
+    if options.web:
+        write_web(session, clips=options.web_clips)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
 
 
@@ -246,13 +249,13 @@ def export(
     from render.stages.assemble import ChapterMedia
     from render.stages.export import export_slides
 
-    session = session or open_session(path, cache, out)
+    session = session or open_session(path, cache, out, executor=executor)
     manifest = _last_render(session, path, cache, out, executor)
     media = [ChapterMedia(i, manifest.chapters[i].title, manifest.chapters[i].clip, manifest.chapters[i].timeline)
              for i in manifest.order]  # fmt: skip
     written = export_slides(media, session.out, width=width, fps=fps, audio=audio, deck=deck,
                             deck_title=session.storyboard.title, executor=executor)  # fmt: skip
-    say(f"export: {plural(len(written), 'file')} in {session.out / 'slides'}")
+    say(f"export: {plural(len(written), 'file')} in {slides_dir(session.out)}")
 
 
 def _last_render(session: Session, path: Path, cache, out, executor: Executor | None = None) -> Manifest:
@@ -260,7 +263,7 @@ def _last_render(session: Session, path: Path, cache, out, executor: Executor | 
     manifest = Manifest.from_file(session.manifest_path)
     if manifest is None or not manifest.chapters:
         say(f"export: no render in {session.out} yet; rendering first")
-        render(path, cache=cache, out=out, jobs=available_cores(), executor=executor)
+        render(path, RenderOptions(cache=cache, out=out, jobs=available_cores()), executor)
         manifest = Manifest.from_file(session.manifest_path)
     return manifest
 
@@ -278,15 +281,16 @@ def write_web(session: Session, clips: bool = True) -> None:
 
     manifest = Manifest.from_file(session.manifest_path)
     chapters = []
-    for n, chapter_id in enumerate(manifest.order, 1):
+    for chapter_id in manifest.order:
         entry = manifest.chapters[chapter_id]
-        clip = session.out / "chapters" / f"{n:02d}-{chapter_id}.mp4"  # the narrated clip assembly wrote
-        chapters.append(WebChapter(chapter_id, entry.data, clip if clips else None, entry.timeline))
+        narrated = session.out / entry.narrated if clips else None  # where the last render says it wrote it
+        chapters.append(WebChapter(chapter_id, entry.data, narrated, entry.timeline))
     theme, model = manifest.storyboard["video"]["theme"], manifest.storyboard["model"]["id"]
     if Path(model).is_dir():  # a local pipeline folder: its name, not a path of this machine on a published page
         model = Path(model).name
+    video = session.out / manifest.video
     with session.cache.lock(out_lock_name(session.out), say=say):  # not beside an assembly into the same folder
-        report = write_site(session.out / "web", manifest.title, theme, model, chapters, video=session.video_path)
+        report = write_site(web_dir(session.out), manifest.title, theme, model, chapters, video=video)
     made = f"{plural(len(report.written), 'chapter figure')} written, {len(report.reused)} up to date"
     if report.without_figure:
         made += f", {len(report.without_figure)} without one ({', '.join(report.without_figure)})"
@@ -347,4 +351,15 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
     return reasons or ["narration timing changed (pause or speed)"]
 
 
-__all__ = ["check", "plan_text", "verify", "generate", "render", "preview", "preview_watch", "export", "export_web"]
+__all__ = [
+    "RenderOptions",
+    "check",
+    "plan_text",
+    "verify",
+    "generate",
+    "render",
+    "preview",
+    "preview_watch",
+    "export",
+    "export_web",
+]

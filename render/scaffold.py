@@ -16,6 +16,7 @@ some of its seeds; the guidance chapter uses its seed), so they hold wherever th
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import textwrap
 from pathlib import Path
@@ -30,87 +31,7 @@ from render.storyboard.json_schema import SCHEMA_FILE, schema_text
 
 SCHEMA_BESIDE = "storyboard.schema.json"  # the schema's name beside a storyboard outside the repository
 
-TEMPLATE = """\
-# yaml-language-server: $schema=<SCHEMA>
-# <TITLE>: a noise2image storyboard. From this file's folder:
-#
-#   validate it (seconds; the model is not loaded):   noise2image check <FILE>
-#   the last frame of every beat on a contact sheet,
-#   made again each time you save (Ctrl-C stops):     noise2image preview <FILE> --watch
-#   check every claim the narration states:           noise2image verify <FILE>
-#   the narrated video (in build/ beside it):         noise2image render <FILE>
-#
-# The first line lets editors with a YAML language server (VS Code's YAML extension, JetBrains
-# IDEs, Neovim, Helix) complete fields, explain them on hover and mark mistakes as you type.
-#
-# Each chapter has a kind (what it shows), a title, narration (a list of beats: each is spoken,
-# and the animation is timed to it) and its kind's parameters. In a beat, {fact} inserts a
-# measured fact as words; a beat written as `say:` with `claims:` states claims that `verify`
-# checks against what the model made.
-#
-<KINDS>
-#
-# The embedded model (builtin:tiny-prx) runs offline on a CPU and knows a small world: one coloured
-# shape (circle, square, triangle, star, ring, heart) of some size and position on a solid
-# background. Every value below the title is the default: delete what you do not change.
-
-title: <TITLE_VALUE>
-
-model:
-  id: builtin:tiny-prx      # or a hub id like Photoroom/prx-256-t2i-sft (GPU), or a pipeline folder
-  device: auto              # auto, cpu, cuda or mps
-  dtype: auto               # auto, float32, float16 or bfloat16
-
-defaults:                   # what every chapter starts from; a chapter may override the first four
-  seed: 0
-  steps: 28
-  guidance: 4.0             # 1.0 turns guidance off
-  negative_prompt: ""
-  width: null               # the model's native size
-  height: null
-
-video:
-  quality: medium           # low (480p15), medium (720p30), high, production, fourk
-  fps: null                 # the quality's frame rate
-  theme: dark               # or light
-
-narration:
-  voice: piper:joe          # piper:PATH.onnx, espeak:NAME, or none (subtitles only)
-  speed: 1.0
-  pause: 0.4                # seconds between beats
-  sentence_silence: 0.2     # seconds between sentences
-
-chapters:
-  - id: denoising
-    kind: denoising
-    title: From noise to image
-    prompt: a large orange star in the center on a teal background
-    narration:
-      - A diffusion model turns noise into a picture, one step at a time.
-      - say: It starts from pure noise, and here it takes {steps} steps to reach the picture.
-        claims: [starts_from_noise]
-
-  - id: seeds
-    kind: seed_comparison
-    title: Same prompt, different seeds
-    prompt: a star
-    seeds: [1, 2, 3, 4]
-    narration:
-      - The seed picks the starting noise. Here are {seed_count} seeds for the same prompt.
-      - say: Each seed gives its own picture.
-        claims: [seeds_differ]
-
-  - id: guidance
-    kind: guidance_comparison
-    title: How strongly to follow the prompt
-    prompt: a large orange star in the center on a teal background
-    guidance_scales: [1.0, 4.0, 15.0]
-    seed: 7                 # this chapter's own seed (a chapter may override the defaults' first four)
-    narration:
-      - Guidance sets how strongly the model follows the prompt, here from one to {highest}.
-      - say: Around four, the picture matches the words.
-        claims: [good_range_matches]
-"""
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "storyboard.yaml"  # with <PLACEHOLDERS>
 
 
 def storyboard_path(name: str) -> Path:
@@ -154,7 +75,9 @@ def _comment(text: str) -> str:
 def scaffold_text(path: Path, schema: str, kinds: list[str]) -> str:
     """The new storyboard's text."""
     title = title_for(path)
-    shown = [k for k in kinds if k not in ("denoising", "seed_comparison", "guidance_comparison")]
+    template = TEMPLATE.read_text(encoding="utf-8")
+    used = set(re.findall(r"^    kind: (\w+)$", template, flags=re.M))
+    shown = [k for k in kinds if k not in used]
     replacements = {
         "<SCHEMA>": schema,
         "<TITLE_VALUE>": _yaml_scalar(title),
@@ -165,7 +88,7 @@ def scaffold_text(path: Path, schema: str, kinds: list[str]) -> str:
             "lists every kind's parameters, facts and claims."
         ),
     }
-    text = TEMPLATE
+    text = template
     for placeholder, value in replacements.items():
         text = text.replace(placeholder, value)
     return text

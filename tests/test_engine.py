@@ -45,7 +45,7 @@ CHAPTERS = """\
     guidance_scales: [1.0, 4.0]
     narration: A third beat.
 """
-N_REQUESTS = 5
+N_REQUESTS = 6  # the seeds chapter also runs its first seed again (the same image, shown twice)
 
 
 def save_tiny_prx(folder: Path) -> Path:
@@ -198,7 +198,7 @@ def test_plan_lists_each_request_once_with_its_chapters(storyboard, capsys):
     assert len(rows) == N_REQUESTS
     shared = [r for r in rows if "'a red circle' seed=1 " in r]
     assert len(shared) == 1 and shared[0].endswith("<- denoise, seeds")
-    assert sum(r.endswith("<- seeds") for r in rows) == 2
+    assert sum(r.endswith("<- seeds") for r in rows) == 3  # seed 2, and seed 1 again
     assert sum(r.endswith("<- guidance") for r in rows) == 2
     assert all(r.strip().startswith("to do") for r in rows)
     assert f"{N_REQUESTS} requests for 3 chapters; 0 cached, {N_REQUESTS} to generate" in out

@@ -262,7 +262,8 @@ def test_a_general_claim_plans_the_drawn_seeds(tmp_path):
     from render.stages.plan import make_plan
 
     path = _story(tmp_path, "      - say: It settles.\n        claims: [settles_from_settle_steps]\n")
-    plan = make_plan(load_storyboard(path), {"id": "m", "weights": "w"}, (32, 32))
+    runtime = {"device": "cpu", "dtype": "float32"}
+    plan = make_plan(load_storyboard(path), {"id": "m", "weights": "w"}, (32, 32), runtime=runtime)
     (chapter,) = plan.chapters
     assert len(chapter.roles["verify"]) == 8 * 2  # 8 drawn seeds, each at both step counts
     drawn = {plan.requests[k].request.seed for k in chapter.roles["verify"]}

@@ -26,6 +26,8 @@ from render.stages.plan import make_plan
 from render.stages.preview import BEATS_JSON, PreviewJob, run_workers
 from render.storyboard import load_storyboard
 
+CPU = {"device": "cpu", "dtype": "float32"}  # where the plan's keys say the model runs
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +43,7 @@ def beats(tmp_path_factory) -> dict[tuple[str, str], dict]:
     """beats.json of every chapter in both themes, by (theme, chapter id)."""
     work = tmp_path_factory.mktemp("frames")
     storyboard = load_storyboard(STORYBOARD)
-    plan = make_plan(storyboard, {"id": "fake", "weights": "fake"}, (SIZE, SIZE))
+    plan = make_plan(storyboard, {"id": "fake", "weights": "fake"}, (SIZE, SIZE), runtime=CPU)
     jobs, folders = [], {}
     for chapter in plan.chapters:
         params = chapter.params

@@ -172,10 +172,22 @@ def test_only_the_shown_images_are_decoded(prx):
     np.testing.assert_array_equal(final.latents, again.latents)
 
 
-def test_shown_images_are_the_vae_decodes_of_the_recorded_latents(prx):
+def test_shown_images_are_the_predictions_decoded_and_the_states_noise_made_visible(prx):
+    from render.engine.decoding import state_pictures
+
     (t,) = sample_prx(prx, [req(seed=5, steps=3)], model_identity=MODEL)
-    # the images come from the float32 states (the bundle keeps them as float16): allow a rounding step
-    states = decode_latents(prx.vae, torch.from_numpy(t.latents.astype(np.float32)))
+    # the images come from the float32 latents (the bundle keeps them as float16): allow a rounding step
     predictions = decode_latents(prx.vae, torch.from_numpy(t.x0.astype(np.float32)))
-    assert np.abs(t.previews.astype(int) - states.astype(int)).max() <= 1
     assert np.abs(t.x0_previews.astype(int) - predictions.astype(int)).max() <= 1
+    final = decode_latents(prx.vae, torch.from_numpy(t.latents[-1:].astype(np.float32)))[0]
+    assert np.abs(t.image.astype(int) - final.astype(int)).max() <= 1  # the last state, decoded
+    states = state_pictures(torch.from_numpy(t.latents.astype(np.float32)), torch.from_numpy(t.x0.astype(np.float32)),
+                            t.sigmas, predictions, final)  # fmt: skip
+    assert np.abs(t.previews.astype(int) - states.astype(int)).max() <= 1
+    # the first state is noise, shown as noise: static, not the VAE's smooth decoding of it
+    decoded_noise = decode_latents(prx.vae, torch.from_numpy(t.latents[:1].astype(np.float32)))[0]
+    from render.kinds.measures import neighbour_correlation
+
+    cell = t.image.shape[1] // t.latents.shape[-1]
+    assert abs(neighbour_correlation(t.previews[0], lag=cell)) < 0.3
+    assert not np.array_equal(t.previews[0], decoded_noise)

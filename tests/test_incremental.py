@@ -87,6 +87,14 @@ def project(first_render, tmp_path) -> Project:
     return copied
 
 
+def test_a_fully_cached_render_imports_no_heavy_library(first_render):
+    """Nothing to make: no model, no scene, so neither torch, transformers, diffusers nor Manim is imported."""
+    from test_startup import heavy_imports
+
+    argv = ["render", first_render.storyboard, "--cache", first_render.cache, "--out", first_render.out, "--jobs", 2]
+    assert heavy_imports(*argv) == []
+
+
 def edit_sentence(project: Project) -> dict:
     data = copy.deepcopy(project.data)
     data["chapters"][1]["narration"][1] = EDITED

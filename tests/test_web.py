@@ -220,3 +220,26 @@ def test_a_missing_clip_says_to_render_again(tmp_path):
     data = bundle(tmp_path / "data" / "denoise-0123456789ab", "denoising")
     with pytest.raises(UserFacingError, match=r"web: .*01-denoise\.mp4 is missing; render again"):
         site(tmp_path / "web", [WebChapter("denoise", data, tmp_path / "out" / "chapters" / "01-denoise.mp4")])
+
+
+def test_the_page_takes_its_colours_from_the_videos_themes(tmp_path):
+    """The scenes' themes (scenes/look.py, with Manim) and the page's (render/theme.py, without) are the same
+    colours, and the page's stylesheet sets each of them as a CSS variable of its theme."""
+    from render.theme import THEMES
+    from scenes.look import THEMES as SCENE_THEMES
+
+    assert sorted(THEMES) == sorted(SCENE_THEMES)
+    for name, theme in THEMES.items():
+        assert vars(theme) == {key: getattr(SCENE_THEMES[name], key) for key in vars(theme)}, name
+    data = bundle(tmp_path / "data" / "denoise-0123456789ab", "denoising")
+    site(tmp_path / "web", [WebChapter("denoise", data)])
+    css = (tmp_path / "web" / "static" / "n2i.css").read_text()
+    for name, theme in THEMES.items():
+        rule = css[css.index(f'[data-theme="{name}"] {{') :]
+        rule = rule[: rule.index("}")]
+        assert f"color-scheme: {name};" in rule
+        for key in ("background", "text", "muted", "accent", "panel"):
+            assert f"--{key}: {getattr(theme, key).lower()};" in rule, (name, key)
+        for k, colour in enumerate(theme.palette):
+            assert f"--series-{k}: {colour.lower()};" in rule, (name, k)
+    assert css.index(':root,\n[data-theme="dark"]') < css.index("* {"), "the default theme applies to :root"

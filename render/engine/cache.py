@@ -6,7 +6,8 @@ into place; readers verify what they read. Stages that write take a lock (`Cache
 on one cache wait for each other instead of doing the same work twice.
 
 A bundle folder under its final name is complete when written; a killed writer can only leave a
-hidden temporary folder (`.{name}.XXXX`) behind, which the next writer holding the lock removes.
+hidden temporary folder (`.{name}.XXXX`) behind, which the next writer holding the lock removes
+(render/stages/keyed.py).
 A bundle damaged later (a truncated copy, a full disk) fails its checksum, is reported, and is
 moved aside and removed so that it is generated again.
 """
@@ -21,21 +22,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from render.engine.requests import FINAL_ONLY, TRAJECTORY_FORMAT, Shown
+from render.engine.requests import FINAL_ONLY, Shown
 from render.engine.trajectory import ARRAYS, MANIFEST, CorruptBundle, Trajectory, stored_shown
+from render.keys import CACHE_ENV, TRAJECTORY_FORMAT, default_cache_dir, trajectory_folder
 from render.media.files import sha256_file
-from render.words import plural
 
-CACHE_ENV = "NOISE2IMAGE_CACHE"
-
-
-def default_cache_dir(storyboard_path: Path, flag: str | None = None) -> Path:
-    """The cache root: the `--cache` flag, else $NOISE2IMAGE_CACHE, else build/cache beside the storyboard."""
-    if flag:
-        return Path(flag).expanduser()
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    return Path(storyboard_path).resolve().parent / "build" / "cache"
+__all__ = ["CACHE_ENV", "Cache", "default_cache_dir"]  # where the cache is: render/keys.py
 
 
 class Cache:
@@ -52,7 +44,7 @@ class Cache:
         return self.stage_dir("trajectories")
 
     def trajectory_dir(self, folder_name: str) -> Path:
-        return self.trajectories / folder_name
+        return trajectory_folder(self.root, folder_name)
 
     def has_trajectory(self, folder_name: str, shown: Shown = FINAL_ONLY) -> bool:
         """True if a complete bundle holding the `shown` images is stored under that name (cheap:
@@ -95,17 +87,6 @@ class Cache:
         except CorruptBundle as e:
             self._discard(folder, e, warn)
             return None
-
-    def remove_partial_writes(self, *, say: Callable[[str], None] = print) -> int:
-        """Remove the temporary folders of interrupted bundle writes. Call only while holding the lock."""
-        if not self.trajectories.is_dir():
-            return 0
-        leftovers = [p for p in self.trajectories.iterdir() if p.name.startswith(".") and p.is_dir()]
-        for path in leftovers:
-            shutil.rmtree(path, ignore_errors=True)
-        if leftovers:
-            say(f"noise2image: removed {plural(len(leftovers), 'unfinished write')} left by an interrupted run")
-        return len(leftovers)
 
     @staticmethod
     def _discard(folder: Path, reason: Exception, warn: Callable[[str], None]) -> None:

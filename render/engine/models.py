@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,17 +64,56 @@ def model_reader(model_id: str):
     return None
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """Where a model runs, as far as its numbers are concerned: the device class and the dtype actually used
+    (`auto` resolved). Both change the bytes it makes, so both are in every trajectory's key."""
+
+    device: str  # cpu, cuda or mps
+    dtype: str  # float32, float16 or bfloat16
+
+    def as_json(self) -> dict[str, str]:
+        return {"device": self.device, "dtype": self.dtype}
+
+
+def local_accelerator() -> str | None:
+    """What `device: auto` picks on this machine: "cuda", then "mps", else None (the CPU).
+
+    It needs torch (importing it takes one to two seconds on a CPU machine, more from a cold disk), so it is
+    asked only for `auto`: an explicit device costs nothing to resolve."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return None
+
+
+def dtype_name(requested: str, device: str) -> str:
+    """`auto`: bfloat16 on CUDA, float32 elsewhere (the CPU default, and exact for tests); else as asked."""
+    if requested == "auto":
+        return "bfloat16" if device == "cuda" else "float32"
+    return requested
+
+
+def resolve_runtime(device: str, dtype: str, accelerator: Callable[[], str | None], *, say=print) -> Runtime:
+    """The runtime a storyboard's `model.device` and `model.dtype` give, without loading the model: `auto`
+    asks `accelerator()` (this machine's, `local_accelerator`, or a cluster's). An explicit device is taken
+    as it is; whether it exists is checked where the model loads."""
+    if device == "auto":
+        device = accelerator() or "cpu"
+        if device == "cpu":
+            say("noise2image: no GPU found; the model runs on the CPU")
+    return Runtime(device, dtype_name(dtype, device))
+
+
 def resolve_device(requested: str, *, say=print) -> str:
     """`auto` picks CUDA, then MPS, then the CPU (and says so); an explicit device must exist."""
     import torch
 
     if requested == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return "mps"
-        say("noise2image: no GPU found; the model runs on the CPU")
-        return "cpu"
+        return resolve_runtime("auto", "auto", local_accelerator, say=say).device
     if requested == "cuda" and not torch.cuda.is_available():
         raise ModelError("model.device is 'cuda' but this machine has no usable CUDA GPU; use 'auto' or 'cpu'")
     if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
@@ -82,12 +122,10 @@ def resolve_device(requested: str, *, say=print) -> str:
 
 
 def resolve_dtype(requested: str, device: str):
-    """`auto`: bfloat16 on CUDA, float32 elsewhere (the CPU default, and exact for tests)."""
+    """The torch dtype of `dtype_name(requested, device)`."""
     import torch
 
-    if requested == "auto":
-        return torch.bfloat16 if device == "cuda" else torch.float32
-    return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[requested]
+    return getattr(torch, dtype_name(requested, device))
 
 
 def model_folder(model_id: str) -> Path:
@@ -184,6 +222,20 @@ def _read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return {}
+
+
+_LOADED: dict[tuple[str, str, str, str], LoadedModel] = {}
+
+
+def shared_model(model_id: str, runtime: Runtime, weights: str, *, say=print) -> LoadedModel:
+    """The model loaded once per process and kept: in one run, generation's sampler and the analysis's
+    prompt encoder use the same copy (a second one of a large model would double the time and memory).
+    Keyed by the id, the runtime and the weights' hash (the plan's), so changed weights are loaded anew."""
+    key = (model_id, runtime.device, runtime.dtype, weights)
+    if key not in _LOADED:
+        say(f"loading {model_id}")
+        _LOADED[key] = load_model(model_id, runtime.device, runtime.dtype, say=say)
+    return _LOADED[key]
 
 
 def load_model(model_id: str, device: str = "auto", dtype: str = "auto", *, say=print) -> LoadedModel:

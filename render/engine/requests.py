@@ -1,19 +1,8 @@
-"""Generation requests: everything that decides one recorded trajectory, and its cache key."""
+"""Generation requests: everything that decides one recorded trajectory (its key: render/keys.py `request_key`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
-
-from render.keys import content_key, slugify
-
-# Bump when the bundle's contents or the sampling loop change meaning, so old bundles are not reused.
-# 2: only the steps and predictions that chapters show are decoded (`Shown`); every network is
-#    called in fixed-size chunks (batch-invariant).
-# 3: `previews` shows each state as its decoded prediction mixed with its noise made visible (noise
-#    is never decoded by the VAE); the predictions are what is decoded.
-TRAJECTORY_FORMAT = 3
 
 
 class Shown(BaseModel):
@@ -82,20 +71,3 @@ class GenerationRequest(BaseModel):
     def batch_shape(self) -> tuple[int, int, int]:
         """Requests with the same (steps, height, width) can share one batched sampling loop."""
         return (self.steps, self.height, self.width)
-
-
-def request_key(request: GenerationRequest, model_identity: dict[str, Any]) -> str:
-    """The cache key of a request on a model: everything that changes the recorded result."""
-    return content_key(
-        {
-            "request": request.model_dump(mode="json"),
-            "model": model_identity,
-            "format": TRAJECTORY_FORMAT,
-        }
-    )
-
-
-def request_folder_name(request: GenerationRequest, key: str) -> str:
-    """`{slug}-{key[:10]}`, readable in a directory listing."""
-    label = request.prompt if request.embedding is None else f"mix-{request.embedding.from_prompt}"
-    return f"{slugify(label or 'empty')}-s{request.seed}-{key[:10]}"

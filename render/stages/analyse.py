@@ -9,30 +9,38 @@ import numpy as np
 
 from render.chapter_data import CHAPTER_JSON, write_chapter_data
 from render.engine.trajectory import Trajectory
-from render.keys import content_key
 from render.kinds.base import AnalysisContext, ModelInfo
 from render.kinds.facts import as_facts, check_claims, fill
 from render.kinds.latent_basis import LatentBasis, fit_latent_basis
-from render.progress import Progress
-from render.session import Session, say
+from render.media.files import atomic_path
+from render.progress import say
+from render.session import Session
+from render.stages.keyed import keyed
 from render.stages.plan import ChapterPlan
 
 
 def analyse(session: Session, chapters: list[ChapterPlan]) -> dict[str, Path]:
     """Chapter data bundles (cache/chapters/{id}-{key}), made where missing; by chapter id."""
     folders = {chapter.id: session.data_folder(chapter) for chapter in chapters}
-    if all((folder / CHAPTER_JSON).is_file() for folder in folders.values()):
-        return folders
-    with session.cache.lock("analyse", say=say):  # a second run waits, then finds the bundles made
-        todo = [chapter for chapter in chapters if not (folders[chapter.id] / CHAPTER_JSON).is_file()]
-        if todo:
-            basis = _shared_basis(session) if any(c.kind.uses_latent_basis for c in todo) else None
-            encoder = PromptEncoder(session)
-            with Progress("analyse", len(todo), unit="chapter") as progress:
-                for chapter in todo:
-                    start = time.perf_counter()
-                    write_chapter_data(folders[chapter.id], *analyse_chapter(session, chapter, basis, encoder))
-                    progress.done(f"{chapter.id} ({chapter.kind.name}) in {time.perf_counter() - start:.1f} s")
+
+    def make(todo: list[ChapterPlan]):
+        basis = _shared_basis(session) if any(c.kind.uses_latent_basis for c in todo) else None
+        encoder = PromptEncoder(session)
+        for chapter in todo:
+            start = time.perf_counter()
+            info, arrays = analyse_chapter(session, chapter, basis, encoder)
+            yield chapter, (info, arrays, time.perf_counter() - start)
+
+    keyed(
+        chapters,
+        lambda chapter: folders[chapter.id],
+        make,
+        store=lambda folder, made: write_chapter_data(folder, made[0], made[1]),
+        present=lambda chapter: (folders[chapter.id] / CHAPTER_JSON).is_file(),
+        lock=(session.cache, "analyse"),
+        progress=("analyse", "chapter"),
+        label=lambda chapter, made: f"{chapter.id} ({chapter.kind.name}) in {made[2]:.1f} s",
+    )
     return folders
 
 
@@ -82,6 +90,11 @@ def trajectories(session: Session, keys: list[str]) -> list[Trajectory]:
     return out
 
 
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with atomic_path(path) as tmp:
+        np.save(tmp, array)
+
+
 def _shared_basis(session: Session) -> LatentBasis | None:
     keys = session.basis_keys()
     return fit_latent_basis(trajectories(session, keys)) if keys else None
@@ -94,17 +107,9 @@ class PromptEncoder:
         self.session = session
 
     def __call__(self, prompts: list[str]) -> np.ndarray:
-        from render.media.files import atomic_path
-
-        folder = self.session.cache.stage_dir("embeddings")
-        out = []
-        for prompt in prompts:
-            path = folder / f"{content_key({'model': self.session.plan.model, 'prompt': prompt})[:24]}.npy"
-            if not path.is_file():
-                with atomic_path(path) as tmp:
-                    np.save(tmp, self._encode(prompt))
-            out.append(np.load(path))
-        return np.stack(out)
+        path = self.session.embedding_path
+        keyed(list(dict.fromkeys(prompts)), path, lambda todo: ((p, self._encode(p)) for p in todo), store=_save_npy)
+        return np.stack([np.load(path(prompt)) for prompt in prompts])
 
     def _encode(self, prompt: str) -> np.ndarray:
         from render.engine.sampling import pooled_prompt_embedding

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from render.keys import chapter_stem, narrated_clip_path, video_path
 from render.media.audio import write_wav
 from render.media.ffmpeg import probe, run_ffmpeg
 from render.media.files import atomic_path, atomic_write
@@ -176,11 +177,6 @@ def remove_stale(folder: Path, keep: list[Path]) -> None:
             path.unlink()
 
 
-def chapter_stem(index: int, chapter: ChapterMedia) -> str:
-    """`NN-id`, numbered from 01."""
-    return f"{index + 1:02d}-{chapter.id}"
-
-
 # ---- the stage -----------------------------------------------------------------------------------
 
 
@@ -218,20 +214,19 @@ def _assemble(
         metadata = tmp / "chapters.ffmeta"
         metadata.write_text(_ffmetadata(title, chapters, starts, total), encoding="utf-8")
         subtitles = _subtitle_input(tmp / "video.srt", cues) if subtitle_track else None
-        with atomic_path(out_dir / "video.mp4") as part:
+        video = video_path(out_dir)
+        with atomic_path(video) as part:
             mux_with_audio(joined, tmp / "narration.wav", part, metadata=metadata, subtitles=subtitles)
         progress.done("video.mp4")
         # 5. One narrated clip per chapter, with its own subtitles.
-        chapter_files = _chapter_clips(
-            chapters, infos, starts, track, out_dir / "chapters", tmp, progress, subtitle_track
-        )
+        chapter_files = _chapter_clips(chapters, infos, starts, track, out_dir, tmp, progress, subtitle_track)
     # 6. Subtitles and chapter list of the whole video.
     listing = "".join(f"{_clock(s)} {c.title}\n" for c, s in zip(chapters, starts, strict=True))
     remove_stale(out_dir / "chapters", chapter_files)
     result = AssemblyResult(
-        video=out_dir / "video.mp4",
-        srt=atomic_write(out_dir / "video.srt", srt_text(cues)),
-        vtt=atomic_write(out_dir / "video.vtt", vtt_text(cues)),
+        video=video,
+        srt=atomic_write(video.with_suffix(".srt"), srt_text(cues)),
+        vtt=atomic_write(video.with_suffix(".vtt"), vtt_text(cues)),
         chapters_txt=atomic_write(out_dir / "chapters.txt", listing),
         chapter_clips=chapter_files[::2],
         chapter_subtitles=chapter_files[1::2],
@@ -290,20 +285,21 @@ def _subtitle_input(path: Path, cues: list[Cue]) -> Path | None:
 
 
 def _chapter_clips(
-    chapters, infos, starts, track: np.ndarray, folder: Path, tmp: Path, progress, subtitle_track: bool
+    chapters, infos, starts, track: np.ndarray, out_dir: Path, tmp: Path, progress, subtitle_track: bool
 ) -> list[Path]:
     """chapters/NN-id.mp4 (the clip with its share of the narration track and, with `subtitle_track`,
     its subtitles) and NN-id.srt, for each chapter."""
     written = []
     for k, (chapter, info, start) in enumerate(zip(chapters, infos, starts, strict=True)):
-        stem = chapter_stem(k, chapter)
+        stem = chapter_stem(k, chapter.id)
         a = round(start * SAMPLE_RATE)
         wav = write_wav(tmp / f"{stem}.wav", track[a : a + round(info.duration * SAMPLE_RATE)], SAMPLE_RATE)
         cues = chapter_cues(chapter.timeline, until=info.duration)
         subtitles = _subtitle_input(tmp / f"{stem}.srt", cues) if subtitle_track else None
-        with atomic_path(folder / f"{stem}.mp4") as part:
+        clip = narrated_clip_path(out_dir, k, chapter.id)
+        with atomic_path(clip) as part:
             mux_with_audio(chapter.clip, wav, part, title=chapter.title, subtitles=subtitles)
-        srt = atomic_write(folder / f"{stem}.srt", srt_text(cues))
-        written += [folder / f"{stem}.mp4", srt]
+        srt = atomic_write(clip.with_suffix(".srt"), srt_text(cues))
+        written += [clip, srt]
         progress.done(f"chapters/{stem}.mp4")
     return written

@@ -1,31 +1,40 @@
 """The clips stage: each chapter's silent clip rendered with Manim, in a subprocess, and checked.
 
-Each call gets its own fresh media folder (Manim's text/SVG caches must not be shared between
+The work it sends out is `render_clip_task`: one chapter's data bundle and timing in (as bytes,
+`ClipJob`), its MP4 out (`ClipMade`), rendered where the executor runs it (render/executors/): in a
+thread of this process, `--jobs` at a time, or as a Ray task. This process writes each clip and its
+timing.json into the cache under the key it computed.
+
+Each render gets its own fresh media folder (Manim's text/SVG caches must not be shared between
 parallel renders), the output is checked (a video stream, frames, the duration of the timing)
-and only then renamed into place, so a truncated file never sits under the final name.
-Renders started with a `ClipRenders` can all be stopped at once (`stop()`), which is how an
-interrupted `render` ends its Manim processes instead of waiting for them.
+and only then renamed into place, so a truncated file never sits under the final name. Manim
+runs in its executor's process group, so an interrupted `render` ends the Manim processes at once
+instead of waiting for them.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
+import socket
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 from render.chapter_data import Timing, write_timing
-from render.executors import Executor, LocalExecutor
+from render.errors import UserFacingError
+from render.executors import Executor, LocalExecutor, processes
+from render.keys import clip_timing_path, scene_version
 from render.kinds.base import SceneRef
 from render.media.ffmpeg import MediaError, video_info
+from render.media.files import atomic_write
 from render.paths import REPO_ROOT
-from render.progress import Progress
-from render.session import Session, say
+from render.progress import say
+from render.session import Session
+from render.stages.keyed import keyed
 from render.stages.plan import ChapterPlan
 from render.storyboard import QUALITY_PRESETS
 from render.words import plural
@@ -33,50 +42,6 @@ from render.words import plural
 
 class ClipError(Exception):
     """Manim failed, or its output is not the clip that was asked for."""
-
-
-class ClipRenders:
-    """The Manim processes of a batch of renders (possibly in several threads), to stop them together.
-
-    After `stop()` the running processes are terminated and no new one starts (ClipError instead).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running: set[subprocess.Popen] = set()
-        self.stopped = False
-
-    def run(self, cmd: list[str], **kwargs) -> tuple[int, str]:
-        """Run `cmd` to its end: (exit code, stdout + stderr)."""
-        with self._lock:
-            if self.stopped:
-                raise ClipError("clip rendering was stopped")
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-            self._running.add(proc)
-        try:
-            out, err = proc.communicate()
-        except BaseException:  # interrupted in this very thread (a cancelled Ray task): Manim must not run on
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            with self._lock:
-                self._running.discard(proc)
-        return proc.returncode, out + err
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Terminate every running render (killed if it has not ended after `timeout` s) and wait for it."""
-        with self._lock:
-            self.stopped = True
-            running = list(self._running)
-        for proc in running:
-            proc.terminate()
-        for proc in running:
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def render_clip(
@@ -87,13 +52,12 @@ def render_clip(
     quality: str,
     fps: int | None = None,
     resolution: tuple[int, int] | None = None,
-    renders: ClipRenders | None = None,
 ) -> Path:
     """Render `scene` for a chapter bundle, timed by `timing`, to `out_mp4` (timing.json is written beside it).
 
     `quality` is a storyboard quality name (low|medium|high|production|fourk); `fps` overrides the
-    preset's frame rate, `resolution` (width, height) its size (tests use tiny ones). Pass a shared
-    `renders` to be able to stop this render from another thread.
+    preset's frame rate, `resolution` (width, height) its size (tests use tiny ones). Manim runs in the
+    current thread's process group (render/executors/processes.py), so its executor can stop it.
     Raises ClipError with the tail of Manim's log when rendering or the check fails.
     """
     if quality not in QUALITY_PRESETS:
@@ -122,7 +86,7 @@ def render_clip(
             "N2I_TIMING": str(timing_path.resolve()),
             "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         }
-        returncode, log = (renders or ClipRenders()).run(cmd, cwd=media, env=env)
+        returncode, log = processes.run(cmd, cwd=media, env=env)
         produced = list(media.rglob("clip.mp4"))
         if returncode != 0 or not produced:
             raise ClipError(f"manim failed for {scene.cls} (exit {returncode}):\n{_tail(log)}")
@@ -153,6 +117,67 @@ def _tail(log: str, lines: int = 40) -> str:
     return "\n".join(log.strip().splitlines()[-lines:])
 
 
+# ---- the work sent out: one chapter clip -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """One chapter clip as it travels to where it is rendered: the scene (its file relative to the installation
+    when it is part of it), the chapter data bundle's files, the timing, the quality and the frame rate."""
+
+    chapter: str
+    scene_file: str
+    scene_class: str
+    bundle: dict[str, bytes]  # relative path -> bytes
+    timing: str  # timing.json
+    quality: str
+    fps: int
+
+    @classmethod
+    def of(cls, chapter: ChapterPlan, data_folder: Path, timing: Timing, quality: str, fps: int) -> ClipJob:
+        scene = chapter.kind.scene
+        bundle = {p.relative_to(data_folder).as_posix(): p.read_bytes() for p in sorted(data_folder.rglob("*"))
+                  if p.is_file()}  # fmt: skip
+        return cls(chapter.id, _portable(scene.file), scene.cls, bundle, timing.model_dump_json(), quality, fps)
+
+
+@dataclass(frozen=True)
+class ClipMade:
+    """A rendered clip's MP4, and what drew it: the hash of the scene code and Manim's version there."""
+
+    mp4: bytes
+    scenes: str
+    manim: str
+    seconds: float
+    node: str
+
+
+def render_clip_task(job: ClipJob, scratch: Path | None = None) -> ClipMade:
+    """Render one chapter clip from its job's bytes, in a temporary folder under `scratch` (else the system's)."""
+    scene_file = Path(job.scene_file) if Path(job.scene_file).is_absolute() else REPO_ROOT / job.scene_file
+    start = time.perf_counter()
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".clip-{job.chapter}-", dir=scratch) as tmp:
+        chapter_dir = Path(tmp) / "chapter"
+        for name, data in job.bundle.items():
+            (chapter_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (chapter_dir / name).write_bytes(data)
+        timing = Timing.model_validate_json(job.timing)
+        clip = render_clip(SceneRef(scene_file, job.scene_class), chapter_dir, timing, Path(tmp) / "clip.mp4",
+                           job.quality, fps=job.fps)  # fmt: skip
+        return ClipMade(
+            clip.read_bytes(), scene_version(scene_file), version("manim"), time.perf_counter() - start,
+            socket.gethostname(),
+        )  # fmt: skip
+
+
+def _portable(path: Path) -> str:
+    """A scene file as a worker finds it: relative to the installation when it is part of it."""
+    path = Path(path).resolve()
+    return path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 # ---- the stage -----------------------------------------------------------------------------------
 
 
@@ -163,82 +188,61 @@ def render_clips(
     fps: int,
     n_jobs: int,
     executor: Executor | None = None,
-):
-    """Render the chapters whose clip is not cached, `n_jobs` Manim processes at a time (or on the
-    cluster of another `executor`: render/executors).
+) -> None:
+    """Render the chapters whose clip is not cached, `n_jobs` at a time (or on the cluster of another
+    `executor`: render/executors), the longest first.
 
     `jobs` are (chapter, timing, clip path). Clip rendering holds the cache's `clips` lock: a second
     run on the same cache waits and then finds the clips made, and whatever hidden temporary renders
     are found then were left by a killed run and are removed. On Ctrl-C the Manim processes are
     stopped at once and the finished clips are kept.
     """
-    if all(path.is_file() for _, _, path in jobs):
-        return
+    executor = executor or LocalExecutor()
     clip_dir = session.cache.stage_dir("clips")
-    with session.cache.lock("clips", say=say):
-        _remove_unfinished_clips(clip_dir)
-        todo = [(chapter, timing, path) for chapter, timing, path in jobs if not path.is_file()]
-        if todo:
-            _render_missing(session, todo, len(jobs), quality, fps, n_jobs, executor or LocalExecutor())
+    manim = version("manim")
 
+    def make(todo):
+        todo = sorted(todo, key=lambda job: -job[1].total)  # the longest first: no long render starts last, alone
+        how = executor.describe_map(n_jobs, len(todo))
+        say(f"render: {plural(len(todo), 'chapter clip')} to render at {quality} quality, {how}")
+        inputs = (ClipJob.of(c, session.data_folder(c), timing, quality, fps) for c, timing, _ in todo)
+        results = executor.map(render_clip_task, inputs, jobs=n_jobs, scratch=clip_dir)
+        try:
+            for k, made in results:
+                chapter, timing, _ = todo[k]
+                _check_drawn_here(made, chapter, session.scene_version(chapter), manim)
+                yield todo[k], (made, timing)
+        finally:
+            results.close()  # Ctrl-C or a failed clip: stop the other renders now, not when they end
 
-def _remove_unfinished_clips(clip_dir: Path) -> None:
-    """Remove the temporary renders of runs that were killed. Call only while holding the `clips` lock."""
-    if not clip_dir.is_dir():
-        return
-    leftovers = [p for p in clip_dir.iterdir() if p.name.startswith(".")]
-    for path in leftovers:
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-    if leftovers:
-        say(f"noise2image: removed {plural(len(leftovers), 'unfinished clip render')} left by an interrupted run")
+    def store(path: Path, result: tuple[ClipMade, Timing]) -> None:
+        made, timing = result
+        write_timing(clip_timing_path(path), timing)  # beside the clip: the timing it was rendered to
+        atomic_write(path, made.mp4)
 
-
-def _render_missing(session: Session, todo, n_chapters: int, quality: str, fps: int, n_jobs: int, executor) -> None:
-    results = executor.render_clips(session, todo, quality, fps, n_jobs)
-    done = 0
-    progress = Progress("render", len(todo), unit="clip")
-    try:
-        for chapter_id, seconds, total in results:
-            done += 1
-            progress.done(f"{chapter_id}: {total:.1f} s of video in {seconds:.1f} s")
-    except KeyboardInterrupt:
-        finished = n_chapters - len(todo) + done
-        say(
-            f"render: interrupted; {finished} of {plural(n_chapters, 'chapter clip')} finished and kept in "
-            f"{session.cache.stage_dir('clips')}, {n_chapters - finished} still to render"
-        )
-        raise
-    finally:
-        progress.close()
-        results.close()  # Ctrl-C or a failed clip: stop the other renders now, not when they end
-
-
-def render_here(session: Session, todo, quality: str, fps: int, n_jobs: int):
-    """The local executor's clips: `n_jobs` Manim processes at a time, each started from a thread of this
-    process and writing straight into the cache. Yields (chapter id, seconds, seconds of video) per clip."""
-    say(
-        f"render: {plural(len(todo), 'chapter clip')} to render at {quality} quality, "
-        f"{min(n_jobs, len(todo))} at a time"
+    keyed(
+        jobs,
+        lambda job: job[2],
+        make,
+        store=store,
+        present=lambda job: job[2].is_file(),
+        lock=(session.cache, "clips"),
+        leftovers=(clip_dir, "clip render"),
+        progress=("render", "clip"),
+        label=lambda job, result: f"{job[0].id}: {job[1].total:.1f} s of video in {result[0].seconds:.1f} s",
+        interrupted=lambda done, missing: (
+            f"render: interrupted; {len(jobs) - missing + done} of {plural(len(jobs), 'chapter clip')} finished "
+            f"and kept in {clip_dir}, {missing - done} still to render"
+        ),
     )
-    renders = ClipRenders()
 
-    def one(chapter: ChapterPlan, timing: Timing, path: Path) -> tuple[str, float, float]:
-        start = time.perf_counter()
-        render_clip(chapter.kind.scene, session.data_folder(chapter), timing, path, quality, fps=fps, renders=renders)
-        return chapter.id, time.perf_counter() - start, timing.total
 
-    pool = ThreadPoolExecutor(max_workers=max(1, n_jobs))  # each job is its own manim process
-    try:
-        # The longest clips first, so that no long render starts last and runs alone at the end.
-        futures = [pool.submit(one, *job) for job in sorted(todo, key=lambda job: -job[1].total)]
-        for future in as_completed(futures):
-            yield future.result()
-    except BaseException:  # Ctrl-C, a failed clip, or the caller closing early: stop the other renders now
-        pool.shutdown(wait=False, cancel_futures=True)
-        renders.stop()
-        raise
-    finally:
-        pool.shutdown(wait=True)
+def _check_drawn_here(made: ClipMade, chapter: ChapterPlan, scenes: str, manim: str) -> None:
+    """Stop if a worker drew the clip with other scene code or another Manim than this machine's (its key
+    describes this machine's)."""
+    if (made.scenes, made.manim) != (scenes, manim):
+        raise UserFacingError(
+            f"the worker on {made.node} renders {chapter.id} with other scene code or Manim than this machine "
+            f"(scenes {made.scenes}, Manim {made.manim} there; {scenes}, {manim} here): install the same "
+            "noise2image and Manim on every node (see README, 'Running on a Ray cluster')"
+        )

@@ -7,11 +7,12 @@ reduced frame rate and width), `NN-id.png` (the final frame, used as the poster)
 slide and one slide per chapter holding its movie (playing when the slide shows) above a small
 caption, with the narration as speaker notes.
 
-Speed: the files are independent ffmpeg runs, made as many at a time as there are cores, the slowest
-first (or one cluster task per chapter, render/executors/). A beat
-clip whose cut points are keyframes of the chapter clip (Manim starts each animation on one, and
-scenes start each beat with one) is cut by stream copy; only the others are re-encoded. VP9 uses
-libvpx's realtime mode (about 8x faster than `good` here, files about a third larger).
+Speed: each chapter's files are one task (`export_chapter_task`: its clip's bytes in, its files'
+bytes out), run as many at a time as there are cores, the longest clip first, or as one cluster
+task per chapter (render/executors/). A beat clip whose cut points are keyframes of the chapter
+clip (Manim starts each animation on one, and scenes start each beat with one) is cut by stream
+copy; only the others are re-encoded. VP9 uses libvpx's realtime mode (about 8x faster than `good`
+here, files about a third larger).
 """
 
 from __future__ import annotations
@@ -19,24 +20,23 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from render.executors import Executor, LocalExecutor
+from render.keys import chapter_stem, slides_dir
 from render.media.audio import write_wav
 from render.media.ffmpeg import keyframe_times, probe, run_ffmpeg
-from render.media.files import atomic_path
+from render.media.files import atomic_path, atomic_write
 from render.progress import Progress, available_cores
 from render.speech import SAMPLE_RATE
 from render.stages.assemble import (
     AAC,
     ChapterMedia,
     ClipInfo,
-    chapter_stem,
     clip_info,
     fitted_chapter_audio,
     mux_with_audio,
@@ -78,7 +78,8 @@ class ExportSettings:
 
 @dataclass(frozen=True)
 class PreparedChapter:
-    """One chapter being exported: its media, clip facts, stem and narration (a WAV, or None)."""
+    """One chapter being exported: its media, clip facts, stem and narration (PCM, and the WAV written from it
+    where the chapter is exported; None without narration)."""
 
     media: ChapterMedia
     info: ClipInfo
@@ -103,13 +104,15 @@ def export_slides(
     deck: bool = True,
     deck_title: str = "How text-to-image diffusion works",
     executor: Executor | None = None,
+    jobs: int | None = None,
 ) -> list[Path]:
     """Write `out_dir/slides/` for `chapters` and return the paths written, in order.
 
     `width` and `fps` resize and resample the video (None keeps the clip's own, and the H.264
-    stream is then copied, not re-encoded); `audio=False` leaves the narration out. The encodes run
-    here, as many ffmpeg runs at a time as there are cores (`export_here`), or one task per chapter
-    on another `executor`'s cluster; each finished file is reported as it lands.
+    stream is then copied, not re-encoded); `audio=False` leaves the narration out. Each chapter's
+    files are one task (`export_chapter_task`), run by `executor`: here, `jobs` at a time (default:
+    the cores available), the longest clip first; or one task per chapter on a cluster. Each
+    chapter's files are reported as they land.
     """
     if not chapters:
         raise ValueError("export_slides needs at least one chapter")
@@ -118,55 +121,61 @@ def export_slides(
     if fps is not None and not fps > 0:
         raise ValueError(f"fps must be > 0, got {fps}")
     settings = ExportSettings(width, fps, audio)
-    slides = Path(out_dir) / "slides"
+    slides = slides_dir(out_dir)
     slides.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=slides, prefix=".export-") as tmp_name:
-        tmp = Path(tmp_name)
-        prepared = [prepare_chapter(k, media, settings, tmp) for k, media in enumerate(chapters)]
-        written = [path for chapter in prepared for path in chapter_paths(chapter, slides)]  # no ffprobe here
-        with Progress("export", len(written) + deck, unit="file") as progress:
-            results = (executor or LocalExecutor()).export_chapters(prepared, slides, settings, tmp)
-            try:
-                for _, paths in results:
-                    progress.done(
-                        paths[-1].name if len(paths) == 1 else f"{paths[0].name} .. {paths[-1].name}", len(paths)
-                    )
-            finally:
-                results.close()  # on Ctrl-C or a failed encode, the other encodes stop now
-            if deck:
-                movies = [(c.media, slides / f"{c.stem}.mp4", slides / f"{c.stem}.png") for c in prepared]
-                with atomic_path(slides / "deck.pptx") as part:
-                    _write_deck(movies, deck_title, part)
-                written.append(slides / "deck.pptx")
-                progress.done("deck.pptx")
+    prepared = [prepare_chapter(k, media, settings) for k, media in enumerate(chapters)]
+    written = [path for chapter in prepared for path in chapter_paths(chapter, slides)]  # no ffprobe here
+    order = sorted(prepared, key=lambda c: -c.info.frames)  # the longest first: no long encode starts last, alone
+    inputs = (ExportJob(chapter, chapter.media.clip.read_bytes(), settings) for chapter in order)
+    with Progress("export", len(written) + deck, unit="file") as progress:
+        executor = executor or LocalExecutor()
+        results = executor.map(export_chapter_task, inputs, jobs=jobs or available_cores(), scratch=slides)
+        try:
+            for _, files in results:
+                paths = [atomic_write(slides / name, data) for name, data in files.items()]
+                progress.done(paths[-1].name if len(paths) == 1 else f"{paths[0].name} .. {paths[-1].name}", len(paths))
+        finally:
+            results.close()  # on Ctrl-C or a failed encode, the other encodes stop now
+        if deck:
+            movies = [(c.media, slides / f"{c.stem}.mp4", slides / f"{c.stem}.png") for c in prepared]
+            with atomic_path(slides / "deck.pptx") as part:
+                _write_deck(movies, deck_title, part)
+            written.append(slides / "deck.pptx")
+            progress.done("deck.pptx")
     remove_stale(slides, written)
     return written
 
 
-def export_here(
-    chapters: list[PreparedChapter], slides: Path, settings: ExportSettings, tmp: Path, jobs: int | None = None
-):
-    """The local executor's slide export: every chapter's files as independent ffmpeg runs, `jobs` at
-    a time (default: the cores available), the costliest first. Yields (chapter index, paths) as each
-    run finishes; closing the generator early (Ctrl-C, a failed encode) cancels the runs not started."""
-    tasks = [(k, task) for k, chapter in enumerate(chapters) for task in _tasks(chapter, slides, settings, tmp)]
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs or available_cores()))
-    try:
-        futures = {pool.submit(task.make): (k, task) for k, task in sorted(tasks, key=lambda kt: -kt[1].cost)}
-        for future in as_completed(futures):
-            future.result()
-            k, task = futures[future]
-            yield k, task.paths
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        pool.shutdown(wait=True)
+# ---- the work sent out: one chapter's slide files ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """One chapter's export as it travels to where it runs: the chapter (its clip facts and narration),
+    its clip's bytes and the settings."""
+
+    chapter: PreparedChapter
+    clip: bytes
+    settings: ExportSettings
+
+
+def export_chapter_task(job: ExportJob, scratch: Path | None = None) -> dict[str, bytes]:
+    """One chapter's slide files, made from its job's bytes in a temporary folder under `scratch` (else the
+    system's): each file's name and bytes, in `chapter_paths` order."""
+    with tempfile.TemporaryDirectory(prefix=f".export-{job.chapter.stem}-", dir=scratch) as tmp_name:
+        tmp = Path(tmp_name)
+        clip = tmp / "clip.mp4"
+        clip.write_bytes(job.clip)
+        (tmp / "slides").mkdir()
+        pcm = job.chapter.pcm
+        wav = write_wav(tmp / f"{job.chapter.stem}.wav", pcm, SAMPLE_RATE) if pcm is not None else None
+        here = replace(job.chapter, media=replace(job.chapter.media, clip=clip), wav=wav)
+        return {path.name: path.read_bytes() for path in export_chapter(here, tmp / "slides", job.settings, tmp)}
 
 
 def export_chapter(chapter: PreparedChapter, slides: Path, settings: ExportSettings, tmp: Path) -> list[Path]:
-    """Write one chapter's slide files into `slides`, one run after another (a cluster task's share):
-    MP4, WebM, GIF, poster PNG, then one MP4 per beat. Returns their paths."""
+    """Write one chapter's slide files into `slides`, one run after another: MP4, WebM, GIF, poster PNG
+    (one ffmpeg run), then one MP4 per beat. Returns their paths, in `chapter_paths` order."""
     tasks = _tasks(chapter, slides, settings, tmp)
     for task in tasks:
         task.make()
@@ -175,12 +184,10 @@ def export_chapter(chapter: PreparedChapter, slides: Path, settings: ExportSetti
 
 @dataclass(frozen=True)
 class _Task:
-    """Output files and how to make them (`make()`); `cost` (about proportional to the time taken)
-    orders the work: the slowest starts first, so no long run is left alone at the end."""
+    """Output files and how to make them (`make()`)."""
 
     paths: list[Path]
     make: Callable[[], None]
-    cost: float
 
 
 def chapter_paths(chapter: PreparedChapter, slides: Path) -> list[Path]:
@@ -192,17 +199,17 @@ def chapter_paths(chapter: PreparedChapter, slides: Path) -> list[Path]:
 def _tasks(chapter: PreparedChapter, slides: Path, settings: ExportSettings, tmp: Path) -> list[_Task]:
     """How to make `chapter_paths`: one ffmpeg run for the first four, then the beat clips."""
     paths = chapter_paths(chapter, slides)[:4]
-    files = _Task(paths, lambda: _chapter_files(chapter, slides, settings), chapter.info.frames)
+    files = _Task(paths, lambda: _chapter_files(chapter, slides, settings))
     return [files, *_beat_tasks(chapter, slides, settings, tmp)]
 
 
-def prepare_chapter(k: int, media: ChapterMedia, settings: ExportSettings, tmp: Path) -> PreparedChapter:
-    """The chapter's clip facts and its narration fitted to the clip's real length (written as a WAV)."""
+def prepare_chapter(k: int, media: ChapterMedia, settings: ExportSettings) -> PreparedChapter:
+    """The chapter's clip facts and its narration fitted to the clip's real length (its WAV is written
+    where the chapter is exported: `export_chapter_task`)."""
     info = clip_info(media.clip)
-    stem = chapter_stem(k, media)
+    stem = chapter_stem(k, media.id)
     pcm = fitted_chapter_audio(media.timeline, info.duration, info.fps) if settings.audio else None
-    wav = write_wav(tmp / f"{stem}.wav", pcm, SAMPLE_RATE) if pcm is not None else None
-    return PreparedChapter(media, info, stem, pcm, wav)
+    return PreparedChapter(media, info, stem, pcm, None)
 
 
 def _chapter_files(chapter: PreparedChapter, slides: Path, settings: ExportSettings) -> None:
@@ -253,16 +260,16 @@ def _beat_tasks(chapter: PreparedChapter, slides: Path, settings: ExportSettings
     """One clip per beat, cut where each beat starts (frame-exact). When every cut point is a
     keyframe of the chapter clip and nothing is resized, one stream-copy split makes them all;
     otherwise each beat is re-encoded."""
-    info, cuts = chapter.info, _beat_cuts(chapter)
+    cuts = _beat_cuts(chapter)
     if not cuts:
         return []
     paths = [slides / f"{chapter.stem}-b{b}.mp4" for b, _, _ in cuts]
     keyframes = _keyframe_frames(chapter, settings)
     if all(first in keyframes for _, first, _ in cuts):  # consecutive cuts from frame 0 to the end
         split = _beat_split_maker(chapter, paths, cuts, tmp)
-        return [_Task(paths, split, 0.02 * info.frames)]
+        return [_Task(paths, split)]
     return [
-        _Task([path], _beat_encode_maker(chapter, path, settings, tmp, cut), 0.4 * (cut[2] - cut[1]))
+        _Task([path], _beat_encode_maker(chapter, path, settings, tmp, cut))
         for path, cut in zip(paths, cuts, strict=True)
     ]
 

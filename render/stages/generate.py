@@ -1,22 +1,39 @@
-"""The generate stage: record every planned trajectory that the cache does not hold yet, in batches."""
+"""The generate stage: record every planned trajectory that the cache does not hold yet, in batches.
+
+The work it sends out is `SampleBatches`, a callable class in the shape of Ray's `map_batches`
+examples: `__init__` loads the model once, `__call__` samples one batch. The executor decides where
+the workers run (render/executors/): here, one in this process; on a Ray cluster, one actor per GPU
+(or per CPU). This process saves each batch's bundles into the cache, under the keys of its plan.
+"""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from render.engine.cache import Cache
+from render.errors import UserFacingError
 from render.hold import hold
+from render.progress import say
+from render.stages.keyed import keyed
 from render.stages.plan import Plan, PlannedRequest
 from render.words import plural
 
 if TYPE_CHECKING:
-    from render.executors import Sampler
+    from render.engine.models import LoadedModel, Runtime
+    from render.engine.trajectory import Trajectory
+    from render.executors import Executor
 
 DEFAULT_BATCH = {"cpu": 16, "cuda": 32, "mps": 8}
+
+
+def _trajectories(n: int) -> str:
+    return plural(n, "trajectory", "trajectories")
 
 
 def batches(pending: list[PlannedRequest], size: int) -> list[list[PlannedRequest]]:
@@ -27,108 +44,60 @@ def batches(pending: list[PlannedRequest], size: int) -> list[list[PlannedReques
     return [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
 
 
-class LocalSampler:
-    """Batches run in this process on the storyboard's device; `load()` returns the LoadedModel on demand."""
-
-    def __init__(self, load: Callable[[], object]):
-        self._load = load
-        self.model = None
-
-    def start(self) -> str:
-        self.model = self._load()
-        return self.model.device
-
-    @property
-    def where(self) -> str:
-        return self.model.device
-
-    def run(self, pending: list[PlannedRequest], size: int, bar: tqdm, say: Callable[[str], None]):
-        return sample_batches(self.model, pending, size, bar, say)
+# ---- the work sent out: a worker that samples batches -----------------------------------------------
 
 
-def _trajectories(n: int) -> str:
-    return plural(n, "trajectory", "trajectories")
+@dataclass
+class SampledBatch:
+    """A batch's trajectories, in its order, and what made them: the model's identity, the device and dtype
+    it was loaded on, the host."""
+
+    trajectories: list[Trajectory]
+    identity: dict[str, Any]
+    runtime: Runtime
+    node: str
 
 
-def run_generate(
-    plan: Plan,
-    cache: Cache,
-    sampler: Sampler,
-    *,
-    batch_size: int | None = None,
-    say: Callable[[str], None] = print,
-    progress: bool = True,
-) -> int:
-    """Generate the missing bundles of `plan` into `cache`, in batches run by `sampler` (a `LocalSampler`,
-    or one of another executor: render/executors). Returns how many trajectories were made.
+class SampleBatches:
+    """Samples batches of planned requests with one loaded model: made once per worker (the model loads in
+    `__init__`, once per process), called once per batch."""
 
-    Each bundle is saved as soon as its batch is done, so an interrupted run keeps what it finished
-    (and says how much) and the next run makes only the rest. Stored bundles are checksummed first:
-    a damaged one is reported and made again.
-    """
-    start = time.perf_counter()
-    with cache.lock("generate", say=say):
-        cache.remove_partial_writes(say=say)
-        pending = plan.missing(lambda folder, shown: cache.verify_trajectory(folder, shown, warn=say))
-        if not pending:
-            planned = _trajectories(len(plan.requests))
-            say(f"generate: {planned} planned, every one in the cache ({cache.root}); no model work")
-            return 0
-        device = sampler.start()
-        size = batch_size or DEFAULT_BATCH.get(device, 8)
-        total_steps = sum(p.request.steps for p in pending)
-        say(
-            f"generate: {len(pending)} of {_trajectories(len(plan.requests))} to make "
-            f"on {sampler.where} ({plural(total_steps, 'step')}, batches of up to {size}) into {cache.root}"
-        )
-        done = 0
-        results = None
-        try:
-            with tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True) as bar:
-                bar.set_postfix_str(f"requests 0/{len(pending)}")
-                results = sampler.run(pending, size, bar, say)
-                for batch, trajectories in results:
-                    for p, trajectory in zip(batch, trajectories, strict=True):
-                        trajectory.save(cache.trajectory_dir(p.folder))
-                        done += 1
-                        hold("bundle-stored")  # tests stop the run here (render/hold.py)
-                    bar.set_postfix_str(f"requests {done}/{len(pending)}")
-        except KeyboardInterrupt:
-            say(
-                f"generate: interrupted; {done} of {_trajectories(len(pending))} finished and kept in {cache.root}, "
-                f"{len(pending) - done} still to make"
-            )
-            raise
-        finally:
-            if results is not None:
-                results.close()  # stops the sampler's work now (a cluster's actors), not when it is collected
-    seconds = time.perf_counter() - start
-    say(f"generate: made {_trajectories(done)} in {seconds:.1f} s")
-    return done
+    def __init__(self, model_id: str, runtime: Runtime, weights: str):
+        from render.engine.models import shared_model
 
+        self.model: LoadedModel = shared_model(model_id, runtime, weights, say=say)
 
-def sample_batches(model, pending: list[PlannedRequest], size: int, bar: tqdm, say: Callable[[str], None]):
-    """Yield (batch, trajectories) for the pending requests, in batches of up to `size`.
+    def __call__(self, batch: list[PlannedRequest], on_progress: Callable[[int], None] | None = None) -> SampledBatch:
+        """The trajectories of `batch`, in its order. Only CUDA out-of-memory is retried: the batch is split in
+        halves (the steps already counted are taken back from `on_progress`)."""
+        from render.engine.models import Runtime
 
-    Only CUDA out-of-memory is retried: the batch is split in halves and its steps are counted again.
-    """
-    queue = batches(pending, size)
-    while queue:
-        batch = queue.pop(0)
-        steps_before = bar.n
-        try:
-            trajectories = sample_batch(model, batch, bar.update)
-        except Exception as e:
-            if not _is_oom(e) or len(batch) == 1:
-                raise
-            half = len(batch) // 2
-            say(f"generate: out of GPU memory at batch {len(batch)}; retrying in batches of {half}")
-            _free_cuda()
-            queue[:0] = [batch[:half], batch[half:]]
-            bar.n = steps_before
-            bar.refresh()
-            continue
-        yield batch, trajectories
+        count = on_progress or (lambda n: None)
+        made: dict[str, Trajectory] = {}
+        queue = [batch]
+        while queue:
+            part = queue.pop(0)
+            counted = 0
+
+            def step(n: int) -> None:
+                nonlocal counted
+                counted += n
+                count(n)
+
+            try:
+                trajectories = sample_batch(self.model, part, step)
+            except Exception as e:
+                if not _is_oom(e) or len(part) == 1:
+                    raise
+                half = len(part) // 2
+                say(f"generate: out of GPU memory at batch {len(part)}; retrying in batches of {half}")
+                _free_cuda()
+                count(-counted)
+                queue[:0] = [part[:half], part[half:]]
+                continue
+            made.update({p.key: t for p, t in zip(part, trajectories, strict=True)})
+        loaded = Runtime(self.model.device, str(self.model.dtype).removeprefix("torch."))
+        return SampledBatch([made[p.key] for p in batch], self.model.identity, loaded, socket.gethostname())
 
 
 def sample_batch(model, batch: list[PlannedRequest], on_step):
@@ -168,3 +137,94 @@ def _free_cuda() -> None:
 
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+# ---- the stage --------------------------------------------------------------------------------------
+
+
+def run_generate(
+    plan: Plan,
+    cache: Cache,
+    executor: Executor,
+    *,
+    model_id: str,
+    batch_size: int | None = None,
+    progress: bool = True,
+    notice: str | None = None,
+) -> int:
+    """Generate the missing bundles of `plan` into `cache`, in batches sampled where `executor` runs them
+    (render/executors). Returns how many trajectories were made.
+
+    Each bundle is saved as soon as its batch is done, so an interrupted run keeps what it finished
+    (and says how much) and the next run makes only the rest. Stored bundles are checksummed first:
+    a damaged one is reported and made again. `notice` (where the model runs) is said if there is work.
+    """
+    from render.engine.models import Runtime
+
+    start = time.perf_counter()
+    runtime = Runtime(**plan.runtime)
+    gpu = runtime.device == "cuda"
+
+    def make(pending: list[PlannedRequest]):
+        if notice:  # where the model runs, said once there is model work
+            say(notice)
+        size = batch_size or DEFAULT_BATCH.get(runtime.device, 8)
+        work = batches(pending, size)
+        total_steps = sum(p.request.steps for p in pending)
+        say(
+            f"generate: {len(pending)} of {_trajectories(len(plan.requests))} to make "
+            f"on {executor.describe_batches(runtime.device, gpu, len(work))} "
+            f"({plural(total_steps, 'step')}, batches of up to {size}) into {cache.root}"
+        )
+        with tqdm(total=total_steps, unit="step", disable=not progress, dynamic_ncols=True) as bar:
+            bar.set_postfix_str(f"requests 0/{len(pending)}")
+            args = (model_id, runtime, plan.model["weights"])
+            results = executor.map_batches(SampleBatches, work, args=args, gpu=gpu, on_progress=bar.update)
+            done = finished_steps = 0
+            try:
+                for k, sampled in results:
+                    _check_worker(sampled, plan, runtime, model_id)
+                    for p, trajectory in zip(work[k], sampled.trajectories, strict=True):
+                        yield p, trajectory
+                        done += 1
+                        hold("bundle-stored")  # the bundle is stored: tests stop the run here (render/hold.py)
+                    finished_steps += sum(p.request.steps for p in work[k])
+                    bar.update(max(0, finished_steps - bar.n))  # workers elsewhere report no steps as they go
+                    bar.set_postfix_str(f"requests {done}/{len(pending)}")
+            finally:
+                results.close()  # stops the workers now (a cluster's actors), not when the iterator is collected
+
+    made = keyed(
+        list(plan.requests.values()),
+        lambda p: cache.trajectory_dir(p.folder),
+        make,
+        store=lambda folder, trajectory: trajectory.save(folder),
+        present=lambda p: cache.verify_trajectory(p.folder, p.shown, warn=say),
+        lock=(cache, "generate"),
+        leftovers=(cache.trajectories, "write"),
+        interrupted=lambda done, missing: (
+            f"generate: interrupted; {done} of {_trajectories(missing)} finished and kept in {cache.root}, "
+            f"{missing - done} still to make"
+        ),
+    )
+    if not made:
+        planned = _trajectories(len(plan.requests))
+        say(f"generate: {planned} planned, every one in the cache ({cache.root}); no model work")
+        return 0
+    say(f"generate: made {_trajectories(len(made))} in {time.perf_counter() - start:.1f} s")
+    return len(made)
+
+
+def _check_worker(sampled: SampledBatch, plan: Plan, runtime: Runtime, model_id: str) -> None:
+    """Stop if a worker sampled with other weights, or on another device or dtype, than the plan's keys say."""
+    if sampled.identity != plan.model:
+        raise UserFacingError(
+            f"the worker on {sampled.node} loads other weights for {model_id} than this machine "
+            f"(weights {sampled.identity.get('weights')} there, {plan.model.get('weights')} here): "
+            "give every node the same model files"
+        )
+    if sampled.runtime != runtime:
+        raise UserFacingError(
+            f"the worker on {sampled.node} ran {model_id} on {sampled.runtime.device} in {sampled.runtime.dtype}, "
+            f"not on {runtime.device} in {runtime.dtype} as the cache keys say"
+        )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from render.chapter_data import CHAPTER_JSON
-from render.progress import Progress
 from render.session import Session
 from render.speech import ChapterTimeline, plan_chapter_timeline
+from render.stages.keyed import keyed
 from render.stages.plan import ChapterPlan
 
 
@@ -14,12 +14,15 @@ def narrate(session: Session, chapters: list[ChapterPlan], fps: int) -> dict[str
     pause, speech, folder = session.storyboard.narration.pause, session.speech, session.narration_dir
     spoken = {chapter.id: session.spoken_beats(chapter) for chapter in chapters}  # facts filled in
     texts = list(dict.fromkeys(text for chapter in chapters for text in spoken[chapter.id]))
-    todo = [text for text in texts if speech.cached(text, folder) is None]
-    if todo:
-        with Progress("narrate", len(todo), unit="beat") as progress:
-            for text in todo:
-                beat = speech.speak(text, folder)
-                progress.done(f"{beat.duration:.1f} s: {text[:40]}")
+    keyed(
+        texts,
+        lambda text: speech.wav_path(text, folder),
+        lambda todo: ((text, speech.speak(text, folder)) for text in todo),  # the service writes its own WAV
+        present=lambda text: speech.cached(text, folder) is not None,
+        lock=(session.cache, "narrate"),
+        progress=("narrate", "beat"),
+        label=lambda text, beat: f"{beat.duration:.1f} s: {text[:40]}",
+    )
     timelines = {}
     for chapter in chapters:
         beats = [speech.speak(text, folder) for text in spoken[chapter.id]]  # cached now

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from render.engine.requests import FINAL_ONLY, GenerationRequest, Shown, request_folder_name, request_key
+from render.engine.requests import FINAL_ONLY, GenerationRequest, Shown
+from render.keys import request_key, trajectory_folder_name
 from render.kinds import KINDS
 from render.kinds.base import Kind, Settings
 from render.kinds.facts import verification_seeds
@@ -49,6 +50,7 @@ class ChapterPlan:
 @dataclass
 class Plan:
     model: dict[str, Any]  # the model identity that every key includes
+    runtime: dict[str, str]  # where the model runs: device class and dtype (render/engine/models.py `Runtime`)
     width: int
     height: int
     requests: dict[str, PlannedRequest]  # by key, in first-use order
@@ -76,8 +78,11 @@ def settings_for(storyboard: Storyboard, chapter: ChapterBase, width: int, heigh
     )
 
 
-def make_plan(storyboard: Storyboard, model_identity: dict[str, Any], native_size: tuple[int, int]) -> Plan:
-    """Resolve every chapter's settings (sizes default to the model's own) and collect its requests."""
+def make_plan(
+    storyboard: Storyboard, model_identity: dict[str, Any], native_size: tuple[int, int], *, runtime: dict[str, str]
+) -> Plan:
+    """Resolve every chapter's settings (sizes default to the model's own) and collect its requests, keyed by
+    what they ask, the model's identity and where it runs (`runtime`)."""
     width = storyboard.defaults.width or native_size[0]
     height = storyboard.defaults.height or native_size[1]
     requests: dict[str, PlannedRequest] = {}
@@ -95,20 +100,21 @@ def make_plan(storyboard: Storyboard, model_identity: dict[str, Any], native_siz
         for role, role_requests in wanted.items():
             keys = []
             for r, show in zip(role_requests, shown[role], strict=True):
-                key = request_key(r, model_identity)
-                planned = requests.setdefault(key, PlannedRequest(r, key, request_folder_name(r, key)))
+                key = request_key(r, model_identity, runtime)
+                planned = requests.setdefault(key, PlannedRequest(r, key, trajectory_folder_name(r, key)))
                 if chapter.id not in planned.chapters:
                     planned.chapters.append(chapter.id)
                 planned.shown |= show
                 keys.append(key)
             roles[role] = keys
         chapters.append(ChapterPlan(chapter, kind, settings, roles))
-    return Plan(model=model_identity, width=width, height=height, requests=requests, chapters=chapters)
+    return Plan(model=model_identity, runtime=runtime, width=width, height=height, requests=requests, chapters=chapters)
 
 
 def describe_plan(plan: Plan, has: Callable[[str, Shown], bool]) -> str:
     """A table of the requests: cached or to do, what they are, and which chapters use them."""
-    lines = [f"model {plan.model['id']} (weights {plan.model['weights']}), {plan.width}x{plan.height} px"]
+    where = f"{plan.runtime['device']}, {plan.runtime['dtype']}"
+    lines = [f"model {plan.model['id']} (weights {plan.model['weights']}, on {where}), {plan.width}x{plan.height} px"]
     todo = 0
     for p in plan.requests.values():
         cached = has(p.folder, p.shown)

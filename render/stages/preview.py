@@ -40,6 +40,7 @@ from pydantic import BaseModel
 
 from render.chapter_data import Timing, write_timing
 from render.errors import UserFacingError
+from render.keys import chapter_stem, preview_frames_dir, preview_sheet_path
 from render.media.files import atomic_folder, atomic_path
 from render.paths import FONT_DIR, REPO_ROOT
 from render.progress import Progress
@@ -120,20 +121,15 @@ def render_previews(
     session: Session, jobs: list[tuple[ChapterPlan, Timing, Path]], quality: str, fps: int, n_jobs: int
 ) -> None:
     """Make the chapter previews that are not cached: `jobs` are (chapter, timing, preview folder)."""
-    from render.session import say
+    from render.progress import say
+    from render.stages.keyed import keyed
 
-    if all((folder / BEATS_JSON).is_file() for _, _, folder in jobs):
-        return
-    with session.cache.lock("previews", say=say):
-        todo = [job for job in jobs if not (job[2] / BEATS_JSON).is_file()]
-        if not todo:
-            return
+    previews = session.cache.stage_dir("previews")
+
+    def make(todo: list[tuple[ChapterPlan, Timing, Path]]):
         workers = min(n_jobs, len(todo))
         say(f"preview: {plural(len(todo), 'chapter')} to preview at {quality} quality, {plural(workers, 'worker')}")
-        previews = session.cache.stage_dir("previews")
         previews.mkdir(parents=True, exist_ok=True)
-        for leftover in previews.glob(".*"):  # half-made previews of a run that was killed (we hold the lock)
-            shutil.rmtree(leftover, ignore_errors=True)
         work = Path(tempfile.mkdtemp(prefix=".preview-", dir=previews))
         try:
             specs = []
@@ -154,9 +150,19 @@ def render_previews(
                     )
                 )
             with Progress("preview", len(specs), unit="chapter") as progress:
-                run_workers(specs, n_jobs, work, progress)
+                run_workers(specs, n_jobs, work, progress)  # each worker writes its chapters' folders, atomically
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        return [(job, None) for job in todo]
+
+    keyed(
+        jobs,
+        lambda job: job[2],
+        make,
+        present=lambda job: (job[2] / BEATS_JSON).is_file(),
+        lock=(session.cache, "previews"),
+        leftovers=(previews, "preview"),
+    )
 
 
 def run_workers(jobs: list[PreviewJob], n_jobs: int, work: Path, progress: Progress | None = None) -> None:
@@ -221,8 +227,8 @@ def publish(out: Path, rows: list[SheetRow], quality: str) -> Path:
     `rows` are in storyboard order, numbered by their place in the storyboard; out/preview/ is
     replaced, so it holds exactly the frames of the sheet (and the sheet's record, `SheetRecord`).
     """
-    frames_dir = out / "preview"
-    names = [f"{row.number:02d}-{row.id}" for row in rows]
+    frames_dir = preview_frames_dir(out)
+    names = [chapter_stem(row.number - 1, row.id) for row in rows]
     with atomic_folder(frames_dir) as staging:
         for name, row in zip(names, rows, strict=True):
             (staging / name).mkdir()
@@ -232,7 +238,7 @@ def publish(out: Path, rows: list[SheetRow], quality: str) -> Path:
     labelled = [
         (f"{row.number}. {row.title}", beat_frames(frames_dir / name)) for name, row in zip(names, rows, strict=True)
     ]
-    sheet = out / "preview.png"
+    sheet = preview_sheet_path(out)
     with atomic_path(sheet) as tmp:
         contact_sheet(labelled).save(tmp, format="PNG")
     return sheet

@@ -1,7 +1,7 @@
 """The web stage: the rendered chapters as a static, offline web page with live controls (`web/`).
 
     web/index.html                       title, one section per chapter, the scripts
-    web/static/n2i.css, n2i.js           the page's style and runtime (render/web/static/)
+    web/static/n2i.css, n2i.js           the page's style (its colours written from render/theme.py) and runtime
     web/static/figures/<kind>.js         one drawing module per figure kind on the page
     web/chapters/<data>-<code>/          a chapter's figure: index.json (its JSON index), index.js
                                          (the same, loadable from disk), sprite sheets (*.webp)
@@ -9,7 +9,7 @@
     web/video.mp4                        the whole video (clips and video: hard links where possible)
 
 A chapter's figure folder is named by its chapter data folder and the version of the code that
-writes it (`figure_version`), so after an edit only that chapter's figure is written again; the
+writes it (render/keys.py `figure_folder_name`), so after an edit only that chapter's figure is written again; the
 page and the small static files are rewritten only when their bytes change, and files of
 chapters no longer on the page are removed. Without clips (`clips=False`) the page has no media
 at all and links the video beside its folder instead.
@@ -26,18 +26,18 @@ from pathlib import Path
 
 from render.chapter_data import CHAPTER_JSON, load_chapter_data
 from render.errors import UserFacingError
-from render.keys import code_version
+from render.keys import chapter_stem, figure_folder_name
 from render.kinds import KINDS
 from render.media.files import atomic_folder, atomic_path, atomic_write
 from render.media.subtitles import chapter_cues, vtt_text
 from render.speech import ChapterTimeline
+from render.stages.keyed import keyed
+from render.theme import css_variables
 from render.web.figure import STATIC_DIR, Sprites, WebFigure
 from render.web.page import Clip, Page, Section, page_html
 
 FIGURE_INDEX = "index.json"
 FIGURE_SCRIPT = "index.js"
-FIGURE_CODE = (Path(__file__), STATIC_DIR.parent / "figure.py")
-"""Code that decides every figure folder's bytes, besides the kind's own build function."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,6 @@ class SiteReport:
     bytes_without_media: int = 0
 
 
-def figure_version(figure: WebFigure) -> str:
-    """A hash of the code that writes a figure folder: this stage, sprites, the kind's build function."""
-    return code_version([*FIGURE_CODE, figure.build_file])
-
-
-def figure_folder_name(data: Path, figure: WebFigure) -> str:
-    """`{chapter data folder}-{figure code version[:8]}`: a new name when either changes."""
-    return f"{Path(data).name}-{figure_version(figure)[:8]}"
-
-
 def write_site(
     folder: Path, title: str, theme: str, model: str, chapters: list[WebChapter], video: Path | None = None
 ) -> SiteReport:
@@ -83,23 +73,37 @@ def write_site(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     report = SiteReport(folder)
-    sections, figure_folders, scripts, media = [], set(), set(), set()
-    credit = None
-    for number, chapter in enumerate(chapters, 1):
-        info, kind_name = _chapter_info(chapter.data)
-        credit = info.get("credit", credit)
-        kind = KINDS.get(kind_name)
-        index = script = None
+    infos = {chapter.id: _chapter_info(chapter.data) for chapter in chapters}
+    figures: dict[str, tuple[WebFigure, Path]] = {}  # chapter id -> (its kind's figure, its folder)
+    for chapter in chapters:
+        kind = KINDS.get(infos[chapter.id]["kind"])
         if kind is not None and kind.web is not None:
-            name = figure_folder_name(chapter.data, kind.web)
-            reused = _write_figure(folder / "chapters" / name, chapter.data, kind.web)
-            (report.reused if reused else report.written).append(chapter.id)
-            figure_folders.add(name)
-            scripts.add(f"figures/{kind_name}.js")
-            _copy_if_changed(kind.web.script, folder / "static" / "figures" / f"{kind_name}.js")
-            index, script = f"chapters/{name}/{FIGURE_SCRIPT}", _versioned(folder, f"static/figures/{kind_name}.js")
+            name = figure_folder_name(chapter.data, kind.web.build_file)
+            figures[chapter.id] = (kind.web, folder / "chapters" / name)
         else:
             report.without_figure.append(chapter.id)
+    with_figure = [chapter for chapter in chapters if chapter.id in figures]
+    written = keyed(
+        with_figure,
+        lambda chapter: figures[chapter.id][1],
+        lambda todo: ((chapter, (chapter.data, figures[chapter.id][0])) for chapter in todo),
+        store=lambda target, made: _write_figure(target, *made),
+        present=lambda chapter: (figures[chapter.id][1] / FIGURE_SCRIPT).is_file(),
+    )  # no lock of its own: the caller holds the output folder's
+    report.written = [chapter.id for chapter in written]
+    report.reused = [chapter.id for chapter in with_figure if chapter not in written]
+    sections, scripts, media = [], set(), set()
+    credit = None
+    for number, chapter in enumerate(chapters, 1):
+        info = infos[chapter.id]
+        kind_name = info["kind"]
+        credit = info.get("credit", credit)
+        index = script = None
+        if chapter.id in figures:
+            scripts.add(f"figures/{kind_name}.js")
+            _copy_if_changed(figures[chapter.id][0].script, folder / "static" / "figures" / f"{kind_name}.js")
+            name = figures[chapter.id][1].name
+            index, script = f"chapters/{name}/{FIGURE_SCRIPT}", _versioned(folder, f"static/figures/{kind_name}.js")
         clip = _place_clip(folder, number, chapter, media) if chapter.clip is not None else None
         narration = list(info.get("narration", []))
         sections.append(Section(chapter.id, kind_name, info["title"], narration, index, script, clip))
@@ -111,8 +115,8 @@ def write_site(
             video_href = "video.mp4"
         else:
             video_href = os.path.relpath(video, folder)
-    for name in ("n2i.css", "n2i.js"):
-        _copy_if_changed(STATIC_DIR / name, folder / "static" / name)
+    _write_if_changed(folder / "static" / "n2i.css", stylesheet())
+    _copy_if_changed(STATIC_DIR / "n2i.js", folder / "static" / "n2i.js")
     page = Page(
         title=title,
         theme=theme,
@@ -124,20 +128,24 @@ def write_site(
         credit=credit,
     )
     _write_if_changed(folder / "index.html", page_html(page))
-    _remove_stale(folder, figure_folders, scripts, media)
+    _remove_stale(folder, {target.name for _, target in figures.values()}, scripts, media)
     report.bytes_total, report.bytes_without_media = _sizes(folder)
     return report
 
 
-def _chapter_info(data: Path) -> tuple[dict, str]:
-    info = json.loads((Path(data) / CHAPTER_JSON).read_text(encoding="utf-8"))
-    return info, info["kind"]
+def stylesheet() -> str:
+    """The page's n2i.css: the themes' colour variables, written from the video's (render/theme.py), then the
+    layout and controls (render/web/static/n2i.css)."""
+    header = "/* noise2image web explorer. Colours follow the video's themes (render/theme.py). */\n\n"
+    return header + css_variables() + "\n" + (STATIC_DIR / "n2i.css").read_text(encoding="utf-8")
 
 
-def _write_figure(target: Path, data: Path, figure: WebFigure) -> bool:
-    """Write a chapter's figure folder unless it exists; True if it was already there."""
-    if (target / FIGURE_SCRIPT).is_file():
-        return True
+def _chapter_info(data: Path) -> dict:
+    return json.loads((Path(data) / CHAPTER_JSON).read_text(encoding="utf-8"))
+
+
+def _write_figure(target: Path, data: Path, figure: WebFigure) -> None:
+    """Write a chapter's figure folder from its chapter data, atomically."""
     info, arrays = load_chapter_data(data)
     with atomic_folder(target, replace=False) as tmp:
         index = figure.build(info, arrays, Sprites(tmp))
@@ -145,12 +153,11 @@ def _write_figure(target: Path, data: Path, figure: WebFigure) -> bool:
         (tmp / FIGURE_INDEX).write_text(text, encoding="utf-8")
         # One call a classic script can make from disk: the page's script tag says which section it is for.
         (tmp / FIGURE_SCRIPT).write_text(f"N2I.chapter(document.currentScript, {text});\n", encoding="utf-8")
-    return False
 
 
 def _place_clip(folder: Path, number: int, chapter: WebChapter, media: set[str]) -> Clip:
     """The chapter's narrated clip and its WebVTT subtitles in web/clips/, as `Clip`."""
-    stem = f"{number:02d}-{chapter.id}"
+    stem = chapter_stem(number - 1, chapter.id)
     _link_or_copy(chapter.clip, folder / "clips" / f"{stem}.mp4")
     timeline = chapter.timeline
     text = vtt_text(chapter_cues(timeline, until=timeline.total)) if timeline else "WEBVTT\n"

@@ -88,7 +88,8 @@ def _train_vae(run: Run, vae, deadline: Deadline) -> dict:
     )
     loop.resume()
     vae.train()
-    curve = Curve(p.curve_every_minutes, lambda: vae_point(vae, p, dev))
+    curve = Curve(p.curve_every_minutes, lambda: vae_point(vae, p, dev), run.checkpoints / "vae_curve.json",
+                  run.resume)  # fmt: skip
     for _ in loop.steps():
         x, _, _ = world.sample_batch(p.vae_batch, p.size, scenes, dev)
         loss = _vae_loss(vae, x, gen, p, run.amp)
@@ -220,7 +221,8 @@ def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadl
     loop.resume()
     tr.train()
     ema_params, params = list(ema.parameters()), list(tr.parameters())
-    curve = Curve(p.curve_every_minutes, lambda: learning_point(ema, vae, text, p))
+    curve = Curve(p.curve_every_minutes, lambda: learning_point(ema, vae, text, p), run.checkpoints / "curve.json",
+                  run.resume)  # fmt: skip
     for step in loop.steps():
         x, captions, _, cover = world.sample_batch_with_masks(p.batch, p.size, scenes, dev)
         emb, mask = text(captions)
@@ -248,24 +250,31 @@ def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadl
 
 
 class Curve:
-    """Points of a learning curve taken every `minutes` of wall time (never, with None)."""
+    """Points of a learning curve, one every `minutes` of training time (the measuring itself not
+    counted, so a slow measurement never crowds out the training); never, with None."""
 
-    def __init__(self, minutes: float | None, measure: Callable[[], dict]):
+    def __init__(self, minutes: float | None, measure: Callable[[], dict], path: Path, resume: bool):
         self.every = None if minutes is None else minutes * 60
         self.measure = measure
-        self.points: list[dict] = []
-        self.t0 = self.next = time.monotonic()
+        self.path = path  # kept beside the checkpoints, so a resumed run goes on with its curve
+        self.points: list[dict] = json.loads(path.read_text()) if resume and path.is_file() else []
+        done = self.points[-1]["seconds"] if self.points else 0.0
+        self.t0 = time.monotonic() - done
         self.spent = 0.0  # seconds spent measuring: not training time
 
+    def training_seconds(self) -> float:
+        return time.monotonic() - self.t0 - self.spent
+
     def due(self) -> bool:
-        return self.every is not None and time.monotonic() >= self.next + self.every
+        return self.every is not None and self.training_seconds() >= self.every * (len(self.points) + 1)
 
     def take(self, step: int) -> dict:
         start = time.monotonic()
-        point = {"step": step, "seconds": round(start - self.t0 - self.spent, 1), **self.measure()}
+        point = {"step": step, "seconds": round(self.training_seconds(), 1), **self.measure()}
         self.spent += time.monotonic() - start
-        self.next = time.monotonic()
         self.points.append(point)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.points))
         return point
 
 
