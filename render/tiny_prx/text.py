@@ -33,7 +33,7 @@ class TextConditioner:
 
     ROW = 32  # tokens per cached row; world captions have at most 26
 
-    def __init__(self, device, max_cache: int = 200_000):
+    def __init__(self, device, max_cache: int = 200_000, amp: bool = False):
         from diffusers.pipelines.prx.pipeline_prx import TextPreprocessor
 
         self.device = torch.device(device)
@@ -41,6 +41,9 @@ class TextConditioner:
         self.clean = TextPreprocessor().clean_text
         self.max_length = TOKENIZER_MAX_LENGTH
         self.max_cache = max_cache
+        # bfloat16 autocast for new captions (training on a CPU that computes it natively): about twice as
+        # fast; the states differ from float32's by far less than the transformer's own bfloat16 noise
+        self.amp = amp
         self.slots: dict[str, int] = {}  # caption -> row of self.table
         self.table = torch.zeros(0, self.ROW, TEXT_DIM, dtype=torch.float16, device=self.device)
         self._word_ids: dict[str, list[int]] = {}
@@ -69,7 +72,8 @@ class TextConditioner:
         """float16 [n, longest, 384] on the device, zero beyond each caption's length."""
         ids, mask = self._padded(rows, max(len(r) for r in rows))
         ids, mask = to_device(ids, self.device), to_device(mask, self.device)
-        hs = self.encoder(input_ids=ids, attention_mask=mask.long())["last_hidden_state"]
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            hs = self.encoder(input_ids=ids, attention_mask=mask.long())["last_hidden_state"].float()
         return (hs * mask[..., None]).to(torch.float16)
 
     def _index(self, rows: list[int]) -> torch.Tensor:

@@ -355,7 +355,7 @@ def train_model(
     log(f"latent shift_factor {shift:.4f} scaling_factor {scale:.4f} recon MSE {rec:.5f}")
 
     # 4. The transformer, within what is left of the time cap
-    ema, tm = _train_transformer(run, tr, vae, TextConditioner(run.device), deadline)
+    ema, tm = _train_transformer(run, tr, vae, TextConditioner(run.device, amp=run.amp), deadline)
     log(f"[transformer] phase done: {tm['steps_done']} steps in {tm['transformer_seconds']:.1f} s ({tm['stopped']})")
 
     # 5. Save: float16 safetensors in the diffusers layout, training.json and the model card
