@@ -18,7 +18,7 @@ from render.executors import Executor, LocalExecutor
 from render.keys import out_lock_name, slides_dir, web_dir
 from render.progress import available_cores, say
 from render.session import Manifest, Session, check_out_folder, load_checked, open_session
-from render.stages.plan import ChapterPlan, describe_plan
+from render.stages.plan import ChapterPlan, Plan, describe_plan
 from render.words import plural
 
 
@@ -50,12 +50,15 @@ def verify(path: Path, cache: str | None = None, chapters: list[str] | None = No
     return 1 if failures(rows, strict) else 0
 
 
-def generate(session: Session, batch_size: int | None = None, executor: Executor | None = None) -> int:
-    """Record every planned trajectory that the cache does not hold; returns how many were made."""
+def generate(
+    session: Session, batch_size: int | None = None, executor: Executor | None = None, plan: Plan | None = None
+) -> int:
+    """Record every trajectory of `plan` (default: the session's) that the cache does not hold; returns
+    how many were made."""
     from render.stages.generate import run_generate
 
-    return run_generate(session.plan, session.cache, executor or LocalExecutor(), model_id=session.storyboard.model.id,
-                        notice=session.runtime_notice,
+    return run_generate(plan or session.plan, session.cache, executor or LocalExecutor(),
+                        model_id=session.storyboard.model.id, notice=session.runtime_notice,
                         batch_size=batch_size, progress=sys.stderr.isatty())  # fmt: skip
 
 
@@ -95,13 +98,19 @@ def render(path: Path, options: RenderOptions = RenderOptions(), executor: Execu
         say(dry_run_report(session, selected, quality, fps))
         return
 
-    # 2. Generate the trajectories the chosen chapters need, 3. analyse, 4. narrate, 5. render clips
-    timelines = _up_to_narration(session, selected, fps, options.batch_size, executor)
-    _check_claims(session, selected, options.strict)
+    # 2. Generate the trajectories the chosen chapters need, 3. analyse, 4. narrate, 5. render clips: all
+    # of them, then the clips (--strict: no clip before every claim is known to hold); else overlapped,
+    # each chapter's clip starting as soon as its data and narration exist
+    if options.strict:
+        timelines = _up_to_narration(session, selected, fps, options.batch_size, executor)
+        _check_claims(session, selected, options.strict)
+        jobs = [(c, timelines[c.id].timing(), _clip_of(session, c, timelines[c.id], quality, fps)) for c in selected]
+        render_clips(session, jobs, quality, fps, options.jobs, executor)
+    else:
+        timelines = _overlapped(session, selected, quality, fps, options, executor)
     timings = {c.id: timelines[c.id].timing() for c in selected}
     parts = {c.id: session.clip_parts(c, timings[c.id], quality, fps) for c in selected}
     clips = {c.id: session.clip_path(c, parts[c.id]) for c in selected}
-    render_clips(session, [(c, timings[c.id], clips[c.id]) for c in selected], quality, fps, options.jobs, executor)
 
     # 6. Assemble (skipped when nothing it reads changed), and record how the video was made
     assembly_key = session.assembly_key(selected, clips, timings, options.subtitle_track)
@@ -115,6 +124,66 @@ def render(path: Path, options: RenderOptions = RenderOptions(), executor: Execu
     if options.web:
         write_web(session, clips=options.web_clips)
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
+
+
+def _clip_of(session: Session, chapter: ChapterPlan, timeline, quality: str, fps: int) -> Path:
+    return session.clip_path(chapter, session.clip_parts(chapter, timeline.timing(), quality, fps))
+
+
+def _waves(session: Session, selected: list[ChapterPlan]) -> list[list[ChapterPlan]]:
+    """The chapters in the groups they are made in: first every one drawn in the shared PCA basis (it is
+    fitted on all their trajectories), then the others one by one, in the storyboard's order."""
+    basis = [c for c in selected if c.kind.uses_latent_basis]
+    return ([basis] if basis else []) + [[c] for c in selected if not c.kind.uses_latent_basis]
+
+
+def _overlapped(session: Session, selected: list[ChapterPlan], quality: str, fps: int, options, executor):
+    """Generate, analyse and narrate the chapters wave by wave in a thread of its own, while this thread
+    renders the clips of the waves that are ready (all that are ready at once, `options.jobs` at a time):
+    no core waits for the slowest stage. Each chapter's failed claims are said before its clip starts.
+    Clips stay in this thread, so Ctrl-C stops their Manim processes as it always has; the producing
+    thread is a daemon that ends with the process. Returns the timelines, by chapter id."""
+    import queue
+    import threading
+
+    from render.stages.analyse import analyse
+    from render.stages.clips import render_clips
+    from render.stages.narrate import narrate
+
+    check_out_folder(session.out)
+    session.plan.only({c.id for c in selected})
+    timelines: dict = {}
+    ready: queue.Queue = queue.Queue()
+
+    def produce() -> None:
+        try:
+            for wave in _waves(session, selected):
+                generate(session, options.batch_size, executor, plan=session.plan.subset({c.id for c in wave}))
+                analyse(session, wave)
+                _check_claims(session, wave, strict=False)
+                made = narrate(session, wave, fps)
+                timelines.update(made)
+                ready.put(wave)
+            ready.put(None)
+        except BaseException as e:  # noqa: BLE001  (handed to the rendering thread, which raises it)
+            ready.put(e)
+
+    threading.Thread(target=produce, name="noise2image-produce", daemon=True).start()
+    done = 0
+    while True:
+        batch = [ready.get()]
+        while not ready.empty():  # everything that is ready goes into one round of clips
+            batch.append(ready.get())
+        if isinstance(batch[-1], BaseException):
+            raise batch[-1]
+        chapters = [c for wave in batch if wave is not None for c in wave]
+        if chapters:
+            jobs = [(c, timelines[c.id].timing(), _clip_of(session, c, timelines[c.id], quality, fps))
+                        for c in chapters]  # fmt: skip
+            render_clips(session, jobs, quality, fps, options.jobs, executor, among=(done, len(selected)))
+            done += len(chapters)
+        if batch[-1] is None:
+            return timelines
 
 
 def _refresh_preview_sheet(session: Session) -> None:

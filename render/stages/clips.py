@@ -188,9 +188,12 @@ def render_clips(
     fps: int,
     n_jobs: int,
     executor: Executor | None = None,
+    *,
+    among: tuple[int, int] | None = None,
 ) -> None:
     """Render the chapters whose clip is not cached, `n_jobs` at a time (or on the cluster of another
-    `executor`: render/executors), the longest first.
+    `executor`: render/executors), the longest first. `among`: (clips finished before, clips in all)
+    when these jobs are one round of a render that makes its clips in several (what Ctrl-C reports).
 
     `jobs` are (chapter, timing, clip path). Clip rendering holds the cache's `clips` lock: a second
     run on the same cache waits and then finds the clips made, and whatever hidden temporary renders
@@ -198,6 +201,7 @@ def render_clips(
     stopped at once and the finished clips are kept.
     """
     executor = executor or LocalExecutor()
+    before, total = among or (0, len(jobs))
     clip_dir = session.cache.stage_dir("clips")
     manim = version("manim")
 
@@ -231,8 +235,8 @@ def render_clips(
         progress=("render", "clip"),
         label=lambda job, result: f"{job[0].id}: {job[1].total:.1f} s of video in {result[0].seconds:.1f} s",
         interrupted=lambda done, missing: (
-            f"render: interrupted; {len(jobs) - missing + done} of {plural(len(jobs), 'chapter clip')} finished "
-            f"and kept in {clip_dir}, {missing - done} still to render"
+            f"render: interrupted; {before + len(jobs) - missing + done} of {plural(total, 'chapter clip')} "
+            f"finished and kept in {clip_dir}, {total - before - len(jobs) + missing - done} still to render"
         ),
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from render.engine.requests import FINAL_ONLY, GenerationRequest, Shown
@@ -62,7 +62,12 @@ class Plan:
 
     def only(self, chapter_ids: set[str]) -> None:
         """Keep only the requests that these chapters use."""
-        self.requests = {k: p for k, p in self.requests.items() if set(p.chapters) & chapter_ids}
+        self.requests = self.subset(chapter_ids).requests
+
+    def subset(self, chapter_ids: set[str]) -> Plan:
+        """The plan of these chapters' requests alone (this plan is left as it is)."""
+        requests = {k: p for k, p in self.requests.items() if set(p.chapters) & chapter_ids}
+        return replace(self, requests=requests)
 
 
 def settings_for(storyboard: Storyboard, chapter: ChapterBase, width: int, height: int) -> Settings:

@@ -103,7 +103,7 @@ class SheetRecord(BaseModel):
     def read(cls, out: Path) -> SheetRecord | None:
         """The record of the sheet in `out`, or None (no sheet, or one made before sheets had records)."""
         try:
-            return cls.model_validate_json((out / "preview" / SHEET_JSON).read_text(encoding="utf-8"))
+            return cls.model_validate_json((preview_frames_dir(out) / SHEET_JSON).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
 
@@ -246,8 +246,8 @@ def publish(out: Path, rows: list[SheetRow], quality: str) -> Path:
 
 def remove_sheet(out: Path) -> None:
     """Delete the contact sheet of `out` and its frames (out/preview/)."""
-    (out / "preview.png").unlink(missing_ok=True)
-    shutil.rmtree(out / "preview", ignore_errors=True)
+    preview_sheet_path(out).unlink(missing_ok=True)
+    shutil.rmtree(preview_frames_dir(out), ignore_errors=True)
 
 
 def refresh_sheet(session: Session) -> str | None:
@@ -260,7 +260,7 @@ def refresh_sheet(session: Session) -> str | None:
     new video would mislead: it is removed, and the message says how to make it again. None: there
     is no sheet, or it is up to date.
     """
-    sheet = session.preview_sheet_path
+    sheet = preview_sheet_path(session.out)
     if not sheet.is_file():
         return None
     record = SheetRecord.read(session.out)
