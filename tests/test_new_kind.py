@@ -38,7 +38,11 @@ def test_registered_kind_validates_like_the_others(caption_kind, tmp_path):
 @pytest.mark.slow
 def test_kind_outside_the_package_renders(caption_kind, tmp_path):
     model = save_tiny_prx(tmp_path / "model")
-    chapters = [CHAPTER, {**CHAPTER, "id": "denoise", "kind": "denoising", "title": "Denoising"}]
+    narration = ["A red circle, in {words} words.", {"say": "It says so below.", "claims": ["short_caption"]}]
+    chapters = [
+        {**CHAPTER, "narration": narration},
+        {**CHAPTER, "id": "denoise", "kind": "denoising", "title": "Denoising"},
+    ]
     storyboard = write_storyboard(tmp_path / "sb.yaml", storyboard_data(model, chapters, voice="none"))
     code, log = run_cli("render", storyboard, "--out", tmp_path / "out", "--jobs", "1")
     assert code == 0, log
@@ -46,7 +50,10 @@ def test_kind_outside_the_package_renders(caption_kind, tmp_path):
     entry = manifest["chapters"]["caption"]
     assert entry["kind"] == "caption"
     info = json.loads((Path(entry["data"]) / "chapter.json").read_text())
-    assert info["prompt"] == "a red circle" and info["narration"] == CHAPTER["narration"]
+    assert info["prompt"] == "a red circle"
+    assert info["narration"] == ["A red circle, in three words.", "It says so below."]  # {words} filled in
+    assert info["facts"]["words"] == {"value": 3, "words": "three"}
+    assert [c["status"] for c in info["claims"]] == ["holds"]
     assert media_duration(tmp_path / "out" / "chapters" / "01-caption.mp4") == pytest.approx(
         entry["timeline"]["total"], abs=0.1
     )
