@@ -52,8 +52,9 @@ the safe box; the frame tests (tests/test_frames.py) check both from a preview.
 
 ## Images
 
-`image_mobject(arr, height)` upscales a uint8 [H, W, 3] array with PIL (LANCZOS, or NEAREST for
-data like latents: `smooth=False`) to the exact on-screen pixel size for the current quality,
+`image_mobject(arr, height)` upscales a uint8 [H, W, 3] array with PIL to the exact on-screen pixel size for the current
+quality, NEAREST by default: the model's 64 px images and its latents are shown crisp, pixel by
+pixel, never smoothed into blobs (`smooth=True`, LANCZOS, is for photographs),
 so Cairo only blits it. To animate a sequence, keep one ImageMobject and swap its pixels
 (`set_image`) at step boundaries rather than creating or moving many ImageMobjects; compose
 grids into one array with `compose_grid`.
@@ -407,7 +408,7 @@ class ChapterScene(Scene):
 
     # ---- images -------------------------------------------------------------------------------
 
-    def image_mobject(self, arr: np.ndarray, height: float, smooth: bool = True) -> ImageMobject:
+    def image_mobject(self, arr: np.ndarray, height: float, smooth: bool = False) -> ImageMobject:
         """An ImageMobject `height` units tall, pre-scaled to its on-screen pixels (see module doc)."""
         h_px = pixels_for(height)
         w_px = max(1, round(h_px * arr.shape[1] / arr.shape[0]))
@@ -416,7 +417,7 @@ class ChapterScene(Scene):
         mob.height = height
         return mob
 
-    def set_image(self, mob: ImageMobject, arr: np.ndarray, smooth: bool = True) -> None:
+    def set_image(self, mob: ImageMobject, arr: np.ndarray, smooth: bool = False) -> None:
         """Replace the pixels of an ImageMobject made by `image_mobject`, at its current on-screen size
         (so an image that was moved and scaled is sharp again)."""
         h_px = pixels_for(mob.height)

@@ -142,7 +142,7 @@ class Box(NamedTuple):
         return Box(max(self.left, x + gap), self.right, self.bottom, self.top)
 
 
-def upscale(arr: np.ndarray, width_px: int, height_px: int, smooth: bool = True) -> np.ndarray:
+def upscale(arr: np.ndarray, width_px: int, height_px: int, smooth: bool = False) -> np.ndarray:
     """Resize a uint8 [H, W, 3|4] image to (height_px, width_px) with LANCZOS (smooth) or NEAREST."""
     img = Image.fromarray(np.ascontiguousarray(arr))
     resample = Image.Resampling.LANCZOS if smooth else Image.Resampling.NEAREST

@@ -198,7 +198,7 @@ def compose_grid(
     cell_px: int,
     gap_px: int = 4,
     background: tuple[int, int, int] = (0, 0, 0),
-    smooth: bool = True,
+    smooth: bool = False,
     row_gap_px: int | None = None,
 ) -> np.ndarray:
     """One uint8 RGB image of `images` in a grid, each scaled to a cell_px square cell.
