@@ -249,8 +249,8 @@ def test_the_manifest_records_storyboard_versions_seeds_and_keys(rendered):
         assert {"data", "timing", "quality", "fps", "scenes", "manim"} <= set(entry["key_parts"])
     # The shared ('a red circle', seed 1) request is generated once and used by both chapters.
     requests = manifest["requests"].values()
-    assert len(requests) == 2
-    assert sorted(r["request"]["seed"] for r in requests) == [1, 2]
+    assert len(requests) == 3  # the seeds chapter also makes its first seed again
+    assert sorted((r["request"]["seed"], r["request"].get("repeat", 0)) for r in requests) == [(1, 0), (1, 1), (2, 0)]
     assert any(sorted(r["chapters"]) == ["denoise", "seeds"] for r in requests)
     assert all((rendered.cache / "trajectories" / r["bundle"]).is_dir() for r in requests)
 
