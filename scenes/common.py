@@ -233,12 +233,17 @@ class ChapterScene(Scene):
         return plan_slots(self.timing.model_copy(update={"total": self.content_end}), n)
 
     def play_until(self, t: float, *animations: Any, **kwargs: Any) -> None:
-        """Play `animations` so that they end at absolute time `t` (at least one frame)."""
-        frames = max(1, self._frames_until(t))
-        if self.preview_dir is not None:  # no frames drawn: each animation jumps to its end, the clock to t
+        """Play `animations` so that they end at absolute time `t`.
+
+        When no frame is left before `t` (a narration too short for all of a scene's animations),
+        they jump to their end at once rather than taking a frame each: the clock stays on the
+        narration's time, so every beat still ends where its slot does and the clip on `total`.
+        """
+        frames = self._frames_until(t)
+        if frames <= 0 or self.preview_dir is not None:  # preview: no frames drawn, the clock goes to t
             for animation in animations:
                 finish_at_once(self, animation)
-            self.hold_until(self.now + frames / self.fps)
+            self.hold_until(t)
             return
         # np.arange(0, run_time, 1/fps) then yields exactly `frames` frames.
         self.play(*animations, run_time=(frames - 0.5) / self.fps, **kwargs)

@@ -10,10 +10,10 @@ steps, so the blurry early guesses and the late sharp ones sit side by side.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Rectangle, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Mobject, Rectangle, VGroup
 
 from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
-from scenes.widgets import Counter, ImageRow, bar, hex_to_rgb, prompt_line
+from scenes.widgets import Counter, ImageRow, bar, hex_to_rgb, prompt_line, wrapped_text
 
 GAP = 0.9  # between the two large images
 FILM_COLUMNS = 7
@@ -37,21 +37,22 @@ class DenoisingScene(ChapterScene):
         self.journey(s[3])
 
     def lay_out(self) -> None:
-        """Under the prompt: a label over each image, the two images, a counter under each."""
+        """Under the prompt: the two images as large as the area allows, each in the middle of its half
+        of the frame, a label over each (on one line where its half holds it, else wrapped: never
+        shrunk), a counter under each."""
         box = self.content_box().below(self.prompt.get_bottom()[1], gap=0.25)
-        self.now_label = self.text("now: picture + noise left", LABEL_SIZE, self.theme.muted)
-        self.goal_label = self.text("where it is heading (decoded prediction)", LABEL_SIZE, self.theme.muted)
+        half = box.width / 2 - 0.3  # a label may take its half of the frame, less a margin
+        self.now_label = self.one_line_or_wrapped("now: picture + noise left", half)
+        self.goal_label = self.one_line_or_wrapped("where it is heading (decoded prediction)", half)
         self.step_count = Counter(self, f"step {{}} / {self.steps}", "0" * len(str(self.steps)), LABEL_SIZE)
         self.sigma_count = Counter(self, "noise σ = {}", "0.00", LABEL_SIZE)
-        label_h, count_h = self.now_label.height, self.step_count.height
+        label_h, count_h = max(self.now_label.height, self.goal_label.height), self.step_count.height
         side = min(box.height - label_h - count_h - 0.3, (box.width - GAP) / 2)
         top = box.top - label_h - 0.15
-        self.now_img = self.image_mobject(self.previews[0], side, smooth=False)
-        self.now_img.move_to((-(side + GAP) / 2, top - side / 2, 0))
-        self.fit_width(self.now_label, side)
-        self.goal_img = self.image_mobject(self.x0s[0], side).move_to(((side + GAP) / 2, top - side / 2, 0))
+        x = max((side + GAP) / 2, box.width / 4)  # the images' centres, left and right of the middle
+        self.now_img = self.image_mobject(self.previews[0], side, smooth=False).move_to((-x, top - side / 2, 0))
+        self.goal_img = self.image_mobject(self.x0s[0], side).move_to((x, top - side / 2, 0))
         self.now_label.next_to(self.now_img, UP, buff=0.15)
-        self.fit_width(self.goal_label, side)
         self.goal_label.next_to(self.goal_img, UP, buff=0.15)
         self.step_count.show("0").next_to(self.now_img, DOWN, buff=0.15)
         self.sigma_count.show("1.00").next_to(self.goal_img, DOWN, buff=0.15).align_to(self.goal_img, LEFT)
@@ -59,6 +60,11 @@ class DenoisingScene(ChapterScene):
         self.bar_bg = bar(self.bar_w, 0.16, self.theme.panel)
         self.bar_bg.next_to(self.goal_img, DOWN, buff=0.15 + (count_h - 0.16) / 2).align_to(self.goal_img, RIGHT)
         self.level = self.noise_bar(0)
+
+    def one_line_or_wrapped(self, words: str, width: float) -> Mobject:
+        """A label in muted text: one line if it is at most `width` wide, else wrapped to that width."""
+        label = self.text(words, LABEL_SIZE, self.theme.muted)
+        return label if label.width <= width else wrapped_text(self, words, LABEL_SIZE, width, color=self.theme.muted)
 
     def noise_bar(self, i: int) -> Rectangle:
         """The noise level at step `i` as a share of the starting level, drawn over `bar_bg`."""

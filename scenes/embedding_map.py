@@ -3,14 +3,20 @@
 Beats (slots): 0 title; 1 the groups appear in turn, each point labelled with its prompt;
 2 the highlight prompt is circled and the others dim but its nearest, and their images appear
 under the legend: nearby prompts, similar pictures.
+
+The map is framed like the other scenes' planes. A crowded map (many long prompts) has no clear
+place for every label: a label that would cover another text or an image is left out, its dot
+kept; the highlighted prompt and its nearest are labelled first, then each group in turn.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, ApplyMethod, Circle, Dot, FadeIn, Group, Mobject, Text, VGroup
+import itertools
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+import numpy as np
+from manim import DOWN, LEFT, RIGHT, UP, ApplyMethod, Circle, Dot, FadeIn, Group, Mobject, Rectangle, Text, VGroup
+
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height
 from scenes.widgets import fit_points, wrapped_text
 
 COLUMN_W = 2.6  # width of the legend column on the right
@@ -61,12 +67,16 @@ class EmbeddingMapScene(ChapterScene):
         """The legend (a dot and a name per group) and the method's name, in a column on the right."""
         _, right, _, top = self.content_box()
         self.colour_of = [self.theme.series(g) if g >= 0 else self.theme.accent for g in self.group_of]
+        # a long group name wraps in the column (text is never shrunk below the type scale)
         entries = [
-            VGroup(Dot(radius=0.08, color=self.theme.series(g)), self.text(name, LABEL_SIZE)).arrange(RIGHT, buff=0.15)
+            VGroup(
+                Dot(radius=0.08, color=self.theme.series(g)), wrapped_text(self, name, LABEL_SIZE, COLUMN_W - 0.31)
+            ).arrange(RIGHT, buff=0.15, aligned_edge=UP)
             for g, name in enumerate(self.info["groups"])
         ]
+        for dot, name in entries:  # the dot level with the name's first line
+            dot.set_y(name.get_top()[1] - line_height(LABEL_SIZE) / 2 + 0.03)
         self.legend = VGroup(*entries).arrange(DOWN, aligned_edge=LEFT, buff=0.2)
-        self.fit_width(self.legend, COLUMN_W)
         self.column_left = right - COLUMN_W
         self.legend.move_to((self.column_left + self.legend.width / 2, top - self.legend.height / 2 - 0.1, 0))
         method = "t-SNE of text embeddings" if self.info["method"] == "tsne" else "PCA of text embeddings"
@@ -77,6 +87,10 @@ class EmbeddingMapScene(ChapterScene):
         """A dot per prompt, placed by its coordinates in the area left of the legend."""
         left, _, bottom, top = self.content_box()
         self.map_box = map_box = (left, self.column_left - 0.4, bottom, top)
+        # the map's area, framed as the other scenes frame their planes (however few the distinct
+        # prompts, the map is as large as its area)
+        self.plane = Rectangle(width=map_box[1] - left, height=top - bottom, stroke_width=1.2, color=self.theme.muted)
+        self.plane.set_stroke(opacity=0.45).move_to(((left + map_box[1]) / 2, (bottom + top) / 2, 0))
         # keep room for labels beside the points at the edges
         inner = (map_box[0] + 1.2, map_box[1] - 1.4, map_box[2] + 0.35, map_box[3] - 0.35)
         points = fit_points(self.arrays["coords"], inner, pad=0.0, equal=False)
@@ -96,59 +110,72 @@ class EmbeddingMapScene(ChapterScene):
         head = self.text("their images", SMALL_SIZE, self.theme.muted)
         room = self.method.get_bottom()[1] - 0.35 - head.height - 0.12 - bottom
         side = min((COLUMN_W - 2 * 0.12) / 3, room)
-        frames = Group(*[
-            self.framed(self.image_mobject(self.arrays["images"][i], side), self.colour_of[i])
-            for i in (h, *nearest)
-        ]).arrange(RIGHT, buff=0.12)  # fmt: skip
+        shown = (h, *nearest) if side > 0 else ()
+        images = {i: self.image_mobject(self.arrays["images"][i], side) for i in shown}
+        frames = Group(*[Group(image, self.framed(image, self.colour_of[i])) for i, image in images.items()])
+        frames.arrange(RIGHT, buff=0.12)
         head.next_to(self.method, DOWN, buff=0.35).set_x(self.column_left + head.width / 2)
         frames.next_to(head, DOWN, buff=0.12).set_x(self.column_left + frames.width / 2)
         self.pictures = Group(head, frames) if room > 0.3 and "images" in self.arrays else Group()
 
-    def place_labels(self) -> None:
-        """Label each dot with its prompt where it touches the fewest things already placed.
+    def label_order(self) -> list[int]:
+        """The prompts in the order their labels are placed: the highlighted one (it gets the clearest
+        place), its nearest (the last beat shows them), then a prompt of each group in turn."""
+        highlight = self.info.get("highlight")
+        first = [highlight, *self.focus()[1]] if highlight is not None else []
+        by_group: dict[int, list[int]] = {}
+        for i, g in enumerate(self.group_of):
+            if i not in first:
+                by_group.setdefault(g, []).append(i)
+        turns = itertools.zip_longest(*by_group.values())
+        return list(dict.fromkeys([*first, *(i for turn in turns for i in turn if i is not None)]))
 
-        Candidate places are computed as boxes (where `next_to` would put the label), so trying
-        dozens of them per label costs arithmetic, not Manim's bounding-box walks over every glyph.
+    def place_labels(self) -> None:
+        """Label each dot with its prompt where it touches no other text or image, and the fewest dots.
+
+        A crowded map has no such place for every label: those that would cover another text (or leave
+        the content box) are left out, and their dots stay, coloured by their group. Candidate places
+        are computed as boxes (where `next_to` would put the label), so trying dozens of them per label
+        costs arithmetic, not Manim's bounding-box walks over every glyph.
         """
         # Anywhere in the content box: the legend and the method's name are among the placed things.
         left, right, bottom, top = self.content_box()
-        labels: dict[int, Text] = {}
-        placed = [box_of(self.legend), box_of(self.method)] + [box_of(d) for d in self.dots]
+        texts = [box_of(self.legend), box_of(self.method)]  # texts and images: a label must not touch them
         if len(self.pictures):
-            placed[1] = box_of(VGroup(self.method, self.pictures[0]))  # the images sit under the method's name
-            placed.insert(1, box_of(self.pictures))
-        first_dot = len(placed) - len(self.dots)
-        # The highlighted prompt is labelled first, so it gets the clearest place.
-        highlight = self.info.get("highlight")
-        order = ([highlight] if highlight is not None else []) + [i for i in range(len(self.prompts)) if i != highlight]
-        for i in order:
-            label = wrapped_text(self, self.prompts[i], SMALL_SIZE, LABEL_W, color=self.colour_of[i], max_lines=3)
+            texts.append(box_of(self.pictures))
+        dots = [box_of(d) for d in self.dots]
+        labels: dict[int, Text] = {}
+        for i in self.label_order():
+            label = wrapped_text(self, self.prompts[i], SMALL_SIZE, LABEL_W, color=self.colour_of[i], max_lines=4)
             dot, w, h = self.dots[i], label.width, label.height
-            best, best_cost = LABEL_SPOTS[0], None
+            best, best_cost = None, None
             for direction, buff in LABEL_SPOTS:
                 box = spot(box_of(dot), w, h, direction, buff)
                 inside = box[0] >= left and box[2] <= right and box[1] >= bottom and box[3] <= top
-                # cost: how many placed things it touches (outside the map counts as many)
-                others = (b for k, b in enumerate(placed) if k != first_dot + i)
-                cost = sum(_overlaps(box, other) for other in others) + (0 if inside else 99)
+                if not inside or any(_overlaps(box, other) for other in texts):
+                    continue
+                cost = sum(_overlaps(box, other) for k, other in enumerate(dots) if k != i)  # dots it covers
                 if best_cost is None or cost < best_cost:
                     best, best_cost = (direction, buff), cost
                 if cost == 0:
                     break
+            if best is None:  # no place clear of the other texts: this dot goes unlabelled
+                continue
             label.next_to(dot, best[0], buff=best[1])
-            placed.append(box_of(label))
+            texts.append(box_of(label))
             labels[i] = label
-        self.labels = [labels[i] for i in range(len(self.prompts))]
+        self.labels = [labels.get(i) for i in range(len(self.prompts))]
 
     def groups(self, slot: Slot) -> None:
         """1. Groups appear in turn (prompts in no group last)."""
         group_of = self.group_of
         with self.beat(slot, "groups"):
-            self.play_until(slot.at(0.08), FadeIn(self.method))
+            self.play_until(slot.at(0.08), FadeIn(self.plane), FadeIn(self.method))
             order = sorted(set(group_of), key=lambda g: (g < 0, g))
             for k, g in enumerate(order):
                 members = [i for i in range(len(self.prompts)) if group_of[i] == g]
-                anims = [FadeIn(self.dots[i], scale=0.5) for i in members] + [FadeIn(self.labels[i]) for i in members]
+                anims = [FadeIn(self.dots[i], scale=0.5) for i in members]
+                anims += [FadeIn(self.labels[i]) for i in members if self.labels[i] is not None]
                 if g >= 0:
                     anims.append(FadeIn(self.legend[g], shift=LEFT * 0.2))
                 self.play_until(slot.at(0.08 + 0.85 * (k + 1) / len(order)), *anims)
@@ -160,16 +187,17 @@ class EmbeddingMapScene(ChapterScene):
             h = self.info.get("highlight")
             if h is not None:
                 ring = Circle(radius=0.2, color=self.theme.accent, stroke_width=3).move_to(dots[h])
-                others = [m for i in range(len(self.prompts)) if i != h for m in (dots[i], labels[i])]
+                others = [m for i in range(len(self.prompts)) if i != h for m in (dots[i], labels[i]) if m is not None]
                 _, nearest = self.focus()
                 self.play_until(
                     slot.at(0.3),
                     FadeIn(ring, scale=1.6),
                     *[ApplyMethod(m.set_opacity, 0.35) for m in others],
-                    ApplyMethod(labels[h].set_color, self.theme.text),
+                    *([ApplyMethod(labels[h].set_color, self.theme.text)] if labels[h] is not None else []),
                 )
                 self.play_until(
-                    slot.at(0.6), *[ApplyMethod(m.set_opacity, 1.0) for i in nearest for m in (dots[i], labels[i])]
+                    slot.at(0.6),
+                    *[ApplyMethod(m.set_opacity, 1.0) for i in nearest for m in (dots[i], labels[i]) if m is not None],
                 )
             if len(self.pictures):
                 self.play_until(slot.at(0.85), FadeIn(self.pictures))

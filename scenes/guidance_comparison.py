@@ -12,10 +12,14 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, UP, ApplyMethod, FadeIn, GrowFromEdge, Mobject, Rectangle, VGroup
 
-from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
-from scenes.widgets import ImageRow, Slider, bar, hex_to_rgb, prompt_line
+from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, char_width, line_height
+from scenes.widgets import ImageRow, Slider, bar, hex_to_rgb, prompt_line, short_number, spread_apart
 
 GAP = 0.4  # between the row's images
+LABEL_BUFF = 0.15  # between a label and the image under it
+FORMULA_BUFF = 0.6  # between the row and the formula under it
+NOTE_BUFF = 0.2  # between the row's marks and the notes under them
+MARK = 0.08  # how far the marks around images stand out
 
 
 class GuidanceComparisonScene(ChapterScene):
@@ -44,36 +48,55 @@ class GuidanceComparisonScene(ChapterScene):
         return self.cells.compose([self.previews[g, step] for g in range(self.previews.shape[0])])
 
     def lay_out_row(self) -> None:
-        """Under the prompt: a label over each image of a large row, the formula under the row."""
+        """Under the prompt: a label over each image of a row as large as the area allows (with room
+        under it for the formula, and later the notes), the formula under the row.
+
+        A label reads "guidance 4" when that fits over its image; in a crowded row only the number,
+        under a "guidance" head at the row's left.
+        """
         box = self.content_box().below(self.prompt.get_bottom()[1], gap=0.3)
-        self.labels = VGroup(*[self.text(f"guidance {g:g}", LABEL_SIZE) for g in self.scales])
+        count = len(self.scales)
         self.formula = VGroup(
             self.text("each step the model predicts twice: with the prompt and without", BODY_SIZE, self.theme.muted),
             self.text("result = without + guidance × (with − without)", BODY_SIZE),
         ).arrange(DOWN, buff=0.3)
         self.fit_width(self.formula, box.width)
-        count = len(self.scales)
-        label_h = self.labels.height + 0.15
-        self.cells = ImageRow.across(count, box.width, GAP, box.height * 0.36, hex_to_rgb(self.theme.background))
+        pitch = (box.width - 2 * MARK + GAP) / count  # a cell and a gap, when the row fills the width
+        self.labels = VGroup(*[self.text(f"guidance {short_number(g)}", LABEL_SIZE) for g in self.scales])
+        self.row_head = None
+        if max(label.width for label in self.labels) > pitch - 0.15:
+            self.labels = VGroup(*[self.text(short_number(g), LABEL_SIZE) for g in self.scales])
+            self.row_head = self.text("guidance", LABEL_SIZE, self.theme.muted)
+        head_h = self.row_head.height + 0.12 if self.row_head is not None else 0.0
+        label_h = line_height(LABEL_SIZE) + LABEL_BUFF
+        notes_h = MARK + NOTE_BUFF + 2 * line_height(LABEL_SIZE) + 0.1  # two lines when the notes would meet
+        under = max(FORMULA_BUFF + self.formula.height, notes_h)
+        largest = box.height - head_h - label_h - under
+        # the marks around the images stand out MARK beyond the row: keep them inside the area
+        self.cells = ImageRow.across(count, box.width - 2 * MARK, GAP, largest, hex_to_rgb(self.theme.background))
         self.row = self.image_mobject(self.row_pixels(0), self.cells.cell)
-        block_h = label_h + self.cells.cell + 0.9 + self.formula.height
-        self.row.move_to((0, box.centre[1] + block_h / 2 - label_h - self.cells.cell / 2, 0))
+        block_h = head_h + label_h + self.cells.cell + under
+        self.row.move_to((0, box.centre[1] + block_h / 2 - head_h - label_h - self.cells.cell / 2, 0))
         self.place_labels()
-        self.formula.next_to(self.row, DOWN, buff=0.9)
+        self.formula.next_to(self.row, DOWN, buff=FORMULA_BUFF)
         self.row_box = box
 
     def place_labels(self) -> None:
-        """A label over each image of the row, wherever the row is (labels keep their size)."""
+        """A label over each image of the row, wherever the row is (labels keep their size); the head,
+        if any, over the labels at the row's left."""
         self.xs = self.cells.centres(self.row)
+        top = self.row.get_top()[1]
         for x, label in zip(self.xs, self.labels, strict=True):
-            label.move_to((x, self.row.get_top()[1] + 0.15 + label.height / 2, 0))
+            label.move_to((x, top + LABEL_BUFF + line_height(LABEL_SIZE) / 2, 0))
+        if self.row_head is not None:
+            self.row_head.next_to(self.labels, UP, buff=0.12).align_to(self.row, LEFT)
+            self.labels.add(self.row_head)  # it comes and goes with them
 
     def u_of(self, g: float) -> float:
-        """The slider position (0..1) of guidance scale `g`: the scales evenly spaced, in the row's order."""
-        if list(self.scales) != sorted(self.scales) or len(self.scales) < 2:  # no order to follow: by value
-            g_lo, g_hi = min(self.scales), max(self.scales)
-            return (g - g_lo) / max(g_hi - g_lo, 1e-9)
-        return float(np.interp(g, self.scales, np.linspace(0.0, 1.0, len(self.scales))))
+        """The slider position (0..1) of guidance scale `g`: the scales evenly spaced from the lowest to
+        the highest (so their numbers under the track never crowd, whatever their values)."""
+        order = sorted(self.scales)
+        return order.index(g) / max(len(order) - 1, 1)
 
     def lay_out_sweep(self) -> None:
         """For the sweep, once the row has gone: a slider under the prompt, a tick per scale labelled
@@ -90,7 +113,7 @@ class GuidanceComparisonScene(ChapterScene):
             self.slider_head.next_to(self.slider.track.get_start(), UP, buff=0.25).align_to(self.slider.track, LEFT)
         self.ticks = VGroup(
             *[
-                self.text(f"{g:g}", SMALL_SIZE, self.theme.muted).move_to(
+                self.text(short_number(g), SMALL_SIZE, self.theme.muted).move_to(
                     (self.slider.x_of(self.u_of(g)), slider_y - 0.38, 0)
                 )
                 for g in self.scales
@@ -107,8 +130,10 @@ class GuidanceComparisonScene(ChapterScene):
         left = self.big.get_right()[0] + 0.9
         self.chart_head = self.text("how much neighbouring pixels differ", LABEL_SIZE, self.theme.muted)
         self.chart_head.move_to((left, low.top - self.chart_head.height / 2, 0), aligned_edge=LEFT)
-        names = VGroup(*[self.text(f"{g:g}", SMALL_SIZE, self.theme.muted) for g in self.scales])
+        names = VGroup(*[self.text(short_number(g), SMALL_SIZE, self.theme.muted) for g in self.scales])
         slot_w = (low.right - left) / n
+        # a whole percent where the bars are too narrow for a tenth's digit
+        percent = "{:.1f}%" if char_width(SMALL_SIZE) * 6 < slot_w * 0.9 else "{:.0f}%"
         base = low.bottom + names.height + 0.15
         bar_top = self.chart_head.get_bottom()[1] - 0.45  # room for the numbers over the bars
         top = max(max(self.harshness), 1e-6)
@@ -117,7 +142,7 @@ class GuidanceComparisonScene(ChapterScene):
             x = left + slot_w * (k + 0.5)
             harsh_bar = bar(slot_w * 0.55, max((bar_top - base) * v / top, 0.02), self.theme.palette[1], 0.9)
             self.bars.add(harsh_bar.move_to((x, base, 0), aligned_edge=DOWN))
-            self.numbers.add(self.text(f"{100 * v:.1f}%", SMALL_SIZE).next_to(harsh_bar, UP, buff=0.08))
+            self.numbers.add(self.text(percent.format(100 * v), SMALL_SIZE).next_to(harsh_bar, UP, buff=0.08))
             names[k].move_to((x, low.bottom + names[k].height / 2, 0))
         self.bar_names = names
 
@@ -136,27 +161,41 @@ class GuidanceComparisonScene(ChapterScene):
             )
 
     def range_marks(self) -> tuple[VGroup, VGroup]:
-        """A frame around the images that match the words and around each image with guidance off;
-        a note under each."""
+        """A frame around the images that match the words (one per run of neighbours in the good range)
+        and around each image with guidance off; a note under each kind, inside the area and apart."""
         xs, cell, y = self.xs, self.row.height, self.row.get_y()
         good = [k for k, g in enumerate(self.scales) if self.good_span[0] <= g <= self.good_span[1]]
         off = [k for k, g in enumerate(self.scales) if g <= 1.0]
+        runs: list[list[int]] = []
+        for k in good:
+            if runs and runs[-1][-1] == k - 1:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
         marks, notes = VGroup(), VGroup()
-        note_y = self.row.get_bottom()[1] - 0.35
-        if good:
+        for run in runs:
             span = Rectangle(
-                width=xs[good[-1]] - xs[good[0]] + cell + 0.16,
-                height=cell + 0.16,
+                width=xs[run[-1]] - xs[run[0]] + cell + 2 * MARK,
+                height=cell + 2 * MARK,
                 stroke_width=3,
                 color=self.theme.accent,
             )
-            marks.add(span.move_to(((xs[good[0]] + xs[good[-1]]) / 2, y, 0)))
-            note = self.text("matches the words", LABEL_SIZE, self.theme.accent)
-            notes.add(note.move_to(((xs[good[0]] + xs[good[-1]]) / 2, note_y, 0)))
+            marks.add(span.move_to(((xs[run[0]] + xs[run[-1]]) / 2, y, 0)))
+        wanted = []  # (note, the x it would be centred at)
+        if runs:
+            widest = max(runs, key=len)
+            wanted.append(
+                (self.text("matches the words", LABEL_SIZE, self.theme.accent), (xs[widest[0]] + xs[widest[-1]]) / 2)
+            )
         for k in off:
-            frame = Rectangle(width=cell + 0.16, height=cell + 0.16, stroke_width=2.5, color=self.theme.muted)
+            frame = Rectangle(width=cell + 2 * MARK, height=cell + 2 * MARK, stroke_width=2.5, color=self.theme.muted)
             marks.add(frame.move_to((xs[k], y, 0)))
-            notes.add(self.text("guidance off", LABEL_SIZE, self.theme.muted).move_to((xs[k], note_y, 0)))
+        if off:
+            wanted.append((self.text("guidance off", LABEL_SIZE, self.theme.muted), xs[off[0]]))
+        top = self.row.get_bottom()[1] - MARK - NOTE_BUFF
+        box = self.row_box
+        spread_apart([(note, x) for note, x in sorted(wanted, key=lambda w: w[1])], top, box.left, box.right)
+        notes.add(*[note for note, _ in wanted])
         return marks, notes
 
     def good_range(self, slot: Slot) -> None:

@@ -73,7 +73,8 @@ class InterpolationScene(ChapterScene):
     def lay_out_sweep(self) -> None:
         """Where things go for the sweep: the strip small at the top, a slider under it, a large image under that."""
         box = self.content_box()
-        row = ImageRow.across(self.points, box.width, GAP, box.height * 0.2, self.cells.background)
+        # as for the large strip: the frames around the end images stand out beyond it
+        row = ImageRow.across(self.points, box.width - 0.2, GAP, box.height * 0.2, self.cells.background)
         self.small_cell = row.cell
         self.strip_to = (0, box.top - self.prompts_h - row.cell / 2)
         slider_y = self.strip_to[1] - row.cell / 2 - 0.35
@@ -136,6 +137,8 @@ class InterpolationScene(ChapterScene):
                     (x, y - cell / 2 - 0.12, 0), (x, y + cell / 2 + 0.12, 0), stroke_width=5, color=self.theme.accent
                 )
                 note = self.text("biggest change", LABEL_SIZE, self.theme.accent).next_to(marker, DOWN, buff=0.12)
+                box = self.content_box()  # under the marker, as far as the frame's sides allow
+                note.set_x(min(max(x, box.left + note.width / 2), box.right - note.width / 2))
                 self.play_until(slot.at(0.7), FadeIn(marker), FadeIn(note, shift=UP * 0.1))
                 self.jump_marks = [marker, note]
 

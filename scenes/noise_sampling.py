@@ -48,31 +48,26 @@ class NoiseSamplingScene(ChapterScene):
         box, info = self.content_box(), self.info
         self.caption = self.text(f"{info['width']} × {info['height']} pixels", LABEL_SIZE, self.theme.muted)
         side = box.height - self.caption.height - 0.2
+        h, w = self.samples.shape[1:3]
+        # an image wider than tall keeps to the left half (the block and the numbers take the right)
+        side = min(side, box.width * 0.45 * h / w)
         self.image = self.image_mobject(self.samples[0], side, smooth=False)
-        self.image.move_to((box.left + side / 2, box.top - side / 2, 0))
+        self.image.move_to((box.left + self.image.width / 2, box.top - side / 2, 0))
         self.caption.next_to(self.image, DOWN, buff=0.2)
+        self.caption.set_x(max(self.caption.get_x(), box.left + self.caption.width / 2))  # under a narrow image
 
         # The block: where it is on the image, and magnified at the top of the right column.
-        h, w = self.samples.shape[1:3]
         self.r0, self.c0 = int(h * 0.3), int(w * 0.55)
-        unit = side / w
+        unit = self.image.width / w
         self.marker = Square(BLOCK * unit, stroke_width=4, color=self.theme.accent)
         self.marker.move_to(
             self.image.get_corner(UP + LEFT)
             + np.array([(self.c0 + BLOCK / 2) * unit, -(self.r0 + BLOCK / 2) * unit, 0])
         )
-        zoom_side = side * 0.5
-        self.zoom = self.image_mobject(self.block(0), zoom_side, smooth=False)
-        self.zoom.move_to((self.image.get_right()[0] + 1.0 + zoom_side / 2, self.image.get_top()[1] - zoom_side / 2, 0))
-        self.zoom_frame = Square(zoom_side, stroke_width=3, color=self.theme.accent).move_to(self.zoom)
-        self.rays = VGroup(
-            Line(self.marker.get_corner(UP + RIGHT), self.zoom.get_corner(UP + LEFT)),
-            Line(self.marker.get_corner(DOWN + RIGHT), self.zoom.get_corner(DOWN + LEFT)),
-        ).set_stroke(self.theme.accent, 1.5, opacity=0.7)
-        cell = zoom_side / BLOCK
-        self.pixel_frame = Square(cell, stroke_width=3, color=self.theme.text)
-        self.pixel_frame.move_to(self.zoom.get_corner(UP + LEFT) + np.array([cell / 2, -cell / 2, 0]))
-
+        # The right column: the block magnified, one pixel's numbers beside it, the statements under it.
+        # (A wide image is short, a narrow one leaves room: the block is as large as a square image's, or
+        # larger beside a narrow one.)
+        zoom_side = max(side, box.height * 0.6) * (0.6 if self.image.width < side else 0.5)
         r, g, b = (int(v) for v in self.samples[0, self.r0, self.c0])
         names = [
             ("red", r, self.theme.series(1)),
@@ -82,9 +77,7 @@ class NoiseSamplingScene(ChapterScene):
         self.numbers = VGroup(self.text("one pixel:", LABEL_SIZE, self.theme.muted))
         self.numbers.add(*[self.text(f"{name} {value}", BODY_SIZE, colour) for name, value, colour in names])
         self.numbers.arrange(DOWN, aligned_edge=LEFT, buff=0.22)
-        self.numbers.next_to(self.zoom, RIGHT, buff=0.45).align_to(self.zoom, UP)
-
-        right_col = box.right_of(self.zoom.get_left()[0])
+        right_col = box.right_of(self.image.get_right()[0], gap=1.0)
         self.statements = VGroup(
             self.text(
                 f"{info['width']} × {info['height']} pixels × 3 = {info['values_per_image']:,} numbers", BODY_SIZE
@@ -93,6 +86,21 @@ class NoiseSamplingScene(ChapterScene):
             self.text("every number drawn at random: noise", BODY_SIZE, self.theme.accent),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.3)
         self.fit_width(self.statements, right_col.width)
+        # beside a narrow image the column has room to spare: it sits in the middle of what is left
+        column_w = max(zoom_side + 0.45 + self.numbers.width, self.statements.width)
+        zoom_left = right_col.left + max(0.0, (right_col.width - column_w) / 2)
+
+        self.zoom = self.image_mobject(self.block(0), zoom_side, smooth=False)
+        self.zoom.move_to((zoom_left + zoom_side / 2, self.image.get_top()[1] - zoom_side / 2, 0))
+        self.zoom_frame = Square(zoom_side, stroke_width=3, color=self.theme.accent).move_to(self.zoom)
+        self.rays = VGroup(
+            Line(self.marker.get_corner(UP + RIGHT), self.zoom.get_corner(UP + LEFT)),
+            Line(self.marker.get_corner(DOWN + RIGHT), self.zoom.get_corner(DOWN + LEFT)),
+        ).set_stroke(self.theme.accent, 1.5, opacity=0.7)
+        cell = zoom_side / BLOCK
+        self.pixel_frame = Square(cell, stroke_width=3, color=self.theme.text)
+        self.pixel_frame.move_to(self.zoom.get_corner(UP + LEFT) + np.array([cell / 2, -cell / 2, 0]))
+        self.numbers.next_to(self.zoom, RIGHT, buff=0.45).align_to(self.zoom, UP)
         self.statements.next_to(self.zoom, DOWN, buff=0.55).align_to(self.zoom, LEFT)
 
     def block(self, k: int) -> np.ndarray:
@@ -264,7 +272,8 @@ class NoiseSamplingScene(ChapterScene):
                 self.play_until(slot.at(0.8), FadeIn(self.target_pair()))
 
     def target_pair(self) -> Group:
-        """A random image beside the model's picture of the target prompt, each captioned."""
+        """A random image beside the model's picture of the target prompt, each captioned (the two
+        side by side with their captions, which may be wider than a narrow image, kept apart)."""
         box = self.content_box()
         gap = 1.2
         captions = VGroup(
@@ -275,15 +284,14 @@ class NoiseSamplingScene(ChapterScene):
                 LABEL_SIZE,
                 (box.width - gap) / 2,
                 color=self.theme.accent,
-                max_lines=2,
+                max_lines=3,
             ),  # fmt: skip
         )
         side = min(box.height - captions.height - 0.3, (box.width - gap) / 2)
-        images = Group(
-            self.image_mobject(self.samples[-1], side, smooth=False),
-            self.image_mobject(self.arrays["target"], side, smooth=False),
-        ).arrange(RIGHT, buff=gap)
-        images.move_to((box.centre[0], box.top - side / 2, 0))
-        for caption, image in zip(captions, images, strict=True):
-            caption.next_to(image, DOWN, buff=0.2)
-        return Group(images, captions)
+        half = (box.width - gap) / 2  # each image at most this wide (a wide random image is less tall)
+        columns = Group()
+        for im, caption in zip((self.samples[-1], self.arrays["target"]), captions, strict=True):
+            image = self.image_mobject(im, min(side, half * im.shape[0] / im.shape[1]), smooth=False)
+            columns.add(Group(image, caption.next_to(image, DOWN, buff=0.2)))
+        columns.arrange(RIGHT, buff=gap, aligned_edge=UP).move_to((box.centre[0], 0, 0)).align_to((0, box.top, 0), UP)
+        return columns

@@ -12,7 +12,7 @@ import math
 
 from manim import LEFT, RIGHT, UP, ApplyMethod, FadeIn, GrowFromEdge, VGroup
 
-from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height
 from scenes.widgets import bar
 
 
@@ -65,10 +65,13 @@ class PromptLengthScene(ChapterScene):
         self.fit_width(self.chart_head, right - chart_left)
         self.chart_head.move_to((chart_left, area_top - self.chart_head.height / 2, 0), aligned_edge=LEFT)
         rows_top = self.chart_head.get_bottom()[1] - 0.15
+        # A row per word, level with the image where they fit beside it, else reaching further down
+        # (a word's label is never shrunk below the smallest text: a row is at least a line tall).
         row_h = min(0.42, (rows_top - self.image.get_bottom()[1]) / len(self.words))
+        row_h = max(row_h, min(line_height(SMALL_SIZE) + 0.03, (rows_top - bottom) / len(self.words)))
         labels = [self.text(w, SMALL_SIZE) for w in self.words]
-        # One scale for all word labels (by the tallest and the widest), so they read alike.
-        shrink = min(1.0, row_h * 0.8 / max(lb.height for lb in labels), 2.0 / max(lb.width for lb in labels))
+        # One scale for all word labels (by the widest: a very long word), so they read alike.
+        shrink = min(1.0, 2.0 / max(lb.width for lb in labels))
         for label in labels:
             label.scale(shrink)
         bar_left = chart_left + max(lb.width for lb in labels) + 0.15

@@ -11,8 +11,19 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, Dot, FadeIn, Group, VGroup, VMobject
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height, pixels_for, units_for
-from scenes.widgets import best_grid, compose_grid, fit_points, hex_to_rgb, labelled_plane, prompt_line
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, char_width, pixels_for, units_for
+from scenes.widgets import (
+    DIGIT_WIDTH,
+    best_grid,
+    centred_lines,
+    compose_grid,
+    fit_points,
+    hex_to_rgb,
+    labelled_plane,
+    lines_height,
+    number_lines,
+    prompt_line,
+)
 
 GAP = 0.14  # between the grid's images
 PLANE_SHARE = 0.33  # of the content width, for the paths' plane
@@ -49,15 +60,30 @@ class SeedComparisonScene(ChapterScene):
             self.set_image(row, self.row_at(r, step))
 
     def lay_out_grid(self) -> None:
-        """The seeds in rows on the left (a composited picture per row), a label under each image, a note under all."""
+        """The seeds in rows on the left (a composited picture per row), a label under each image (its
+        number wrapped into lines as narrow as the image where it is wider), a note under all."""
         box = self.content_box().below(self.prompt.get_bottom()[1], gap=0.3)
         self.note = self.text("same prompt, different seeds → different images", LABEL_SIZE)
-        label_h = line_height(SMALL_SIZE) + 0.12
         area_w = box.width * (1 - PLANE_SHARE) - 0.6
-        self.fit = fit = best_grid(self.n, area_w, box.height - self.note.height - 0.25, gap=GAP, extra=label_h)
-        self.cell_px, self.gap_px = pixels_for(fit.cell_w), pixels_for(GAP)
+
+        def wrapped_at(column: float) -> list[list[str]]:  # every label, in lines as wide as a column
+            return [number_lines("seed", seed, SMALL_SIZE, column - 0.12) for seed in self.seeds]
+
+        def label_room(column: float) -> float:  # under a cell: its label
+            return lines_height(max(len(lines) for lines in wrapped_at(column)), SMALL_SIZE) + 0.12
+
+        fit = best_grid(self.n, area_w, box.height - self.note.height - 0.25, gap=GAP, extra=label_room)
+        wrapped = wrapped_at((area_w - (fit.cols - 1) * GAP) / fit.cols)
+        # cells further apart than GAP where their labels are wider than they are
+        per_char = char_width(SMALL_SIZE) * DIGIT_WIDTH
+        widest = max(len(line) * per_char for lines in wrapped for line in lines)
+        gap = max(GAP, min(widest + 0.12 - fit.cell_w, (area_w - fit.cols * fit.cell_w) / max(fit.cols - 1, 1)))
+        label_h = fit.extra
+        self.fit = fit
+        self.cell_px, self.gap_px = pixels_for(fit.cell_w), pixels_for(gap)
         unit = units_for(1)  # frame units per pixel: the rows are drawn at their on-screen size
-        top, left = box.top, box.left + (area_w - fit.width) / 2
+        grid_w = fit.cols * fit.cell_w + (fit.cols - 1) * gap
+        top, left = box.top, box.left + (area_w - grid_w) / 2
         self.rows = Group()
         for r in range(fit.rows):
             first = self.row_at(r, 0)
@@ -65,11 +91,11 @@ class SeedComparisonScene(ChapterScene):
             self.rows.add(row.move_to((left, top - row.height / 2, 0), aligned_edge=LEFT))
             top -= row.height + label_h + GAP
         self.labels = VGroup()
-        for k, seed in enumerate(self.seeds):
+        for k, words in enumerate(wrapped):
             r, c = divmod(k, fit.cols)
             row = self.rows[r]
             x = row.get_left()[0] + (c * (self.cell_px + self.gap_px) + self.cell_px / 2) * unit
-            label = self.text(f"seed {seed}", SMALL_SIZE, self.colours[k])
+            label = centred_lines(self, words, SMALL_SIZE, self.colours[k])
             self.labels.add(label.move_to((x, row.get_bottom()[1] - 0.08 - label.height / 2, 0)))
         self.fit_width(self.note, area_w)
         self.note.next_to(self.labels, DOWN, buff=0.2).set_x(box.left + area_w / 2)
@@ -118,20 +144,28 @@ class SeedComparisonScene(ChapterScene):
         """4. The first seed again: the same image, side by side with the first run."""
         seed, identical = self.seeds[0], bool(self.info.get("again_identical"))
         area = self.area_box.right_of(self.grid_right, gap=0.6)
-        label_h = line_height(SMALL_SIZE) + 0.1
         verdict = self.text("identical, pixel for pixel" if identical else "not identical", LABEL_SIZE,
                             self.theme.text if identical else self.theme.accent)  # fmt: skip
         self.fit_width(verdict, area.width)
-        side = min((area.width - GAP) / 2, area.height - 2 * label_h - verdict.height - 0.4)
+        lines = 1
+        for _ in range(4):  # as in the grid: the names' lines and the images' size decide each other
+            label_h = lines_height(lines, SMALL_SIZE) + 0.1
+            side = min((area.width - GAP) / 2, area.height - label_h - verdict.height - 0.4)
+            words = [
+                number_lines("seed", seed, SMALL_SIZE, side),
+                number_lines("seed", seed, SMALL_SIZE, side, ", again"),
+            ]
+            if max(len(w) for w in words) <= lines:
+                break
+            lines = max(len(w) for w in words)
         pair = Group(
             self.image_mobject(self.arrays["images"][0], side), self.image_mobject(self.arrays["again"], side)
         ).arrange(RIGHT, buff=GAP)
-        pair.move_to(area.centre)
         names = VGroup(
-            self.text(f"seed {seed}", SMALL_SIZE, self.colours[0]), self.text(f"seed {seed}, again", SMALL_SIZE)
+            centred_lines(self, words[0], SMALL_SIZE, self.colours[0]), centred_lines(self, words[1], SMALL_SIZE)
         )
+        Group(pair, verdict).move_to(area.centre).shift(DOWN * label_h / 2)
         for name, image in zip(names, pair, strict=True):
-            self.fit_width(name, side)
             name.next_to(image, UP, buff=0.1)
         verdict.next_to(pair, DOWN, buff=0.25)
         on_plane = [self.plane, self.plane_label, self.starts, *self.trails_and_heads]

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, UP, FadeIn, GrowFromEdge, Line, Rectangle, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
-from scenes.widgets import ImageRow, bar, hex_to_rgb, prompt_line
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, char_width
+from scenes.widgets import DIGIT_WIDTH, ImageRow, bar, centred_lines, hex_to_rgb, lines_height, prompt_line
 
 BAR_H = 0.12  # height of the step bars
 
@@ -41,19 +41,25 @@ class StepComparisonScene(ChapterScene):
         return self.cells.compose([self.previews[i][k] for i, k in enumerate(done)])
 
     def lay_out_row(self) -> None:
-        """The prompt, the row of images (one per step count) and a step-count label over each."""
+        """The prompt, the row of images (one per step count) and a step-count label over each: "8 steps"
+        on one line where it fits over its image, else the number over the word."""
         left, right, bottom, top = self.content_box()
         self.prompt = prompt_line(self, self.info["prompt"], self.info["seed"])
         background = hex_to_rgb(self.theme.background)
-        self.cells = ImageRow.across(self.runs, right - left, 0.25, min(2.2, (top - bottom) * 0.36), background)
+        # a label may reach over half a gap beyond its image: the row leaves that much at the sides
+        self.cells = ImageRow.across(self.runs, right - left - 0.25, 0.25, min(2.2, (top - bottom) * 0.36), background)
         self.cell = cell = self.cells.cell
-        row_top = self.prompt.get_bottom()[1] - 0.75
+        words = [(str(k), "step" if k == 1 else "steps") for k in self.counts]
+        room = cell + self.cells.gap * 0.8  # a label may reach a little over the gaps beside its image
+        one_line = all(len(f"{n} {w}") * char_width(LABEL_SIZE) * DIGIT_WIDTH <= room for n, w in words)
+        lines = [[f"{n} {w}"] if one_line else [n, w] for n, w in words]
+        label_h = lines_height(len(lines[0]), LABEL_SIZE)
+        row_top = self.prompt.get_bottom()[1] - 0.4 - label_h
         self.row = self.image_mobject(self.compose((0,) * self.runs), cell).move_to((0, row_top - cell / 2, 0))
         self.xs = self.cells.centres(self.row)
         self.labels = VGroup()
-        for i, k in enumerate(self.counts):
-            label = self.text(f"{k} step" + ("" if k == 1 else "s"), LABEL_SIZE)
-            self.fit_width(label, cell + self.cells.gap * 0.8)
+        for i, label_lines in enumerate(lines):
+            label = centred_lines(self, label_lines, LABEL_SIZE)
             self.labels.add(label.move_to((self.xs[i], row_top + 0.1 + label.height / 2, 0)))
 
     def lay_out_step_bars(self) -> None:

@@ -30,8 +30,8 @@ from manim import (
     VMobject,
 )
 
-from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, Box, ChapterScene, Slot, line_height
-from scenes.widgets import Counter, wrapped_text
+from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, Box, ChapterScene, Slot, char_width, line_height
+from scenes.widgets import DIGIT_WIDTH, Counter, centred_lines, lines_height, number_lines, short_number, wrap_lines
 
 METAPHOR = {
     "seed": "where you start",
@@ -110,11 +110,12 @@ class SummaryScene(ChapterScene):
             Box(b.left, b.right, b.bottom + caption_h, hd.get_bottom()[1] - 0.2)
             for b, hd in zip(boxes, self.headings, strict=True)
         ]
+        room[1] = room[1]._replace(bottom=boxes[1].bottom)  # the prompt has no captions: its text may go lower
         self.seed_panel = self.seed_pictures(room[0])
         self.prompt_panel = self.compass(room[1])
-        steps = [f"{k} step" + ("" if k == 1 else "s") for k in self.info["step_counts"]]
+        steps = [(str(k), "step" if k == 1 else "steps") for k in self.info["step_counts"]]
         self.step_panel = self.picture_row(room[2], self.arrays["step_images"], steps)
-        scales = [f"guidance {g:g}" for g in self.info["guidance_scales"]]
+        scales = [("guidance", short_number(g)) for g in self.info["guidance_scales"]]
         self.guidance_panel = self.picture_row(room[3], self.arrays["guidance_images"], scales)
 
     def heading(self, name: str, panel: Box) -> Mobject:
@@ -122,26 +123,39 @@ class SummaryScene(ChapterScene):
         head = self.fit_width(self.term(name, METAPHOR[name]), panel.width)
         return head.move_to((panel.left, panel.top - head.height / 2, 0), aligned_edge=LEFT)
 
-    def captioned(self, image: np.ndarray, cell: float, caption: str) -> Group:
-        """A picture with a caption under it."""
+    def captioned(self, image: np.ndarray, cell: float, caption: list[str]) -> Group:
+        """A picture with its caption (lines) under it."""
         mob = self.image_mobject(image, cell)
-        return Group(mob, self.text(caption, SMALL_SIZE, self.theme.muted).next_to(mob, DOWN, buff=0.1))
+        return Group(mob, centred_lines(self, caption, SMALL_SIZE, self.theme.muted).next_to(mob, DOWN, buff=0.1))
 
-    def picture_row(self, room: Box, images: np.ndarray, captions: list[str]) -> Group:
-        """Pictures side by side, each with its caption, as large as the room allows, left-aligned."""
+    def picture_row(self, room: Box, images: np.ndarray, captions: list[tuple[str, str]]) -> Group:
+        """Pictures side by side, each with its caption ("8 steps", "guidance 4"), as large as the room
+        allows, left-aligned. A caption wider than its picture's share of the row goes on two lines
+        (the number over the word), which the pictures make room for."""
         n = len(images)
-        cell = min(room.height, (room.width - (n - 1) * CELL_GAP) / n)
-        row = Group(*[self.captioned(im, cell, c) for im, c in zip(images, captions, strict=True)])
-        row.arrange(RIGHT, buff=CELL_GAP, aligned_edge=UP)
-        return row.move_to((room.left, room.top - cell / 2, 0), aligned_edge=LEFT)
+        column = (room.width - (n - 1) * CELL_GAP) / n
+        per_char = char_width(SMALL_SIZE) * DIGIT_WIDTH
+        lines = [[f"{a} {b}"] if len(f"{a} {b}") * per_char <= column + CELL_GAP - 0.1 else [a, b] for a, b in captions]
+        extra = lines_height(max(len(c) for c in lines), SMALL_SIZE) - line_height(SMALL_SIZE)
+        cell = min(room.height - extra, column)
+        row = Group(*[self.captioned(im, cell, c) for im, c in zip(images, lines, strict=True)])
+        for k, picture in enumerate(row):  # by the pictures, not the captions (which may be wider)
+            picture.shift((room.left + k * (cell + CELL_GAP) + cell / 2 - picture[0].get_x()) * RIGHT)
+            picture.shift((room.top - cell / 2 - picture[0].get_y()) * UP)
+        return row
 
     def seed_pictures(self, room: Box) -> Group:
-        """For each seed: its starting noise, an arrow, its image; the seed under the pair."""
-        arrow_w, n = 0.55, len(self.info["seeds"])
-        cell = min(room.height, (room.width - n * arrow_w - (n - 1) * 0.45) / (2 * n))
+        """For each seed: its starting noise, an arrow, its image; the seed under the pair (a long seed
+        wrapped to the pair's width, the pictures a little smaller for its lines)."""
+        arrow_w, n, buff = 0.55, len(self.info["seeds"]), 0.45
+        pair_w = (room.width - (n - 1) * buff) / n  # a pair's share of the room
+        lines = [number_lines("seed", seed, SMALL_SIZE, pair_w - 0.05) for seed in self.info["seeds"]]
+        extra = lines_height(max(len(w) for w in lines), SMALL_SIZE) - line_height(SMALL_SIZE)
+        cell = min(room.height - extra, (pair_w - arrow_w) / 2)
         pairs = Group()
-        for k, seed in enumerate(self.info["seeds"]):
+        for k, words in enumerate(lines):
             noise = self.image_mobject(self.arrays["seed_noise"][k], cell)
+            noise.move_to((room.left + k * (2 * cell + arrow_w + buff) + cell / 2, room.top - cell / 2, 0))
             image = self.image_mobject(self.arrays["seed_images"][k], cell).next_to(noise, RIGHT, buff=arrow_w)
             arrow = Arrow(
                 noise.get_right(),
@@ -151,18 +165,28 @@ class SummaryScene(ChapterScene):
                 stroke_width=3,
                 max_tip_length_to_length_ratio=0.35,
             )
-            label = self.text(f"seed {seed}", SMALL_SIZE, self.theme.series(k))
+            label = centred_lines(self, words, SMALL_SIZE, self.theme.series(k))
             label.next_to(Group(noise, image), DOWN, buff=0.1)
+            label.set_x(max(label.get_x(), room.left + label.width / 2))  # under a pair narrower than its seed
             pairs.add(Group(noise, arrow, image, label))
-        pairs.arrange(RIGHT, buff=0.45, aligned_edge=UP)
-        return pairs.move_to((room.left, room.top - cell / 2, 0), aligned_edge=LEFT)
+        return pairs
 
     def compass(self, room: Box) -> Group:
-        """A compass whose needle will point at the destination image, and the prompt it reads."""
-        cell = min(room.height, room.width * 0.28)
+        """A compass whose needle will point at the destination image, and the prompt it reads.
+
+        The prompt is wrapped beside the image and may reach below it, down to the panel's bottom; a
+        prompt too long for that makes the image smaller, so its lines get wider (the text is never
+        shrunk below the type scale)."""
+        quoted = f"“{self.info['prompt']}”"
+        for share in (0.28, 0.24, 0.2, 0.16, 0.12):
+            cell = min(room.height, room.width * share)
+            radius = min(cell * 0.3, 0.55)
+            text_w = room.width - 2 * radius - 0.3 - 0.3 - cell
+            lines = wrap_lines(quoted.split(), SMALL_SIZE, text_w, max_lines=99)
+            if lines_height(len(lines), SMALL_SIZE) <= room.height:
+                break
         image = self.image_mobject(self.arrays["image"], cell)
         image.move_to((room.right - cell / 2, room.top - cell / 2, 0))
-        radius = min(cell * 0.3, 0.55)
         dial = Circle(
             radius=radius, stroke_width=2.5, color=self.theme.muted, fill_color=self.theme.panel, fill_opacity=1
         )
@@ -171,16 +195,9 @@ class SummaryScene(ChapterScene):
         self.needle = compass_needle(radius * 1.7, self.theme.accent, self.theme.muted).move_to(dial)
         self.needle.rotate(math.radians(125), about_point=dial.get_center())  # it swings to the image (east)
         text_left = dial.get_right()[0] + 0.3
-        words = wrapped_text(
-            self,
-            f"“{self.info['prompt']}”",
-            SMALL_SIZE,
-            image.get_left()[0] - 0.3 - text_left,
-            cell,
-            self.theme.text,
-            max_lines=4,
-        )
-        words.move_to((text_left, image.get_y(), 0), aligned_edge=LEFT)
+        words = self.text("\n".join(lines), SMALL_SIZE, self.theme.text)
+        self.fit_width(words, image.get_left()[0] - 0.3 - text_left)
+        words.move_to((text_left, min(image.get_y(), room.top - words.height / 2), 0), aligned_edge=LEFT)
         self.dial_centre = dial.get_center()
         return Group(dial, north, self.needle, words, image)
 
@@ -200,7 +217,7 @@ class SummaryScene(ChapterScene):
             "seed": f"seed {info['seed']}",
             "prompt": "prompt",
             "steps": f"{info['steps']} step" + ("" if info["steps"] == 1 else "s"),
-            "guidance": f"guidance {float(info['guidance']):g}",
+            "guidance": f"guidance {short_number(float(info['guidance']))}",
         }
         lines = VGroup(*[self.term(value, METAPHOR[name]) for name, value in values.items()])
         lines.arrange(DOWN, aligned_edge=LEFT, buff=0.4)

@@ -6,7 +6,11 @@
   cheaper to show and to swap each step than one ImageMobject per image;
 - `labelled_plane`: the framed box that data paths are drawn in, with its caption under it;
 - `Slider` and `triangle`: a track with ticks and a knob, and a back-and-forth drag for it;
-- `wrapped_text`: text broken into lines to fit a width.
+- `wrap_lines` and `wrapped_text`: text broken into lines to fit a width;
+- `short_number`: a number in at most three significant digits, for labels;
+- `number_lines` and `centred_lines`: a label with a long number ("seed 18446744073709551615") in
+  lines that fit under a small image;
+- `spread_apart`: notes placed under things, moved to a line below where they would meet.
 
 Everything here only builds mobjects; adding them to the scene and timing them is the scenes' job.
 """
@@ -14,24 +18,41 @@ Everything here only builds mobjects; adding them to the scene and timing them i
 from __future__ import annotations
 
 import functools
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from manim import DOWN, LEFT, RIGHT, UP, Circle, Line, Mobject, Rectangle, Text, VGroup
 
-from scenes.common import BODY_SIZE, FONT, LABEL_SIZE, Box, ChapterScene, char_width, pixels_for, upscale
+from scenes.common import (
+    BODY_SIZE,
+    FONT,
+    LABEL_SIZE,
+    Box,
+    ChapterScene,
+    char_width,
+    line_height,
+    pixels_for,
+    upscale,
+)
 
 
-def prompt_line(scene: ChapterScene, prompt: str, seed: int | None = None) -> Text:
-    """The prompt in quotes (then its seed, if given) in the accent colour, at the top of the content box."""
+def prompt_line(scene: ChapterScene, prompt: str, seed: int | None = None) -> Mobject:
+    """The prompt in quotes (then its seed, if given) in the accent colour, centred at the top of the
+    content box: on one line where it fits, else in centred lines (the seed and its number kept
+    together). Text is not shrunk below the type scale: a long prompt and a 20-digit seed stay readable."""
     left, right, _, top = scene.content_box()
-    words = f"“{prompt}”" if seed is None else f"“{prompt}”   seed {seed}"
-    line = scene.text(words, BODY_SIZE, scene.theme.accent)
-    scene.fit_width(line, right - left)
-    line.move_to((0, top - line.height / 2, 0))
-    return line
+    words = f"“{prompt}”".split()
+    if seed is not None:
+        words.append(f"  seed {seed}")  # three spaces after the prompt on one line; kept whole
+    texts = wrap_lines(words, BODY_SIZE, right - left)
+    lines = VGroup(*[scene.text(line, BODY_SIZE, scene.theme.accent) for line in texts])
+    lines.arrange(DOWN, buff=0.12)
+    scene.fit_width(lines, right - left)
+    lines.move_to((0, top - lines.height / 2, 0))
+    return lines
 
 
 def bar(width: float, height: float, colour: str, opacity: float = 1.0) -> Rectangle:
@@ -145,6 +166,35 @@ def triangle(u: float, passes: int) -> float:
     return f if k % 2 == 0 else 1.0 - f
 
 
+def wrap_lines(words: Sequence[str], size: float, max_width: float, max_lines: int = 3) -> list[str]:
+    """`words` joined by spaces into as few lines as fit `max_width` at font size `size` (at most
+    `max_lines`: then lines of even length, which may be too wide). A word may hold spaces (it is
+    kept whole); a line does not start with spaces.
+
+    Widths are estimated from the font's mean character width, so a layout can plan its lines
+    without making the text.
+    """
+    per_char = char_width(size) * 1.03  # a little wider than lowercase prose: capitals, quotes
+    if len(" ".join(words)) * per_char <= max_width:
+        return [" ".join(words)] if words else [""]
+    limit = max_width / per_char  # characters a line may hold
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= limit:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word.lstrip())
+    if len(lines) > max_lines:  # too long for max_lines: even lines
+        per_line = math.ceil(len(" ".join(words)) / max_lines)
+        lines = []
+        for word in words:
+            if lines and (len(lines[-1]) + 1 + len(word) <= per_line or len(lines) == max_lines):
+                lines[-1] += f" {word}"
+            else:
+                lines.append(word.lstrip())
+    return lines
+
+
 def wrapped_text(
     scene: ChapterScene,
     s: str,
@@ -156,34 +206,74 @@ def wrapped_text(
 ) -> Text:
     """`scene.text(s)` broken at spaces into as few lines as fit `max_width` (at most `max_lines`).
 
-    Lines are filled word by word with widths estimated from the font's mean character width (the
-    text is made once). Only a text that still does not fit is shrunk, which the frame tests then
-    catch: give it more room rather than letting it shrink.
+    Lines are planned by `wrap_lines` (the text is made once). Only a text that still does not fit is
+    shrunk, which the frame tests then catch: give it more room rather than letting it shrink.
     """
-    per_char = char_width(size) * 1.03  # a little wider than lowercase prose: capitals, quotes
-    if len(s) * per_char <= max_width:
-        mob = scene.text(s, size, color)
-    else:
-        limit = max_width / per_char  # characters a line may hold
-        lines: list[str] = []
-        for word in s.split():
-            if lines and len(lines[-1]) + 1 + len(word) <= limit:
-                lines[-1] += f" {word}"
-            else:
-                lines.append(word)
-        if len(lines) > max_lines:  # too long for max_lines: even lines, then shrunk below
-            per_line = math.ceil(len(s) / max_lines)
-            lines = []
-            for word in s.split():
-                if lines and (len(lines[-1]) + 1 + len(word) <= per_line or len(lines) == max_lines):
-                    lines[-1] += f" {word}"
-                else:
-                    lines.append(word)
-        mob = scene.text("\n".join(lines), size, color)
+    if len(s) * char_width(size) * 1.03 > max_width:  # (as wrap_lines estimates it)
+        s = "\n".join(wrap_lines(s.split(), size, max_width, max_lines))
+    mob = scene.text(s, size, color)
     scene.fit_width(mob, max_width)
     if max_height is not None and mob.height > max_height:
         mob.scale_to_fit_height(max_height)
     return mob
+
+
+DIGIT_WIDTH = 1.2  # a digit is this much wider than the font's mean character (Inter's figures are wide)
+LINE_GAP = 0.05  # between the lines of `centred_lines`
+
+
+def number_lines(prefix: str, number: object, size: float, width: float, suffix: str = "") -> list[str]:
+    """A label like "seed 1234" as one line if it fits `width` at font size `size`; else the prefix on a line of its
+    own, then the number's characters in lines that fit (a 20-digit seed under a small image), then the
+    suffix (", again") after them where it fits, else on a line of its own."""
+    per_char = char_width(size) * DIGIT_WIDTH
+    one = f"{prefix} {number}{suffix}"
+    if len(one) * per_char <= width:
+        return [one]
+    digits, per_line = str(number), max(1, int(width / per_char))
+    lines = [prefix, *[digits[i : i + per_line] for i in range(0, len(digits), per_line)]]
+    if suffix and (len(lines[-1]) + len(suffix)) * per_char <= width:
+        lines[-1] += suffix
+    elif suffix:
+        lines.append(suffix.lstrip(", "))
+    return lines
+
+
+def lines_height(lines: int, size: float) -> float:
+    """The height of `lines` lines of text of font size `size` stacked by `centred_lines`."""
+    return lines * line_height(size) + (lines - 1) * LINE_GAP
+
+
+def centred_lines(scene: ChapterScene, lines: Sequence[str], size: float, colour: str | None = None) -> VGroup:
+    """Lines of text, each centred under the one before (a label under or over an image)."""
+    return VGroup(*[scene.text(line, size, colour) for line in lines]).arrange(DOWN, buff=LINE_GAP)
+
+
+def short_number(x: float, digits: int = 3) -> str:
+    """`x` in at most `digits` significant digits, without an exponent: 4.0 -> "4", 7.25 -> "7.25",
+    14.160124 -> "14.2", 29.999999999999996 -> "30" (a label of a value as people write it)."""
+    if abs(x) >= 10**digits:
+        return f"{x:.0f}"
+    return f"{x:.{digits}g}"
+
+
+def spread_apart(notes: Sequence[tuple[Mobject, float]], top: float, left: float, right: float,
+                 gap: float = 0.3) -> None:  # fmt: skip
+    """Put each note under `top`, centred at its x as far as `left` and `right` allow; a note that would
+    meet one already placed goes to the next line down (`notes` in order of x)."""
+    lines: list[list[Mobject]] = []
+    height = max((note.height for note, _ in notes), default=0.0)
+    step = height + 0.1
+    for note, x in notes:
+        half = note.width / 2
+        x = min(max(x, left + half), right - half)
+        for k in itertools.count():
+            if k == len(lines):
+                lines.append([])
+            if all(abs(x - other.get_x()) >= half + other.width / 2 + gap for other in lines[k]):
+                break
+        note.move_to((x, top - k * step - height / 2, 0))
+        lines[k].append(note)
 
 
 def hex_to_rgb(color: str) -> tuple[int, int, int]:
@@ -266,19 +356,26 @@ def best_grid(
     height: float,
     aspect: float = 1.0,
     gap: float = 0.12,
-    extra: float = 0.0,
+    extra: float | Callable[[float], float] = 0.0,
     largest: float | None = None,
 ) -> GridFit:
     """The column count that gives `n` cells of width/height `aspect` the largest size inside
-    width x height (cells at most `largest` wide)."""
+    width x height (cells at most `largest` wide).
+
+    `extra` may depend on the width of a column (its share of `width`): the room a label takes under
+    its cell when it may be as wide as the column (wrapped into more lines in a narrower one).
+    """
+    room = extra if callable(extra) else (lambda _: extra)
     best = None
     for cols in range(1, n + 1):
         rows = math.ceil(n / cols)
-        cell_w = min((width - (cols - 1) * gap) / cols, ((height - (rows - 1) * gap) / rows - extra) * aspect)
+        column = (width - (cols - 1) * gap) / cols
+        below = room(column)
+        cell_w = min(column, ((height - (rows - 1) * gap) / rows - below) * aspect)
         if largest is not None:
             cell_w = min(cell_w, largest)
         if best is None or cell_w > best.cell_w + 1e-9:
-            best = GridFit(cols, rows, cell_w, cell_w / aspect, gap, extra)
+            best = GridFit(cols, rows, cell_w, cell_w / aspect, gap, below)
     return best
 
 
