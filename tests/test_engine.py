@@ -264,7 +264,7 @@ def test_cpu_runs_are_bitwise_reproducible_across_caches_and_batch_sizes(generat
             assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), (name, field)
     # Different seeds of one prompt give different images; one seed made again gives the same bytes.
     runs = [Trajectory.load(p) for p in bundles(first_cache) if "a-red-circle" in p.name]
-    by_run = {(t.request.seed, t.request.repeat): t.image for t in runs}
+    by_run = {(t.request["seed"], t.request.get("repeat", 0)): t.image for t in runs}
     assert sorted(by_run) == [(1, 0), (1, 1), (2, 0), (3, 0)], sorted(by_run)
     assert not np.array_equal(by_run[1, 0], by_run[2, 0]) and not np.array_equal(by_run[2, 0], by_run[3, 0])
     assert by_run[1, 0].tobytes() == by_run[1, 1].tobytes()
