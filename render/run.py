@@ -99,9 +99,10 @@ def render(path: Path, options: RenderOptions = RenderOptions(), executor: Execu
         return
 
     # 2. Generate the trajectories the chosen chapters need, 3. analyse, 4. narrate, 5. render clips: all
-    # of them, then the clips (--strict: no clip before every claim is known to hold); else overlapped,
+    # of them, then the clips (--strict: no clip before every claim is known to hold; on a cluster, whose
+    # stages spread over its nodes and whose driver keeps to one thread); else overlapped on this machine,
     # each chapter's clip starting as soon as its data and narration exist
-    if options.strict:
+    if options.strict or (executor is not None and executor.name != "local"):
         timelines = _up_to_narration(session, selected, fps, options.batch_size, executor)
         _check_claims(session, selected, options.strict)
         jobs = [(c, timelines[c.id].timing(), _clip_of(session, c, timelines[c.id], quality, fps)) for c in selected]

@@ -23,7 +23,8 @@ from render.engine.cache import CACHE_ENV
 
 pytestmark = pytest.mark.slow  # real CLI processes, two per test
 
-SEEDS = 12  # one chapter, twelve requests of four steps: twelve batches of one
+SEEDS = 12  # one chapter of twelve seeds, each request four steps, in batches of one
+REQUESTS = SEEDS + 1  # the seeds chapter also makes its first seed again
 CHAPTERS = f"""\
   - id: seeds
     kind: seed_comparison
@@ -65,7 +66,7 @@ def test_interrupted_generate_resumes_with_only_the_unfinished_work(storyboard, 
     if sig == signal.SIGINT:
         assert code == 130, (code, err)
         assert "Traceback" not in err
-        said = re.search(rf"interrupted; (\d+) of {SEEDS} trajectories finished", err)
+        said = re.search(rf"interrupted; (\d+) of {REQUESTS} trajectories finished", err)
         assert said and int(said.group(1)) == len(finished), err
     else:
         assert code == -signal.SIGKILL
@@ -77,6 +78,6 @@ def test_interrupted_generate_resumes_with_only_the_unfinished_work(storyboard, 
 
     assert main(["generate", str(storyboard), "--cache", str(cache), "--batch-size", "1"]) == 0
     err = capsys.readouterr().err
-    assert made_count(err) == SEEDS - len(finished)
-    assert_cache_intact(cache, SEEDS)  # and the killed run's temporary folder is gone
+    assert made_count(err) == REQUESTS - len(finished)
+    assert_cache_intact(cache, REQUESTS)  # and the killed run's temporary folder is gone
     assert {name: (cache / "trajectories" / name).stat().st_mtime_ns for name in finished} == finished

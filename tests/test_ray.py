@@ -101,7 +101,7 @@ def decoded(path: Path) -> str:
 def test_the_cli_started_a_local_ray_instance_ran_everything_on_it_and_stopped_it(renders):
     log = renders.ray_log
     assert "ray: started a local Ray instance: 1 node, 2 CPUs, 0 GPUs" in log, log
-    assert "generate: 2 of 2 trajectories to make on a Ray cluster (up to 2 actors, one per CPU" in log, log
+    assert "generate: 3 of 3 trajectories to make on a Ray cluster (up to 2 actors, one per CPU" in log, log
     assert "render: 2 chapter clips to render at low quality, one Ray task each" in log, log
     assert "export: 13 files" in log, log
     assert renders.ray_left == [], "the local Ray instance was not stopped"
