@@ -53,7 +53,7 @@ the safe box; the frame tests (tests/test_frames.py) check both from a preview.
 ## Images
 
 `image_mobject(arr, height)` upscales a uint8 [H, W, 3] array with PIL to the exact on-screen pixel size for the current
-quality, NEAREST by default: the model's 64 px images and its latents are shown crisp, pixel by
+quality, NEAREST by default: the model's small images (128 or 64 px) and its latents are shown crisp, pixel by
 pixel, never smoothed into blobs (`smooth=True`, LANCZOS, is for photographs),
 so Cairo only blits it. To animate a sequence, keep one ImageMobject and swap its pixels
 (`set_image`) at step boundaries rather than creating or moving many ImageMobjects; compose
