@@ -72,7 +72,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--preset",
         choices=sorted(PRESETS),
         default="cpu",
-        help="cpu (default): 64 px, about 70 minutes on 2 cores; gpu: 128 px, 7 minutes on one H100/H200; "
+        help="cpu (default): 64 px, at most 90 minutes on 2 cores; gpu: 128 px, 7 minutes on one H100/H200; "
         "smoke: a toy run for tests",
     )
     parser.add_argument(
