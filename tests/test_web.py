@@ -97,7 +97,7 @@ def test_step_comparison_runs_follow_each_other_in_one_sprite(tmp_path):
 def test_large_grids_are_split_into_several_sheets(tmp_path, monkeypatch):
     monkeypatch.setattr("render.web.figure.SHEET_SIDE", 64)  # 4 x 4 images of 16 px per sheet
     images = np.random.default_rng(0).integers(0, 256, (3, 7, 16, 16, 3), dtype=np.uint8)
-    ref = Sprites(tmp_path).add("grid", images, pixelated=True)
+    ref = Sprites(tmp_path).add("grid", images, lossless=True)
     assert ref["per_sheet"] == 16 and len(ref["sheets"]) == 2 and ref["shape"] == [3, 7]
     for i, j in [(0, 0), (2, 1), (2, 6)]:
         assert np.array_equal(read_sprite(tmp_path, ref, i * 7 + j), images[i, j])

@@ -36,7 +36,7 @@ def figure(info: dict, arrays: dict, sprites: Sprites) -> dict:
         "sigmas": rounded(arrays["sigmas"]),
         "path": rounded(arrays["path"]),
         "states": sprites.add("states", arrays["previews"]),
-        "latents": sprites.add("latents", arrays["latent_colour"], pixelated=True),
+        "latents": sprites.add("latents", arrays["latent_colour"], lossless=True),
     }
 
 

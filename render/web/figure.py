@@ -62,13 +62,15 @@ class Sprites:
         self.quality = quality
         self.written: list[Path] = []
 
-    def add(self, name: str, images: np.ndarray, *, pixelated: bool = False) -> dict[str, Any]:
+    def add(self, name: str, images: np.ndarray, *, lossless: bool = False, pixelated: bool = True) -> dict[str, Any]:
         """Write `images` (uint8 [..., H, W, 3]) as `name-K.webp` sheets; returns their reference.
 
         The reference holds `sheets` (file names), `width`, `height`, `columns` and `per_sheet`
-        (images per sheet, row by row), and `shape` (the leading dimensions of `images`: image
-        [i, j] is number i * shape[1] + j). `pixelated` images (small latents shown with
-        nearest-neighbour) and images under `LOSSLESS_BELOW` pixels are stored losslessly.
+        (images per sheet, row by row), `shape` (the leading dimensions of `images`: image
+        [i, j] is number i * shape[1] + j) and `pixelated`: enlarged pixel by pixel (nearest
+        neighbour), as the video shows a model's small images (the default), or smoothed.
+        `lossless` images (small latents) and images under `LOSSLESS_BELOW` pixels are stored
+        losslessly.
         """
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim < 4 or images.shape[-1] != 3:
@@ -84,8 +86,8 @@ class Sprites:
         sheets = []
         for k, start in enumerate(range(0, flat.shape[0], per_sheet)):
             file = f"{name}-{k}.webp"
-            lossless = pixelated or max(height, width) < LOSSLESS_BELOW
-            self._write_sheet(self.folder / file, flat[start : start + per_sheet], columns, lossless)
+            exact = lossless or max(height, width) < LOSSLESS_BELOW
+            self._write_sheet(self.folder / file, flat[start : start + per_sheet], columns, exact)
             sheets.append(file)
         return {
             "sheets": sheets,
