@@ -110,13 +110,16 @@ class EmbeddingMapScene(ChapterScene):
         head = self.text("their images", SMALL_SIZE, self.theme.muted)
         room = self.method.get_bottom()[1] - 0.35 - head.height - 0.12 - bottom
         side = min((COLUMN_W - 2 * 0.12) / 3, room)
-        shown = (h, *nearest) if side > 0 else ()
+        if room <= 0.3 or side <= 0 or "images" not in self.arrays:  # a long legend leaves no room under it
+            self.pictures = Group()
+            return
+        shown = (h, *nearest)
         images = {i: self.image_mobject(self.arrays["images"][i], side) for i in shown}
         frames = Group(*[Group(image, self.framed(image, self.colour_of[i])) for i, image in images.items()])
         frames.arrange(RIGHT, buff=0.12)
         head.next_to(self.method, DOWN, buff=0.35).set_x(self.column_left + head.width / 2)
         frames.next_to(head, DOWN, buff=0.12).set_x(self.column_left + frames.width / 2)
-        self.pictures = Group(head, frames) if room > 0.3 and "images" in self.arrays else Group()
+        self.pictures = Group(head, frames)
 
     def label_order(self) -> list[int]:
         """The prompts in the order their labels are placed: the highlighted one (it gets the clearest

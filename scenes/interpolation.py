@@ -53,7 +53,7 @@ class InterpolationScene(ChapterScene):
         self.prompts_h = max(self.from_text.height, self.to_text.height) + 0.2
         background = hex_to_rgb(self.theme.background)
         # The frames around the end images stand out 0.05 beyond the strip: keep them inside the frame.
-        self.cells = ImageRow.across(self.points, box.width - 0.2, GAP, box.height * 0.4, background)
+        self.cells = ImageRow.across(self.points, box.width - 0.2, GAP, box.height * 0.45, background)
         self.ends_shown = [0, self.points - 1]
         self.strip = self.image_mobject(self.strip_pixels(self.ends_shown), self.cells.cell)
         self.strip.move_to((0, box.top - self.prompts_h - self.cells.cell / 2, 0))

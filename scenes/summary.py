@@ -182,7 +182,9 @@ class SummaryScene(ChapterScene):
             cell = min(room.height, room.width * share)
             radius = min(cell * 0.3, 0.55)
             text_w = room.width - 2 * radius - 0.3 - 0.3 - cell
-            lines = wrap_lines(quoted.split(), SMALL_SIZE, text_w, max_lines=99)
+            # wrapped a little narrower than the room: the estimate of a line's width is not exact, and
+            # fit_width below must not have to shrink the text under the type scale
+            lines = wrap_lines(quoted.split(), SMALL_SIZE, text_w * 0.95, max_lines=99)
             if lines_height(len(lines), SMALL_SIZE) <= room.height:
                 break
         image = self.image_mobject(self.arrays["image"], cell)
