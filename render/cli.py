@@ -207,9 +207,8 @@ def _run(args) -> int:
         print(run.plan_text(args.storyboard, cache=args.cache))
     elif args.command == "preview":  # on this machine: its workers are local processes
         chapters = args.chapters.split(",") if args.chapters else None
-        make = run.preview_watch if args.watch else run.preview
-        make(args.storyboard, cache=args.cache, out=args.out, chapters=chapters, quality=args.quality,
-             jobs=max(1, args.jobs))  # fmt: skip
+        run.preview(args.storyboard, cache=args.cache, out=args.out, chapters=chapters, quality=args.quality,
+                    jobs=max(1, args.jobs), watch=args.watch)  # fmt: skip
     else:  # the commands that do the heavy work, on this machine or a Ray cluster
         with open_executor(args.executor, address=args.ray_address, cpus=getattr(args, "jobs", None)) as executor:
             return _run_stages(args, run, executor)

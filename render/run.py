@@ -105,7 +105,7 @@ def render(path: Path, options: RenderOptions = RenderOptions(), executor: Execu
     if options.strict or (executor is not None and executor.name != "local"):
         timelines = _up_to_narration(session, selected, fps, options.batch_size, executor)
         _check_claims(session, selected, options.strict)
-        jobs = [(c, timelines[c.id].timing(), _clip_of(session, c, timelines[c.id], quality, fps)) for c in selected]
+        jobs = _clip_jobs(session, selected, timelines, quality, fps)
         render_clips(session, jobs, quality, fps, options.jobs, executor)
     else:
         timelines = _overlapped(session, selected, quality, fps, options, executor)
@@ -127,8 +127,13 @@ def render(path: Path, options: RenderOptions = RenderOptions(), executor: Execu
     say(f"done in {time.perf_counter() - started:.1f} s: {session.video_path}")
 
 
-def _clip_of(session: Session, chapter: ChapterPlan, timeline, quality: str, fps: int) -> Path:
-    return session.clip_path(chapter, session.clip_parts(chapter, timeline.timing(), quality, fps))
+def _clip_jobs(session: Session, chapters: list[ChapterPlan], timelines: dict, quality: str, fps: int) -> list:
+    """(chapter, timing, clip path) of each chapter: the jobs of `render_clips`."""
+    jobs = []
+    for c in chapters:
+        timing = timelines[c.id].timing()
+        jobs.append((c, timing, session.clip_path(c, session.clip_parts(c, timing, quality, fps))))
+    return jobs
 
 
 def _waves(session: Session, selected: list[ChapterPlan]) -> list[list[ChapterPlan]]:
@@ -179,8 +184,7 @@ def _overlapped(session: Session, selected: list[ChapterPlan], quality: str, fps
             raise batch[-1]
         chapters = [c for wave in batch if wave is not None for c in wave]
         if chapters:
-            jobs = [(c, timelines[c.id].timing(), _clip_of(session, c, timelines[c.id], quality, fps))
-                        for c in chapters]  # fmt: skip
+            jobs = _clip_jobs(session, chapters, timelines, quality, fps)
             render_clips(session, jobs, quality, fps, options.jobs, executor, among=(done, len(selected)))
             done += len(chapters)
         if batch[-1] is None:
@@ -203,11 +207,12 @@ def _check_claims(session: Session, selected: list[ChapterPlan], strict: bool) -
     from render.stages.verify import checked_claims, failures, warning_lines
 
     rows = checked_claims(session, selected)
-    for line in warning_lines(failures(rows, strict)):
+    failed = failures(rows, strict)
+    for line in warning_lines(failed):
         say(line)
-    if strict and failures(rows, strict):
+    if strict and failed:
         raise UserFacingError(
-            f"{len(failures(rows, strict))} of {plural(len(rows), 'stated claim')} do not hold (--strict): "
+            f"{len(failed)} of {plural(len(rows), 'stated claim')} do not hold (--strict): "
             f"no video made; "
             f"`noise2image verify {session.path}` shows them all"
         )
@@ -220,30 +225,27 @@ def preview(
     chapters: list[str] | None = None,
     quality: str | None = None,
     jobs: int = 1,
-) -> Path:
-    """The last frame of every beat and a contact sheet (build/<name>/preview.png), without video."""
-    result = make_preview(path, cache=cache, out=out, chapters=chapters, quality=quality, jobs=jobs)
+    watch: bool = False,
+) -> Path | None:
+    """The last frame of every beat and a contact sheet (build/<name>/preview.png), without video; returns
+    the sheet. With `watch`, then again each time the storyboard file is saved, until Ctrl-C (render/watch.py)."""
+
+    def make():
+        return make_preview(path, cache=cache, out=out, chapters=chapters, quality=quality, jobs=jobs)
+
+    if watch:
+        import threading
+
+        from render.watch import file_changes
+        from render.watch import watch as watch_file
+
+        stop = threading.Event()  # set by nobody here: Ctrl-C ends the command
+        changes = file_changes(path, stop)  # from the file as it is now: a save during the first build counts
+        watch_file(path, make, stop, changes)
+        return None
+    result = make()
     say(f"preview: done in {result.seconds:.1f} s: {result.sheet} (frames in {result.sheet.parent / 'preview'})")
     return result.sheet
-
-
-def preview_watch(
-    path: Path,
-    cache: str | None = None,
-    out: Path | None = None,
-    chapters: list[str] | None = None,
-    quality: str | None = None,
-    jobs: int = 1,
-) -> None:
-    """`preview`, then again each time the storyboard file is saved, until Ctrl-C (render/watch.py)."""
-    import threading
-
-    from render.watch import file_changes, watch
-
-    stop = threading.Event()  # set by nobody here: Ctrl-C ends the command
-    changes = file_changes(path, stop)  # from the file as it is now: a save during the first build counts
-    watch(path, lambda: make_preview(path, cache=cache, out=out, chapters=chapters, quality=quality, jobs=jobs),
-          stop, changes)  # fmt: skip
 
 
 def make_preview(
@@ -429,7 +431,6 @@ __all__ = [
     "generate",
     "render",
     "preview",
-    "preview_watch",
     "export",
     "export_web",
 ]
