@@ -212,9 +212,18 @@ def scene_version(scene_file: Path) -> str:
     return code_version([*SCENE_CODE, scene_file])
 
 
-def clip_parts(data_folder: Path, timing: dict[str, Any], quality: str, fps: int, scene_file: Path, manim: str):
+def clip_parts(
+    data_folder: Path,
+    timing: dict[str, Any],
+    quality: str,
+    fps: int,
+    scene_file: Path,
+    manim: str,
+    encoder: dict[str, str],
+):
     """What a chapter clip's key hashes: its chapter data folder, its timing, the quality and frame rate, the
-    scene's code and Manim's version (recorded in the manifest, so `--dry-run` can say which one changed)."""
+    scene's code, Manim's version and its encoder options (recorded in the manifest, so `--dry-run` can say
+    which one changed)."""
     return {
         "data": Path(data_folder).name,
         "timing": content_key(timing),
@@ -222,6 +231,7 @@ def clip_parts(data_folder: Path, timing: dict[str, Any], quality: str, fps: int
         "fps": fps,
         "scenes": scene_version(scene_file),
         "manim": manim,
+        "encoder": encoder,
     }
 
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from render import keys
 from render.chapter_data import Timing
 from render.engine.cache import Cache
+from render.media.ffmpeg import CLIP_ENCODER_OPTIONS
 from render.media.files import atomic_write
 from render.progress import say
 from render.speech import ChapterTimeline, SpeechService, speech_service
@@ -234,7 +235,9 @@ class Session:
     def clip_parts(self, chapter: ChapterPlan, timing: Timing, quality: str, fps: int) -> dict[str, Any]:
         """What a chapter clip's key hashes: its data, its timing, the quality and the scene's code."""
         data = self.data_folder(chapter)
-        return keys.clip_parts(data, timing.model_dump(), quality, fps, chapter.kind.scene.file, version("manim"))
+        return keys.clip_parts(
+            data, timing.model_dump(), quality, fps, chapter.kind.scene.file, version("manim"), CLIP_ENCODER_OPTIONS
+        )
 
     @staticmethod
     def scene_version(chapter: ChapterPlan) -> str:

@@ -29,7 +29,7 @@ from render.errors import UserFacingError
 from render.executors import Executor, LocalExecutor, processes
 from render.keys import clip_timing_path, scene_version
 from render.kinds.base import SceneRef
-from render.media.ffmpeg import MediaError, video_info
+from render.media.ffmpeg import CLIP_ENCODER_OPTIONS, MediaError, video_info
 from render.media.files import atomic_write
 from render.paths import REPO_ROOT
 from render.progress import say
@@ -73,6 +73,7 @@ def render_clip(
             "--disable_caching",
             "--format", "mp4",
             "--progress_bar", "none",
+            *(arg for key, value in CLIP_ENCODER_OPTIONS.items() for arg in ("--encoder-option", f"{key}={value}")),
             "-o", "clip.mp4",
         ]  # fmt: skip
         if fps:
