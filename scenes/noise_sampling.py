@@ -18,6 +18,7 @@ from scenes.widgets import bar, best_grid, hex_to_rgb, wrapped_text
 BLOCK = 6  # pixels on a side of the magnified block
 PAGE_ASPECT = 0.72  # width / height of a page
 MAX_PAGES_DRAWN = 400
+WIDE = 2.0  # an image at least this many times wider than tall goes across the top of the frame
 
 
 def mix(a: str, b: str, t: float) -> np.ndarray:
@@ -44,17 +45,25 @@ class NoiseSamplingScene(ChapterScene):
     # ---- layout ---------------------------------------------------------------------------------
 
     def lay_out_pixels(self) -> None:
-        """A large image on the left; right of it a magnified block of its pixels and one pixel's numbers."""
+        """A large image and a magnified block of its pixels with one pixel's numbers and the statements:
+        side by side, or for an image much wider than tall, the image across the top and the rest under it."""
         box, info = self.content_box(), self.info
         self.caption = self.text(f"{info['width']} × {info['height']} pixels", LABEL_SIZE, self.theme.muted)
-        side = box.height - self.caption.height - 0.2
         h, w = self.samples.shape[1:3]
-        # an image wider than tall keeps to the left half (the block and the numbers take the right)
-        side = min(side, box.width * 0.45 * h / w)
+        wide = w >= WIDE * h
+        if wide:  # as wide as the box allows, at most 60% of its height
+            side = min(box.height * 0.6, box.width * h / w)
+        else:  # an image wider than tall keeps to the left half (the block and the numbers take the right)
+            side = min(box.height - self.caption.height - 0.2, box.width * 0.45 * h / w)
         self.image = self.image_mobject(self.samples[0], side, smooth=False)
         self.image.move_to((box.left + self.image.width / 2, box.top - side / 2, 0))
         self.caption.next_to(self.image, DOWN, buff=0.2)
-        self.caption.set_x(max(self.caption.get_x(), box.left + self.caption.width / 2))  # under a narrow image
+        if wide and box.right - self.image.get_right()[0] >= self.caption.width + 0.3:  # beside it, if it fits
+            self.caption.next_to(self.image, RIGHT, buff=0.3).align_to(self.image, DOWN)
+        elif wide:
+            self.caption.align_to(self.image, RIGHT)
+        else:
+            self.caption.set_x(max(self.caption.get_x(), box.left + self.caption.width / 2))  # under a narrow image
 
         # The block: where it is on the image, and magnified at the top of the right column.
         self.r0, self.c0 = int(h * 0.3), int(w * 0.55)
@@ -64,10 +73,6 @@ class NoiseSamplingScene(ChapterScene):
             self.image.get_corner(UP + LEFT)
             + np.array([(self.c0 + BLOCK / 2) * unit, -(self.r0 + BLOCK / 2) * unit, 0])
         )
-        # The right column: the block magnified, one pixel's numbers beside it, the statements under it.
-        # (A wide image is short, a narrow one leaves room: the block is as large as a square image's, or
-        # larger beside a narrow one.)
-        zoom_side = max(side, box.height * 0.6) * (0.6 if self.image.width < side else 0.5)
         r, g, b = (int(v) for v in self.samples[0, self.r0, self.c0])
         names = [
             ("red", r, self.theme.series(1)),
@@ -77,7 +82,6 @@ class NoiseSamplingScene(ChapterScene):
         self.numbers = VGroup(self.text("one pixel:", LABEL_SIZE, self.theme.muted))
         self.numbers.add(*[self.text(f"{name} {value}", BODY_SIZE, colour) for name, value, colour in names])
         self.numbers.arrange(DOWN, aligned_edge=LEFT, buff=0.22)
-        right_col = box.right_of(self.image.get_right()[0], gap=1.0)
         self.statements = VGroup(
             self.text(
                 f"{info['width']} × {info['height']} pixels × 3 = {info['values_per_image']:,} numbers", BODY_SIZE
@@ -85,23 +89,39 @@ class NoiseSamplingScene(ChapterScene):
             self.text("each a whole number from 0 to 255", LABEL_SIZE, self.theme.muted),
             self.text("every number drawn at random: noise", BODY_SIZE, self.theme.accent),
         ).arrange(DOWN, aligned_edge=LEFT, buff=0.3)
-        self.fit_width(self.statements, right_col.width)
-        # beside a narrow image the column has room to spare: it sits in the middle of what is left
-        column_w = max(zoom_side + 0.45 + self.numbers.width, self.statements.width)
-        zoom_left = right_col.left + max(0.0, (right_col.width - column_w) / 2)
-
-        self.zoom = self.image_mobject(self.block(0), zoom_side, smooth=False)
-        self.zoom.move_to((zoom_left + zoom_side / 2, self.image.get_top()[1] - zoom_side / 2, 0))
+        if wide:
+            # Under the image: the block on the left, its numbers, then the statements.
+            below = box.below(min(self.image.get_bottom()[1], self.caption.get_bottom()[1]), gap=0.3)
+            zoom_side = below.height
+            self.zoom = self.image_mobject(self.block(0), zoom_side, smooth=False)
+            self.zoom.move_to((box.left + zoom_side / 2, below.top - zoom_side / 2, 0))
+            self.numbers.next_to(self.zoom, RIGHT, buff=0.45).align_to(self.zoom, UP)
+            self.fit_width(self.statements, box.right_of(self.numbers.get_right()[0], gap=0.8).width)
+            self.statements.next_to(self.numbers, RIGHT, buff=0.8).align_to(self.zoom, UP)
+            corners = [(DOWN + LEFT, UP + LEFT), (DOWN + RIGHT, UP + RIGHT)]
+        else:
+            # The right column: the block magnified, one pixel's numbers beside it, the statements under it.
+            # (A wide image is short, a narrow one leaves room: the block is as large as a square image's,
+            # or larger beside a narrow one.)
+            right_col = box.right_of(self.image.get_right()[0], gap=1.0)
+            self.fit_width(self.statements, right_col.width)
+            share = 0.5 if self.image.width >= side else 0.6 if self.image.width >= side / 2 else 0.7
+            zoom_side = min(max(side, box.height * 0.6) * share, box.height - 0.6 - self.statements.height)
+            # beside a narrow image the column has room to spare: it sits in the middle of what is left
+            column_w = max(zoom_side + 0.45 + self.numbers.width, self.statements.width)
+            zoom_left = right_col.left + max(0.0, (right_col.width - column_w) / 2)
+            self.zoom = self.image_mobject(self.block(0), zoom_side, smooth=False)
+            self.zoom.move_to((zoom_left + zoom_side / 2, self.image.get_top()[1] - zoom_side / 2, 0))
+            self.numbers.next_to(self.zoom, RIGHT, buff=0.45).align_to(self.zoom, UP)
+            self.statements.next_to(self.zoom, DOWN, buff=0.55).align_to(self.zoom, LEFT)
+            corners = [(UP + RIGHT, UP + LEFT), (DOWN + RIGHT, DOWN + LEFT)]
         self.zoom_frame = Square(zoom_side, stroke_width=3, color=self.theme.accent).move_to(self.zoom)
         self.rays = VGroup(
-            Line(self.marker.get_corner(UP + RIGHT), self.zoom.get_corner(UP + LEFT)),
-            Line(self.marker.get_corner(DOWN + RIGHT), self.zoom.get_corner(DOWN + LEFT)),
+            *(Line(self.marker.get_corner(start), self.zoom.get_corner(end)) for start, end in corners)
         ).set_stroke(self.theme.accent, 1.5, opacity=0.7)
         cell = zoom_side / BLOCK
         self.pixel_frame = Square(cell, stroke_width=3, color=self.theme.text)
         self.pixel_frame.move_to(self.zoom.get_corner(UP + LEFT) + np.array([cell / 2, -cell / 2, 0]))
-        self.numbers.next_to(self.zoom, RIGHT, buff=0.45).align_to(self.zoom, UP)
-        self.statements.next_to(self.zoom, DOWN, buff=0.55).align_to(self.zoom, LEFT)
 
     def block(self, k: int) -> np.ndarray:
         """The magnified pixels of sample k."""
