@@ -172,6 +172,13 @@ def plan_slots(timing: Timing, n: int) -> list[Slot]:
 PREVIEW_ENV = "N2I_PREVIEW"
 
 
+def frames_time(frames: int, fps: float) -> float:
+    """The run time in which Manim draws exactly `frames` frames (np.arange(0, run_time, 1/fps) has that
+    many): half a frame short of them, and for one frame exactly one frame's time (Manim warns about a
+    run time under a frame and renders one frame's time anyway)."""
+    return max(frames - 0.5, 1.0) / fps
+
+
 class ChapterScene(Scene):
     """Base of all chapter scenes: loads the bundle in `setup`, times beats, shares the look.
 
@@ -245,8 +252,7 @@ class ChapterScene(Scene):
                 finish_at_once(self, animation)
             self.hold_until(t)
             return
-        # np.arange(0, run_time, 1/fps) then yields exactly `frames` frames.
-        self.play(*animations, run_time=(frames - 0.5) / self.fps, **kwargs)
+        self.play(*animations, run_time=frames_time(frames, self.fps), **kwargs)
 
     def play_for(self, seconds: float, *animations: Any, **kwargs: Any) -> None:
         """Play `animations` over `seconds` from now (rounded to whole frames)."""
@@ -265,7 +271,7 @@ class ChapterScene(Scene):
                 self.renderer.time += frames / self.fps
             return
         if moving:
-            self.wait((frames - 0.5) / self.fps, frozen_frame=False)
+            self.wait(frames_time(frames, self.fps), frozen_frame=False)
         else:  # nothing moves: Manim writes one frame `frames` times instead of redrawing each
             self.wait((frames + 0.5) / self.fps, frozen_frame=True)
 

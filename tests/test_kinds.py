@@ -11,7 +11,7 @@ from conftest import chapter_and_settings
 from render.chapter_data import estimate_timing, load_chapter_data, make_timing, write_chapter_data
 from render.kinds import KINDS
 from render.kinds.latent_basis import fit_latent_basis
-from scenes.common import plan_slots
+from scenes.common import frames_time, plan_slots
 
 KIND_PARAMS = {name: kind.example for name, kind in KINDS.items()}
 
@@ -179,3 +179,14 @@ def test_slots_partition_the_timing():
         assert all(x.end == pytest.approx(y.start) for x, y in zip(slots, slots[1:], strict=False))
     assert plan_slots(timing, 3)[1].start == timing.beats[1].start
     assert estimate_timing(["one two three"]).beats[0].duration == pytest.approx(3 / 2.6)
+
+
+@pytest.mark.parametrize("fps", [15, 30, 60])
+def test_a_play_of_n_frames_draws_n_frames_and_manim_keeps_its_run_time(fps):
+    from manim import Scene, tempconfig
+
+    with tempconfig({"frame_rate": fps}):
+        for frames in range(1, 40):
+            run_time = frames_time(frames, fps)
+            assert Scene.validate_run_time(run_time, Scene.play) == run_time  # not raised to one frame's time
+            assert len(np.arange(0, run_time, 1 / fps)) == frames  # how Manim steps an animation's time
