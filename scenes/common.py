@@ -76,6 +76,7 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Animation,
     FadeIn,
     FadeOut,
     ImageMobject,
@@ -89,6 +90,7 @@ from manim import (
     config,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
+from manim.utils.bezier import interpolate
 
 from render.chapter_data import ChapterDataError, Timing, estimate_timing, load_chapter_data, load_timing
 from render.hold import hold
@@ -177,6 +179,57 @@ def frames_time(frames: int, fps: float) -> float:
     many): half a frame short of them, and for one frame exactly one frame's time (Manim warns about a
     run time under a frame and renders one frame's time anyway)."""
     return max(frames - 0.5, 1.0) / fps
+
+
+def _copied(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+class Restyle(Animation):
+    """`ApplyMethod(mobject.method, *args)` for a method that only restyles (`set_color`, `set_opacity`,
+    `set_fill`, `set_stroke`), without its two deep copies of the mobject: every part's style is read
+    before and after the method, then interpolated as Transform interpolates it, so every frame gets
+    the same values. For text, copying is most of such an animation's time."""
+
+    STYLE = (
+        "fill_rgbas",
+        "stroke_rgbas",
+        "background_stroke_rgbas",
+        "stroke_width",
+        "background_stroke_width",
+        "sheen_direction",
+        "sheen_factor",
+    )  # what VMobject.interpolate_color interpolates
+
+    def __init__(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(method.__self__, **kwargs)
+        self.method, self.args = method, args
+
+    def begin(self) -> None:
+        parts = self.mobject.family_members_with_points()
+        points = [part.points.copy() for part in parts]
+        starts = [{a: _copied(getattr(part, a)) for a in self.STYLE} for part in parts]
+        self.method(*self.args)
+        ends = [{a: _copied(getattr(part, a)) for a in self.STYLE} for part in parts]
+        for part, before, start, end in zip(parts, points, starts, ends, strict=True):
+            if not np.array_equal(part.points, before) or any(
+                np.shape(start[a]) != np.shape(end[a]) for a in self.STYLE
+            ):
+                raise ValueError(f"Restyle: {self.method.__name__} moves or reshapes {part}; use ApplyMethod")
+            for a, value in start.items():
+                setattr(part, a, value)
+        self.parts = list(zip(parts, points, starts, ends, strict=True))
+        super().begin()
+
+    def create_starting_mobject(self) -> Mobject:
+        return self.mobject  # (its style before is kept in `parts`: no copy needed)
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        alpha = self.rate_func(alpha)  # (Animation applies it per submobject, which this one replaces)
+        for part, points, start, end in self.parts:
+            part.points = interpolate(points, points, alpha)  # as Transform's straight path moves them
+            for a, value in start.items():
+                setattr(part, a, _copied(end[a]) if alpha == 1.0 else interpolate(value, end[a], alpha))
 
 
 class ChapterScene(Scene):

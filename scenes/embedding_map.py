@@ -14,9 +14,9 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, ApplyMethod, Circle, Dot, FadeIn, Group, Mobject, Rectangle, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Circle, Dot, FadeIn, Group, Mobject, Rectangle, Text, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Restyle, Slot, line_height
 from scenes.widgets import fit_points, wrapped_text
 
 COLUMN_W = 2.6  # width of the legend column on the right
@@ -195,12 +195,12 @@ class EmbeddingMapScene(ChapterScene):
                 self.play_until(
                     slot.at(0.3),
                     FadeIn(ring, scale=1.6),
-                    *[ApplyMethod(m.set_opacity, 0.35) for m in others],
-                    *([ApplyMethod(labels[h].set_color, self.theme.text)] if labels[h] is not None else []),
+                    *[Restyle(m.set_opacity, 0.35) for m in others],
+                    *([Restyle(labels[h].set_color, self.theme.text)] if labels[h] is not None else []),
                 )
                 self.play_until(
                     slot.at(0.6),
-                    *[ApplyMethod(m.set_opacity, 1.0) for i in nearest for m in (dots[i], labels[i]) if m is not None],
+                    *[Restyle(m.set_opacity, 1.0) for i in nearest for m in (dots[i], labels[i]) if m is not None],
                 )
             if len(self.pictures):
                 self.play_until(slot.at(0.85), FadeIn(self.pictures))

@@ -10,9 +10,9 @@ neighbouring pixels differ) lights the scale shown: too much guidance breaks the
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, UP, ApplyMethod, FadeIn, GrowFromEdge, Mobject, Rectangle, VGroup
+from manim import DOWN, LEFT, UP, FadeIn, GrowFromEdge, Mobject, Rectangle, VGroup
 
-from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, char_width, line_height
+from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Restyle, Slot, char_width, line_height
 from scenes.widgets import ImageRow, Slider, bar, hex_to_rgb, prompt_line, short_number, spread_apart
 
 GAP = 0.4  # between the row's images
@@ -202,7 +202,7 @@ class GuidanceComparisonScene(ChapterScene):
         """2. Guidance off at 1; the range that matches the words."""
         with self.beat(slot, "range"):
             self.marks, self.notes = self.range_marks()
-            self.play_until(slot.at(0.15), ApplyMethod(self.formula.set_opacity, 0.0))
+            self.play_until(slot.at(0.15), Restyle(self.formula.set_opacity, 0.0))
             self.remove(self.formula)
             self.play_until(slot.at(0.45), FadeIn(self.marks), FadeIn(self.notes, shift=UP * 0.1))
 

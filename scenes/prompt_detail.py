@@ -18,9 +18,9 @@ import itertools
 from typing import NamedTuple
 
 import numpy as np
-from manim import LEFT, RIGHT, ApplyMethod, FadeIn, Group, GrowFromEdge, Transform, VGroup
+from manim import LEFT, RIGHT, FadeIn, Group, GrowFromEdge, Transform, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Restyle, Slot
 from scenes.widgets import DIGIT_WIDTH, ImageRow, bar, centred_lines, hex_to_rgb, lines_height, number_lines, wrap_lines
 
 # Widths (frame units) of the block's columns and gaps: prompt text (at most), variety bar, its number.
@@ -213,5 +213,5 @@ class PromptDetailScene(ChapterScene):
         """3. The detailed prompt: the seeds agree."""
         with self.beat(slot, "agree"):
             self.play_until(slot.at(0.3), Transform(self.highlight_frame, self.highlight(self.n_prompts - 1)))
-            others = [ApplyMethod(b.set_opacity, 0.35) for b in self.bars[:-1]]
-            self.play_until(slot.at(0.5), *others, ApplyMethod(self.numbers[-1].set_color, self.theme.accent))
+            others = [Restyle(b.set_opacity, 0.35) for b in self.bars[:-1]]
+            self.play_until(slot.at(0.5), *others, Restyle(self.numbers[-1].set_color, self.theme.accent))

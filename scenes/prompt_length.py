@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
-from manim import LEFT, RIGHT, UP, ApplyMethod, FadeIn, GrowFromEdge, VGroup
+from manim import LEFT, RIGHT, UP, FadeIn, GrowFromEdge, VGroup
 
-from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height
+from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Restyle, Slot, line_height
 from scenes.widgets import bar
 
 
@@ -116,7 +116,7 @@ class PromptLengthScene(ChapterScene):
                     FadeIn(spans[k], shift=UP * 0.1),
                     FadeIn(self.labels[k]),
                     GrowFromEdge(self.bars[k], LEFT),
-                    ApplyMethod(spans[k - 1].set_color, self.theme.text),
+                    Restyle(spans[k - 1].set_color, self.theme.text),
                 )
 
     def steering_words(self, slot: Slot) -> None:
@@ -126,7 +126,7 @@ class PromptLengthScene(ChapterScene):
             fades = []
             for k in range(len(self.words)):
                 colour = self.theme.accent if strong[k] else self.theme.muted
-                fades += [ApplyMethod(self.spans[k].set_color, colour), ApplyMethod(self.labels[k].set_color, colour)]
+                fades += [Restyle(self.spans[k].set_color, colour), Restyle(self.labels[k].set_color, colour)]
                 if not strong[k]:
-                    fades.append(ApplyMethod(self.bars[k].set_opacity, 0.35))
+                    fades.append(Restyle(self.bars[k].set_opacity, 0.35))
             self.play_until(slot.at(0.3), *fades)

@@ -11,7 +11,7 @@ from conftest import chapter_and_settings
 from render.chapter_data import estimate_timing, load_chapter_data, make_timing, write_chapter_data
 from render.kinds import KINDS
 from render.kinds.latent_basis import fit_latent_basis
-from scenes.common import frames_time, plan_slots
+from scenes.common import Restyle, frames_time, plan_slots
 
 KIND_PARAMS = {name: kind.example for name, kind in KINDS.items()}
 
@@ -190,3 +190,33 @@ def test_a_play_of_n_frames_draws_n_frames_and_manim_keeps_its_run_time(fps):
             run_time = frames_time(frames, fps)
             assert Scene.validate_run_time(run_time, Scene.play) == run_time  # not raised to one frame's time
             assert len(np.arange(0, run_time, 1 / fps)) == frames  # how Manim steps an animation's time
+
+
+@pytest.mark.parametrize("method, value", [("set_opacity", 0.0), ("set_opacity", 0.35), ("set_opacity", 1.0),
+                                           ("set_color", "#ff8800")])  # fmt: skip
+def test_restyle_draws_what_apply_method_draws(method, value):
+    from manim import ApplyMethod, Dot, Text, VGroup, there_and_back
+
+    def made():
+        dimmed = Text("dimmed", font_size=20).set_opacity(0.5)
+        return VGroup(Dot(), VGroup(Text("a label", font_size=20), dimmed))
+
+    for rate_func in (None, there_and_back):
+        kwargs = {"rate_func": rate_func} if rate_func else {}
+        a, b = made(), made()
+        theirs, ours = ApplyMethod(getattr(a, method), value, **kwargs), Restyle(getattr(b, method), value, **kwargs)
+        theirs.begin(), ours.begin()
+        for t in np.linspace(0, 1, 11):
+            theirs.interpolate(t), ours.interpolate(t)
+            for x, y in zip(a.family_members_with_points(), b.family_members_with_points(), strict=True):
+                for attr in ("points", *Restyle.STYLE):
+                    assert np.array_equal(getattr(x, attr), getattr(y, attr)), (t, attr)
+                    assert type(getattr(x, attr)) is type(getattr(y, attr)), (t, attr)
+
+
+def test_restyle_refuses_a_method_that_moves_the_mobject():
+    from manim import Dot
+
+    dot = Dot()
+    with pytest.raises(ValueError, match="use ApplyMethod"):
+        Restyle(dot.shift, np.array([1.0, 0.0, 0.0])).begin()
