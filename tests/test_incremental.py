@@ -223,6 +223,21 @@ def test_dry_run_after_a_quality_change_gives_the_old_and_new_quality(project):
     assert "2 of 2 chapters would be re-rendered" in log
 
 
+def test_dry_run_after_an_encoder_change_names_it(project):
+    """A clip made with other encoder options (or another Manim) is made again, and --dry-run says why."""
+    manifest_path = project.out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for chapter in manifest["chapters"].values():
+        chapter["key_parts"]["encoder"] = {"x264-params": "mbtree=1"}  # as an older noise2image made them
+    manifest_path.write_text(json.dumps(manifest))
+    for clip in (project.cache / "clips").glob("*.mp4"):  # their keys named other options
+        clip.unlink()
+    log = project.render("--dry-run")
+    for chapter in ("denoise", "seeds"):
+        assert re.search(rf"^render: {chapter}: Manim or its encoder settings changed$", log, flags=re.M), log
+    assert "2 of 2 chapters would be re-rendered" in log
+
+
 def test_dry_run_after_a_reorder_says_the_video_will_be_reassembled(project):
     data = copy.deepcopy(project.data)
     data["chapters"].reverse()
