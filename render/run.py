@@ -395,10 +395,7 @@ def dry_run_report(session: Session, selected: list[ChapterPlan], quality: str, 
 
 def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | None, quality: str, fps: int):
     """Why this chapter's clip would be made again (nothing: it is up to date). Speaks nothing."""
-    from importlib.metadata import version
-
     from render.chapter_data import CHAPTER_JSON
-    from render.media.ffmpeg import CLIP_ENCODER_OPTIONS
     from render.stages.narrate import cached_timeline
 
     timeline = cached_timeline(session, chapter, fps)
@@ -423,7 +420,7 @@ def _redo_reasons(session: Session, chapter: ChapterPlan, manifest: Manifest | N
             reasons.append(f"quality {old_quality}@{old_fps} -> {quality}@{fps}")
         if before.key_parts.get("scenes") != session.scene_version(chapter):
             reasons.append("scene code changed")
-        if (before.key_parts.get("manim"), before.key_parts.get("encoder")) != (version("manim"), CLIP_ENCODER_OPTIONS):
+        if any(before.key_parts.get(part) != value for part, value in session.clip_tools().items()):
             reasons.append("Manim or its encoder settings changed")
     return reasons or ["narration timing changed (pause or speed)"]
 

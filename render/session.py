@@ -233,11 +233,14 @@ class Session:
     # ---- clips --------------------------------------------------------------------------------
 
     def clip_parts(self, chapter: ChapterPlan, timing: Timing, quality: str, fps: int) -> dict[str, Any]:
-        """What a chapter clip's key hashes: its data, its timing, the quality and the scene's code."""
+        """What a chapter clip's key hashes: its data, its timing, the quality, the scene's code and the tools."""
         data = self.data_folder(chapter)
-        return keys.clip_parts(
-            data, timing.model_dump(), quality, fps, chapter.kind.scene.file, version("manim"), CLIP_ENCODER_OPTIONS
-        )
+        return keys.clip_parts(data, timing.model_dump(), quality, fps, chapter.kind.scene.file, **self.clip_tools())
+
+    @staticmethod
+    def clip_tools() -> dict[str, Any]:
+        """What draws and encodes every clip, as its key names it: Manim's version and its encoder options."""
+        return {"manim": version("manim"), "encoder": CLIP_ENCODER_OPTIONS}
 
     @staticmethod
     def scene_version(chapter: ChapterPlan) -> str:
