@@ -167,3 +167,58 @@ def test_train_model_run_with_eval(tmp_path, capsys, monkeypatch):
     assert "| 4.0 |" in table and table in (out / "model_card.md").read_text()
     assert json.loads((out / "eval.json").read_text())["n_prompts"] == 1
     assert json.loads((out / "training.json").read_text())["steps_done"] == 2
+
+
+def test_a_resumed_run_counts_the_time_it_trained_before(smoke_model, tmp_path):
+    """The time cap is for the whole run: a run resumed after it used up its minutes takes no more
+    steps (its checkpoints hold the seconds trained), and the learning rate's clock goes on from there."""
+    import torch
+
+    from render.tiny_prx.loop import Deadline, seconds_in
+
+    trained, meta, _ = smoke_model
+    out = shutil.copytree(trained, tmp_path / "tiny-prx")
+    checkpoint = out / "checkpoints" / "transformer.pt"
+    assert seconds_in(checkpoint) > 0
+    state = torch.load(checkpoint, weights_only=False)
+    torch.save({**state, "seconds": 3600.0}, checkpoint)  # as if it had trained for an hour
+    logs = []
+    resumed = train.train_model(
+        "smoke", out, seed=0, resume=True, log=logs.append, device="cpu", max_minutes=30.0,
+        overrides={**SMOKE_TRAINING, "steps": SMOKE_STEPS + 50},
+    )  # fmt: skip
+    assert resumed["steps_done"] == SMOKE_STEPS
+    assert resumed["stopped"] == "time cap"
+    assert resumed["total_seconds"] >= 3600
+
+    # 5 of 10 minutes spent: the cosine is half-way at the start of the resumed phase
+    assert Deadline(10.0, spent=300.0).clock(before=300.0)() == pytest.approx(0.5, abs=0.01)
+    assert Deadline(None).clock(before=300.0)() == 0.0
+
+
+def test_time_shift_moves_the_training_noise_levels_and_the_sampler():
+    """With `time_shift` the noise levels drawn for training move by log(shift) in logit space (more
+    training at high noise), and the saved scheduler samples with the same shift."""
+    import math
+    from dataclasses import replace
+
+    import torch
+    from tiny_models import tiny_vae
+
+    vae = tiny_vae()
+    x = torch.rand(8, 3, 16, 16) * 2 - 1
+    emb, mask = torch.zeros(8, 3, 384), torch.ones(8, 3, dtype=torch.bool)
+    levels = {}
+
+    def fake_transformer(hidden_states, timestep, **_):
+        levels[shift] = timestep.clone()
+        return (torch.zeros_like(hidden_states),)
+
+    for shift in (1.0, 3.0):
+        gen = torch.Generator().manual_seed(0)
+        train.transformer_loss(fake_transformer, vae, x, emb, mask, gen, amp=False, time_shift=shift)
+    logit = lambda s: torch.log(s / (1 - s))  # noqa: E731
+    assert torch.allclose(logit(levels[3.0]) - logit(levels[1.0]), torch.full((8,), math.log(3.0)), atol=1e-4)
+
+    for shift in (1.0, 3.0):
+        assert networks.scheduler(replace(PRESETS["cpu"], time_shift=shift)).config.shift == shift

@@ -29,42 +29,51 @@ class Checkpoint:
     def __init__(self, path: Path, **parts):
         self.path, self.parts = path, parts
 
-    def load(self, dev) -> tuple[int, list]:
-        """Restore every part; returns (step, losses)."""
+    def load(self, dev) -> tuple[int, list, float]:
+        """Restore every part; returns (step, losses, seconds of training up to the checkpoint)."""
         st = torch.load(self.path, map_location=dev, weights_only=False)
         for name, obj in self.parts.items():
             if isinstance(obj, torch.Generator):
                 obj.set_state(st[name].cpu())
             else:
                 obj.load_state_dict(st[name])
-        return st["step"], st["losses"]
+        return st["step"], st["losses"], st.get("seconds", 0.0)
 
-    def save(self, step: int, losses: list) -> None:
+    def save(self, step: int, losses: list, seconds: float) -> None:
         """Write every part, atomically (a run killed while saving keeps the previous checkpoint)."""
         state = {
             name: obj.get_state() if isinstance(obj, torch.Generator) else obj.state_dict()
             for name, obj in self.parts.items()
         }
         with atomic_path(self.path) as tmp:
-            torch.save({**state, "step": step, "losses": losses}, tmp)
+            torch.save({**state, "step": step, "losses": losses, "seconds": seconds}, tmp)
+
+
+def seconds_in(path: Path) -> float:
+    """The training seconds a phase's checkpoint holds (0 without one): what a resumed run has spent."""
+    if not path.is_file():
+        return 0.0
+    return float(torch.load(path, map_location="cpu", weights_only=False).get("seconds", 0.0))
 
 
 class Deadline:
-    """A wall-clock cap (None: no cap)."""
+    """A wall-clock cap (None: no cap), less the seconds a resumed run `spent` before."""
 
-    def __init__(self, minutes: float | None):
-        self.t_end = None if minutes is None else time.monotonic() + minutes * 60
+    def __init__(self, minutes: float | None, spent: float = 0.0):
+        self.t_end = None if minutes is None else time.monotonic() + minutes * 60 - spent
 
     def left(self) -> float:
         """Seconds left until the cap (infinite without one)."""
         return math.inf if self.t_end is None else self.t_end - time.monotonic()
 
-    def clock(self) -> Callable[[], float]:
-        """A function giving the fraction of the time left now that has passed since (0 without a cap)."""
+    def clock(self, before: float = 0.0) -> Callable[[], float]:
+        """A function giving the fraction of a phase's time that has passed: the `before` seconds it
+        trained until it was resumed, plus those since now, over those and the time left (0 without a cap)."""
         if self.t_end is None:
             return lambda: 0.0
-        t0, span = time.monotonic(), max(1e-6, self.t_end - time.monotonic())
-        return lambda: (time.monotonic() - t0) / span
+        t0 = time.monotonic()
+        span = max(1e-6, before + self.t_end - t0)
+        return lambda: (before + time.monotonic() - t0) / span
 
 
 @dataclass
@@ -114,19 +123,20 @@ class PhaseLoop:
         self.checkpoint, self.deadline = checkpoint, deadline
         self.record, self.summarise, self.status = record, summarise, status
         self.step, self.losses, self.stopped = 0, [], "steps"
+        self.seconds_before = 0.0  # the phase's training time before it was resumed
         self._pending: list = []  # what `record` kept since the last log line
 
     def resume(self) -> None:
         """Continue from the phase's checkpoint, if the run resumes and there is one."""
         if self.run.resume and self.checkpoint.path.exists():
-            self.step, self.losses = self.checkpoint.load(self.run.device)
+            self.step, self.losses, self.seconds_before = self.checkpoint.load(self.run.device)
             self.run.log(f"[{self.name}] resumed at step {self.step}")
 
     def steps(self) -> Iterator[int]:
         """The number of each step still to take, its learning rate set, until done or out of time."""
         self._t0 = self._t_last = time.time()
         self._s_last = self.step
-        elapsed = self.deadline.clock()
+        elapsed = self.deadline.clock(self.seconds_before)
         while self.step < self.total:
             if self.deadline.left() <= 0:
                 self.stopped = "time cap"
@@ -143,7 +153,11 @@ class PhaseLoop:
         if self.step % p.log_every == 0 or self.step == self.total:
             self._log_losses()
         if self.step % p.ckpt_every == 0 and self.step < self.total:
-            self.checkpoint.save(self.step, self.losses)
+            self.checkpoint.save(self.step, self.losses, self.seconds())
+
+    def seconds(self) -> float:
+        """The phase's training time so far, its time before a resume included."""
+        return self.seconds_before + time.time() - self._t0
 
     def _log_losses(self) -> None:
         now = time.time()
@@ -163,8 +177,9 @@ class PhaseLoop:
         if value is not None:
             self.losses.append((self.step, value))
         self._pending = []
-        self.checkpoint.save(self.step, self.losses)
-        return self.step, self.stopped, time.time() - self._t0, self.losses
+        seconds = self.seconds()
+        self.checkpoint.save(self.step, self.losses, seconds)
+        return self.step, self.stopped, seconds, self.losses
 
 
 def optimiser_step(optimizer: torch.optim.Optimizer, model: torch.nn.Module, loss: torch.Tensor) -> None:

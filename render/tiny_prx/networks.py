@@ -70,29 +70,34 @@ def n_params(m) -> int:
 
 def save_pipeline(out: Path, p: Preset, ema: torch.nn.Module, vae) -> None:
     """The transformer's EMA weights, the VAE and the scheduler as float16 diffusers folders."""
-    from diffusers import FlowMatchEulerDiscreteScheduler
-
     ema16 = make_transformer(p)
     ema16.load_state_dict({k: v.float().cpu() for k, v in ema.state_dict().items()})
     ema16.to(torch.float16).save_pretrained(str(out / "transformer"), safe_serialization=True)
     vae16 = copy.deepcopy(vae).cpu().to(torch.float16)
     vae16.save_pretrained(str(out / "vae"), safe_serialization=True)
-    FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0).save_pretrained(str(out / "scheduler"))
+    scheduler(p).save_pretrained(str(out / "scheduler"))
 
 
-def pipeline_of(transformer, vae, text, size: int):
-    """A `PRXPipeline` of modules in memory (the transformer as given, float32 while it trains), with
-    the text encoder and tokenizer of a `TextConditioner`: for learning curves during training."""
+def scheduler(p: Preset):
+    """The sampler the model is trained for: flow-matching Euler with the preset's noise-level shift."""
     from diffusers import FlowMatchEulerDiscreteScheduler
+
+    return FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=p.time_shift)
+
+
+def pipeline_of(transformer, vae, text, p: Preset):
+    """A `PRXPipeline` of modules in memory (the transformer as given, float32 while it trains), with
+    the text encoder and tokenizer of a `TextConditioner` and the preset's scheduler: for learning
+    curves during training."""
     from diffusers.pipelines.prx.pipeline_prx import PRXPipeline
 
     pipe = PRXPipeline(
         transformer=transformer,
-        scheduler=FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0),
+        scheduler=scheduler(p),
         text_encoder=text.encoder,
         tokenizer=text.tokenizer,
         vae=vae,
-        default_sample_size=size,
+        default_sample_size=p.size,
     )
     pipe.set_progress_bar_config(disable=True)
     return pipe

@@ -41,6 +41,11 @@ class Preset:
     vae_edge_weight: float = 0.0
     # The transformer's loss counts the latent cells the object covers (1 + object_weight) times.
     object_weight: float = 0.0
+    # The noise levels' shift, as in SD3: a noise level s drawn for training becomes
+    # shift * s / (1 + (shift - 1) * s) (its logit moves by log(shift)), and the saved scheduler
+    # samples with the same shift. Above 1 the model trains and samples more at high noise, where the
+    # picture's layout and its object's shape come from the text alone.
+    time_shift: float = 1.0
     # bfloat16 autocast: None chooses it where the hardware computes bfloat16 natively (CUDA, or a CPU
     # with AVX512-BF16 or AMX); evaluation and the saved weights stay float32/float16 either way.
     amp: bool | None = None
@@ -62,7 +67,7 @@ PRESETS: dict[str, Preset] = {
         vae_lr=3e-3, hidden=256, depth=6, heads=4, patch=8, steps=14000, batch=32, lr=1.5e-3,
         warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
         vae_norm_groups=16, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
-        curve_every_minutes=10.0,
+        time_shift=3.0, curve_every_minutes=10.0,
     ),
     # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, 7 minutes. The
     # step counts are ceilings: the time cap decides (the learning rate follows the clock).

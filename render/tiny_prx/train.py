@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -28,7 +29,7 @@ import torch.nn.functional as F
 from render.tiny_prx import world
 from render.tiny_prx.card import curves_svg, folder_mb, training_meta, write_card, write_vocabulary
 from render.tiny_prx.devices import hardware, training_device
-from render.tiny_prx.loop import Checkpoint, Deadline, PhaseLoop, Run, optimiser_step
+from render.tiny_prx.loop import Checkpoint, Deadline, PhaseLoop, Run, optimiser_step, seconds_in
 from render.tiny_prx.networks import make_transformer, make_vae, n_params, pipeline_of, save_pipeline
 from render.tiny_prx.presets import PRESETS, Preset
 from render.tiny_prx.text import TextConditioner
@@ -161,11 +162,13 @@ def transformer_loss(
     amp: bool,
     cover: torch.Tensor | None = None,
     object_weight: float = 0.0,
+    time_shift: float = 1.0,
 ) -> torch.Tensor:
     """The rectified-flow loss of a batch of images `x` [-1, 1] with their text `emb` and `mask`.
 
     x0 = the VAE latent normalised as PRXPipeline expects, x_t = (1 - s) x0 + s noise with s
-    logit-normal, target v = noise - x0. Noise and noise levels come from `generator`. With
+    logit-normal (its logit moved by log(`time_shift`)), target v = noise - x0. Noise and noise
+    levels come from `generator`. With
     `object_weight`, the latent cells an object covers (`cover` [N, S, S], from the world) count
     1 + object_weight times: the object is a small part of each picture, and its shape is what
     the model finds hardest."""
@@ -174,7 +177,7 @@ def transformer_loss(
         lat = vae.encode(x).latent_dist.mode()
     z0 = (lat.float() - vae.config.shift_factor) * vae.config.scaling_factor
     noise = torch.randn(z0.shape, generator=generator, device=dev)
-    s = torch.sigmoid(torch.randn(z0.shape[0], generator=generator, device=dev))
+    s = torch.sigmoid(torch.randn(z0.shape[0], generator=generator, device=dev) + math.log(time_shift))
     sv = s.view(-1, 1, 1, 1)
     xt = (1 - sv) * z0 + sv * noise
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
@@ -226,7 +229,8 @@ def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadl
     for step in loop.steps():
         x, captions, _, cover = world.sample_batch_with_masks(p.batch, p.size, scenes, dev)
         emb, mask = text(captions)
-        loss = transformer_loss(tr, vae, x, emb, mask, gen, amp=run.amp, cover=cover, object_weight=p.object_weight)
+        loss = transformer_loss(tr, vae, x, emb, mask, gen, amp=run.amp, cover=cover, object_weight=p.object_weight,
+                                time_shift=p.time_shift)  # fmt: skip
         optimiser_step(opt, tr, loss)
         _update_ema(ema_params, params, steps_done=step + 1, decay=p.ema)
         loop.done(loss)
@@ -284,7 +288,7 @@ def learning_point(ema, vae, text: TextConditioner, p: Preset) -> dict:
     guidance 4, float32), as `noise2image eval-model` measures it."""
     from render.tiny_prx.evaluate import accuracy_of, detailed_prompts
 
-    pipe = pipeline_of(ema, vae, text, p.size)
+    pipe = pipeline_of(ema, vae, text, p)
     items = detailed_prompts(p.curve_prompts, seed=1)  # not the evaluation's own prompts (seed 0)
     return {"accuracy": accuracy_of(pipe, [q for q, _ in items], seed=1, batch_size=32)}
 
@@ -338,7 +342,10 @@ def train_model(
     run = Run(p, training_device(device), seed, out / "checkpoints", resume, log)
     torch.manual_seed(seed)
     t_start = time.time()
-    deadline = Deadline(p.max_minutes)
+    # the time cap counts the training a resumed run did before (as its checkpoints hold it)
+    vae_before = seconds_in(run.checkpoints / "vae.pt") if resume else 0.0
+    tr_before = seconds_in(run.checkpoints / "transformer.pt") if resume else 0.0
+    deadline = Deadline(p.max_minutes, spent=vae_before + tr_before)
     log(f"training tiny-prx preset {p.name} on {hardware(run.device)}: {asdict(p)}")
 
     # 2. Models, initialised from the seed (the VAE first)
@@ -347,7 +354,8 @@ def train_model(
     log(f"VAE {n_params(vae) / 1e6:.2f}M params, transformer {n_params(tr) / 1e6:.2f}M params")
 
     # 3. The VAE, then the latent normalisation that PRXPipeline undoes before decoding
-    vm = _train_vae(run, vae, Deadline(None if p.max_minutes is None else p.max_minutes * p.vae_share))
+    vae_cap = None if p.max_minutes is None else p.max_minutes * p.vae_share
+    vm = _train_vae(run, vae, Deadline(vae_cap, spent=vae_before))
     log(f"[vae] phase done: {vm['vae_steps_done']} steps in {vm['vae_seconds']:.1f} s ({vm['vae_stopped']})")
     stats = _latent_stats(run, vae)
     shift, scale, rec = stats
@@ -362,7 +370,7 @@ def train_model(
     t_save = time.time()
     save_pipeline(out, p, ema, vae)
     meta = training_meta(run, vae, tr, stats, {**vm, **tm})
-    meta["total_seconds"] = time.time() - t_start
+    meta["total_seconds"] = vae_before + tr_before + time.time() - t_start  # this session and those before
     meta["size_mb"] = folder_mb(out / "transformer") + folder_mb(out / "vae")
     (out / "training.json").write_text(json.dumps(meta, indent=1))
     (out / "learning_curves.svg").write_text(curves_svg(meta))
