@@ -97,3 +97,21 @@ def test_the_reader_reads_sizes_of_drawn_shapes():
         for size in world.SIZE_NAMES:
             img = world.render_scene({"shape": shape, "color": "yellow", "background": "purple", "size": size}, 64)
             assert reader.read(img)["size"] == size, (shape, size)
+
+
+def test_fixed_attributes_hold_in_the_pictures_and_the_captions():
+    """The curriculum's scenes (every object large and in the center) are drawn and captioned so: the
+    reader finds each object there, and captions that state a size or a place state those."""
+    from render.tiny_prx import reading
+
+    g = torch.Generator().manual_seed(3)
+    fixed = {"size": "large", "position": "center"}
+    imgs, caps, attrs, _ = world.sample_batch_with_masks(64, 64, g, "cpu", fixed)
+    assert all(a["size"] == "large" and a["position"] == "center" for a in attrs)
+    for img, cap, a in zip(imgs, caps, attrs, strict=True):
+        stated = reading.parse_caption(cap)
+        assert stated.get("size", "large") == "large" and stated.get("position", "center") == "center"
+        read = reading.read_image(world.to_uint8(img))
+        assert read["position"] == "center" and read["shape"] == a["shape"]
+    free = world.sample_batch_with_masks(64, 64, torch.Generator().manual_seed(3), "cpu")[2]
+    assert {a["position"] for a in free} != {"center"} and {a["size"] for a in free} != {"large"}

@@ -47,8 +47,9 @@ def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
         f"reconstruction MSE {meta['vae_recon_mse']:.5f} ([-1,1] scale)",
         f"- latent normalisation: shift_factor {meta['shift_factor']:.5f}, scaling_factor {meta['scaling_factor']:.5f}",
         f"- transformer: {meta['steps_done']} steps at batch {p['batch']} in {meta['transformer_seconds']:.0f} s "
-        f"(stopped by {meta['stopped']}); rectified flow (v = noise - x0, logit-normal noise levels), "
-        f"AdamW lr {p['lr']}, EMA {p['ema']} (the saved weights)",
+        f"(stopped by {meta['stopped']}); rectified flow (v = noise - x0, logit-normal noise levels shifted by "
+        f"{p.get('time_shift', 1.0)}, the scheduler's shift), AdamW lr {p['lr']}, EMA {p['ema']} (the saved weights)"
+        + (f"; the first {p['centred_steps']} steps on large, centred objects only" if p.get("centred_steps") else ""),
         f"- losses (step, loss): {[(s, round(v, 4)) for s, v in tl[:: max(1, len(tl) // 12)]]}",
         f"- speed: VAE {meta['vae_steps_done'] / max(meta['vae_seconds'], 1e-9):.2f} steps/s, transformer "
         f"{meta['steps_done'] / max(meta['transformer_seconds'], 1e-9):.2f} steps/s; bfloat16 autocast "

@@ -46,6 +46,10 @@ class Preset:
     # samples with the same shift. Above 1 the model trains and samples more at high noise, where the
     # picture's layout and its object's shape come from the text alone.
     time_shift: float = 1.0
+    # A curriculum: for the transformer's first `centred_steps` steps every object is large and in the
+    # center (shapes, colours and backgrounds as always), so the model learns outlines before it must
+    # also learn where to put them; then the whole world.
+    centred_steps: int = 0
     # bfloat16 autocast: None chooses it where the hardware computes bfloat16 natively (CUDA, or a CPU
     # with AVX512-BF16 or AMX); evaluation and the saved weights stay float32/float16 either way.
     amp: bool | None = None
@@ -67,7 +71,7 @@ PRESETS: dict[str, Preset] = {
         vae_lr=3e-3, hidden=256, depth=6, heads=4, patch=8, steps=14000, batch=32, lr=1.5e-3,
         warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
         vae_norm_groups=16, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
-        time_shift=3.0, curve_every_minutes=10.0,
+        time_shift=3.0, centred_steps=1500, curve_every_minutes=10.0,
     ),
     # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, 7 minutes. The
     # step counts are ceilings: the time cap decides (the learning rate follows the clock).

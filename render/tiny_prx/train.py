@@ -200,6 +200,9 @@ def _mean_of_tensors(values: list[torch.Tensor]) -> float | None:
     return float(torch.stack(values).mean()) if values else None
 
 
+CENTRED = {"size": "large", "position": "center"}  # the curriculum's scenes (Preset.centred_steps)
+
+
 def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadline) -> tuple[torch.nn.Module, dict]:
     """Train the transformer on the VAE's normalised latents; returns its EMA copy and the metrics."""
     p, dev = run.preset, run.device
@@ -227,7 +230,8 @@ def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadl
     curve = Curve(p.curve_every_minutes, lambda: learning_point(ema, vae, text, p), run.checkpoints / "curve.json",
                   run.resume)  # fmt: skip
     for step in loop.steps():
-        x, captions, _, cover = world.sample_batch_with_masks(p.batch, p.size, scenes, dev)
+        fixed = CENTRED if step < p.centred_steps else None
+        x, captions, _, cover = world.sample_batch_with_masks(p.batch, p.size, scenes, dev, fixed)
         emb, mask = text(captions)
         loss = transformer_loss(tr, vae, x, emb, mask, gen, amp=run.amp, cover=cover, object_weight=p.object_weight,
                                 time_shift=p.time_shift)  # fmt: skip

@@ -140,8 +140,9 @@ def make_caption(s: Scene, u: list[float]) -> str:
     return text
 
 
-def _sample_scenes(n: int, generator: torch.Generator) -> tuple[list[Scene], np.ndarray]:
-    """n random scenes, and per scene the uniform numbers [n, 12] that choose its caption."""
+def _sample_scenes(n: int, generator: torch.Generator, fixed: dict | None = None) -> tuple[list[Scene], np.ndarray]:
+    """n random scenes, and per scene the uniform numbers [n, 12] that choose its caption; `fixed`
+    gives attributes every scene takes (e.g. {"size": "large", "position": "center"})."""
     gdev = generator.device
     u = torch.rand(n, 32, generator=generator, device=gdev).cpu().double().numpy()
     scenes = []
@@ -154,6 +155,8 @@ def _sample_scenes(n: int, generator: torch.Generator) -> tuple[list[Scene], np.
         pos = _pick(r[4], POSITION_NAMES)
         jit = ((r[10] - 0.5) * JITTER, (r[11] - 0.5) * JITTER, (r[12] - 0.5) * SIZE_JITTER)
         sc = Scene(shape, color, bg, size, pos, jit)
+        if fixed:
+            sc.size, sc.position = fixed.get("size", sc.size), fixed.get("position", sc.position)
         sc.extra = {"cjit": [(r[14 + k] - 0.5) * 0.06 for k in range(3)]}
         scenes.append(sc)
     return scenes, u[:, 20:]
@@ -284,10 +287,11 @@ def sample_batch(
 
 
 def sample_batch_with_masks(
-    n: int, size: int, generator: torch.Generator, device="cpu"
+    n: int, size: int, generator: torch.Generator, device="cpu", fixed: dict | None = None
 ) -> tuple[torch.Tensor, list[str], list[dict], torch.Tensor]:
-    """`sample_batch` and where each object is: its coverage [N, S, S] (0..1) on the device."""
-    scenes, u = _sample_scenes(n, generator)
+    """`sample_batch` and where each object is: its coverage [N, S, S] (0..1) on the device. With
+    `fixed`, every scene takes those attributes (size and position; the captions say them as usual)."""
+    scenes, u = _sample_scenes(n, generator, fixed)
     captions = [make_caption(s, list(row)) for s, row in zip(scenes, u, strict=True)]
     imgs, cover = _render(_index_tensors(scenes), size, device)
     return imgs, captions, [s.as_dict() for s in scenes], cover
