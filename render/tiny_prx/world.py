@@ -42,22 +42,27 @@ SHAPES = list(SDFS)  # circle, square, triangle, star, ring, heart
 # "radius" as a fraction of the width: at 64 px a small star's arms are still a few pixels wide
 SIZES = {"small": 0.15, "medium": 0.19, "large": 0.23}
 SIZE_NAMES = list(SIZES)
-# (x, y) centre as a fraction of the image, y down.
-# (a large star in a corner, at its largest jitter, still fits in the picture)
+# (x, y) centre as a fraction of the image, y down: on the corners of the transformer's tokens (a
+# quarter of the width apart, for the cpu preset's 4x4 tokens), so that an object moved from one
+# place to another is the same pattern of tokens moved by whole tokens, and what the model learns
+# about outlines in the center holds everywhere (measured: bench/results/tiny_prx_design-cpu-2026-12-02-b.txt).
+# A large star in a corner still fits in the picture.
 POSITIONS: dict[str, tuple[float, float]] = {
     "center": (0.5, 0.5),
-    "left": (0.29, 0.5),
-    "right": (0.71, 0.5),
-    "top": (0.5, 0.29),
-    "bottom": (0.5, 0.71),
-    "top left": (0.29, 0.29),
-    "top right": (0.71, 0.29),
-    "bottom left": (0.29, 0.71),
-    "bottom right": (0.71, 0.71),
+    "left": (0.25, 0.5),
+    "right": (0.75, 0.5),
+    "top": (0.5, 0.25),
+    "bottom": (0.5, 0.75),
+    "top left": (0.25, 0.25),
+    "top right": (0.75, 0.25),
+    "bottom left": (0.25, 0.75),
+    "bottom right": (0.75, 0.75),
 }
 POSITION_NAMES = list(POSITIONS)
-JITTER = 0.04  # the spread of an object's centre (uniform, +-half of it), as a fraction of the width
-SIZE_JITTER = 0.10  # the spread of its size (uniform, +-half of it), relative
+# The spread of an object's centre (uniform, +-half of it, as a fraction of the width) and of its size
+# (relative): none, for the same reason.
+JITTER = 0.0
+SIZE_JITTER = 0.0
 POSITION_PHRASES = {
     "center": ["in the center", "in the middle"],
     "left": ["on the left"],
