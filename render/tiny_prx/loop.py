@@ -53,7 +53,8 @@ def seconds_in(path: Path) -> float:
     """The training seconds a phase's checkpoint holds (0 without one): what a resumed run has spent."""
     if not path.is_file():
         return 0.0
-    return float(torch.load(path, map_location="cpu", weights_only=False).get("seconds", 0.0))
+    # mapped, not read: only the small "seconds" entry is touched, not the weights the phase loads later
+    return float(torch.load(path, map_location="cpu", weights_only=False, mmap=True).get("seconds", 0.0))
 
 
 class Deadline:

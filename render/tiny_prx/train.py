@@ -168,10 +168,9 @@ def transformer_loss(
 
     x0 = the VAE latent normalised as PRXPipeline expects, x_t = (1 - s) x0 + s noise with s
     logit-normal (its logit moved by log(`time_shift`)), target v = noise - x0. Noise and noise
-    levels come from `generator`. With
-    `object_weight`, the latent cells an object covers (`cover` [N, S, S], from the world) count
-    1 + object_weight times: the object is a small part of each picture, and its shape is what
-    the model finds hardest."""
+    levels come from `generator`. With `object_weight`, the latent cells an object covers (`cover`
+    [N, S, S], from the world) count 1 + object_weight times: the object is a small part of each
+    picture, and its shape is what the model finds hardest."""
     dev = x.device
     with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
         lat = vae.encode(x).latent_dist.mode()

@@ -147,7 +147,7 @@ def make_caption(s: Scene, u: list[float]) -> str:
 
 def _sample_scenes(n: int, generator: torch.Generator, fixed: dict | None = None) -> tuple[list[Scene], np.ndarray]:
     """n random scenes, and per scene the uniform numbers [n, 12] that choose its caption; `fixed`
-    gives attributes every scene takes (e.g. {"size": "large", "position": "center"})."""
+    gives the size and position every scene takes (e.g. {"size": "large", "position": "center"})."""
     gdev = generator.device
     u = torch.rand(n, 32, generator=generator, device=gdev).cpu().double().numpy()
     scenes = []
@@ -158,10 +158,10 @@ def _sample_scenes(n: int, generator: torch.Generator, fixed: dict | None = None
         bg = _pick(r[2], [c for c in BACKGROUND_COLORS if c != color])
         size = _pick(r[3], SIZE_NAMES)
         pos = _pick(r[4], POSITION_NAMES)
+        if fixed:
+            size, pos = fixed.get("size", size), fixed.get("position", pos)
         jit = ((r[10] - 0.5) * JITTER, (r[11] - 0.5) * JITTER, (r[12] - 0.5) * SIZE_JITTER)
         sc = Scene(shape, color, bg, size, pos, jit)
-        if fixed:
-            sc.size, sc.position = fixed.get("size", sc.size), fixed.get("position", sc.position)
         sc.extra = {"cjit": [(r[14 + k] - 0.5) * 0.06 for k in range(3)]}
         scenes.append(sc)
     return scenes, u[:, 20:]
