@@ -82,6 +82,9 @@ def test_evaluate_runs(smoke_pipe):
     )
     md = model_eval.to_markdown(res)
     assert "| 4.0 |" in md and set(res["accuracy"]["4.0"]) == set(model_eval.ATTRS)
+    # at guidance 4, the breakdown per place: one row per place the prompts name
+    places = {attrs["position"] for _, attrs in model_eval.detailed_prompts(3, 0)}
+    assert set(res["by_position"]) == places and "At guidance 4, by position:" in md
 
 
 def _shipped_model_trained() -> bool:

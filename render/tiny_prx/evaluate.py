@@ -87,7 +87,7 @@ def _score(images, prompts: list[str]) -> dict:
 
 
 def _score_by(images, items: list[tuple[str, dict]], attribute: str) -> dict:
-    """`_score` per value of one attribute the prompts state (per shape, per size)."""
+    """`_score` per value of one attribute the prompts state (per shape, size or position)."""
     groups: dict[str, list[int]] = {}
     for i, (_, attrs) in enumerate(items):
         groups.setdefault(attrs[attribute], []).append(i)
@@ -139,8 +139,8 @@ def _mean_saturation(imgs: np.ndarray) -> float:
 
 
 def _accuracy_by_guidance(pipe, items, seeds, guidances, steps: int, batch_size: int, log) -> tuple[dict, dict]:
-    """Attribute accuracy per guidance scale; and at guidance 4 its breakdown per shape and per size,
-    and the share of images with a speck apart from the object."""
+    """Attribute accuracy per guidance scale; and at guidance 4 its breakdown per shape, size and
+    position, and the share of images with a speck apart from the object."""
     prompts = [p for p, _ in items]
     accuracy, detail = {}, {}
     for g in guidances:
@@ -151,6 +151,7 @@ def _accuracy_by_guidance(pipe, items, seeds, guidances, steps: int, batch_size:
             detail = {
                 "by_shape": _score_by(images, items, "shape"),
                 "by_size": _score_by(images, items, "size"),
+                "by_position": _score_by(images, items, "position"),
                 "specks": float(np.mean([reading.specks(im) > 0 for im in images])),
             }
     return accuracy, detail
@@ -217,7 +218,7 @@ def evaluate(
     res["vae_round_trip"] = vae_round_trip(pipe, items, batch_size=batch_size)
     log(f"VAE round trip of the ground truth: {res['vae_round_trip']}")
 
-    # 2. Attribute accuracy per guidance scale; per shape and size, and specks, at guidance 4
+    # 2. Attribute accuracy per guidance scale; per shape, size and position, and specks, at guidance 4
     res["accuracy"], detail = _accuracy_by_guidance(pipe, items, seeds, guidances, steps, batch_size, log)
     res.update(detail)
 
@@ -251,7 +252,7 @@ def to_markdown(res: dict) -> str:
         lines.append(f"| {g} | {cells(a)} |")
     if "vae_round_trip" in res:
         lines.append(f"| ceiling: the ground truth through the VAE | {cells(res['vae_round_trip'])} |")
-    for name in ("by_shape", "by_size"):
+    for name in ("by_shape", "by_size", "by_position"):
         if name in res:
             head = "| | background | object colour | shape | position |"
             lines += ["", f"At guidance 4, {name.replace('_', ' ')}:", "", head, "|---|---|---|---|---|"]

@@ -59,10 +59,6 @@ POSITIONS: dict[str, tuple[float, float]] = {
     "bottom right": (0.75, 0.75),
 }
 POSITION_NAMES = list(POSITIONS)
-# The spread of an object's centre (uniform, +-half of it, as a fraction of the width) and of its size
-# (relative): none, for the same reason.
-JITTER = 0.0
-SIZE_JITTER = 0.0
 POSITION_PHRASES = {
     "center": ["in the center", "in the middle"],
     "left": ["on the left"],
@@ -80,14 +76,14 @@ _PALETTE = torch.tensor([COLORS[c] for c in COLOR_NAMES], dtype=torch.float32) /
 
 @dataclass
 class Scene:
-    """One picture of the world: its attributes (names from the tables above) and small random offsets."""
+    """One picture of the world: its attributes (names from the tables above); `extra["cjit"]` shifts the
+    object's colour a little (uniform, +-3% per channel)."""
 
     shape: str
     color: str
     background: str
     size: str = "medium"
     position: str = "center"
-    jitter: tuple[float, float, float] = (0.0, 0.0, 0.0)  # dx, dy, relative size
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -160,8 +156,7 @@ def _sample_scenes(n: int, generator: torch.Generator, fixed: dict | None = None
         pos = _pick(r[4], POSITION_NAMES)
         if fixed:
             size, pos = fixed.get("size", size), fixed.get("position", pos)
-        jit = ((r[10] - 0.5) * JITTER, (r[11] - 0.5) * JITTER, (r[12] - 0.5) * SIZE_JITTER)
-        sc = Scene(shape, color, bg, size, pos, jit)
+        sc = Scene(shape, color, bg, size, pos)
         sc.extra = {"cjit": [(r[14 + k] - 0.5) * 0.06 for k in range(3)]}
         scenes.append(sc)
     return scenes, u[:, 20:]
@@ -210,20 +205,19 @@ def _render(idx: dict[str, torch.Tensor], size: int, device) -> tuple[torch.Tens
     # 2. Background
     img = _backgrounds(idx, size, device)
 
-    # 3. The main object, jittered in place, size and colour
+    # 3. The main object, its colour shifted a little
     p = pos[idx["position"]]
-    rad = sizes[idx["size"]] * (1 + idx["ds"])
-    cov = coverage(shape_cpu, p[:, 0] + idx["dx"], p[:, 1] + idx["dy"], rad, size, device)
+    cov = coverage(shape_cpu, p[:, 0], p[:, 1], sizes[idx["size"]], size, device)
     img = _paint(img, cov, (pal[idx["color"]] + idx["cjit"]).clamp(0, 1))
     return img * 2 - 1, cov
 
 
 _LONG_FIELDS = ("shape", "color", "background", "size", "position")
-_FLOAT_FIELDS = ("dx", "dy", "ds", "cjit_r", "cjit_g", "cjit_b")
+_FLOAT_FIELDS = ("cjit_r", "cjit_g", "cjit_b")
 
 
 def _index_tensors(scenes: list[Scene]) -> dict[str, torch.Tensor]:
-    """The scenes as CPU tensors of indices and offsets, one entry per scene."""
+    """The scenes as CPU tensors of indices and colour offsets, one entry per scene."""
 
     def t(vals, dtype=torch.long):
         return torch.tensor(vals, dtype=dtype)
@@ -236,9 +230,6 @@ def _index_tensors(scenes: list[Scene]) -> dict[str, torch.Tensor]:
         "background": t([COLOR_NAMES.index(s.background) for s in scenes]),
         "size": t([SIZE_NAMES.index(s.size) for s in scenes]),
         "position": t([POSITION_NAMES.index(s.position) for s in scenes]),
-        "dx": t([s.jitter[0] for s in scenes], f),
-        "dy": t([s.jitter[1] for s in scenes], f),
-        "ds": t([s.jitter[2] for s in scenes], f),
         "cjit_r": cjit[:, 0],
         "cjit_g": cjit[:, 1],
         "cjit_b": cjit[:, 2],
