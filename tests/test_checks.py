@@ -2,6 +2,7 @@
 
 import textwrap
 
+from render.engine.models import BUILTIN_TINY_PRX, native_size
 from render.stages.check import environment_problems
 from render.storyboard import load_storyboard
 
@@ -49,9 +50,10 @@ def test_a_voice_that_is_not_installed_is_a_problem_at_its_line(tmp_path):
 
 
 def test_the_embedded_model_takes_its_own_size_only_and_says_which(tmp_path):
-    problems, _ = environment_problems(storyboard(tmp_path, width=64))
+    side, _ = native_size(BUILTIN_TINY_PRX)  # as its training.json records it
+    problems, _ = environment_problems(storyboard(tmp_path, width=side + 16))
     (problem,) = problems
-    assert problem.field == "defaults.width" and "128x128" in problem.message
+    assert problem.field == "defaults.width" and f"makes {side}x{side} images only; use {side}" in problem.message
 
 
 def test_a_prompt_outside_the_models_vocabulary_is_a_warning_saying_what_it_will_draw(tmp_path):

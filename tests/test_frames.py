@@ -28,6 +28,7 @@ from helpers_frames import (
     size_problems,
 )
 
+from render.engine.models import BUILTIN_TINY_PRX, native_size
 from render.stages.plan import make_plan
 from render.storyboard import load_storyboard
 
@@ -38,7 +39,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 STORYBOARD = ROOT / "storyboard.yaml"
 THEMES = ("dark", "light")
-SIZE = 64  # fake model's images (the noise chapter keeps the real model's 128: its numbers set its text)
+SIZE = 64  # fake model's images (the noise chapter keeps the real model's size: its numbers set its text)
+NATIVE, _ = native_size(BUILTIN_TINY_PRX)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def beats(tmp_path_factory) -> dict[tuple[str, str], dict]:
     for chapter in plan.chapters:
         params = chapter.params
         if chapter.kind.name == "noise_sampling":
-            params = {**params, "width": 128, "height": 128}
+            params = {**params, "width": NATIVE, "height": NATIVE}
         for theme in THEMES:
             cases.append(
                 FrameCase(

@@ -59,7 +59,7 @@ def site(tmp_path_factory) -> Path:
     """The web folder of the storyboard above, rendered by the command line (low quality, silent voice)."""
     root = tmp_path_factory.mktemp("web")
     data = storyboard_data("builtin:tiny-prx", CHAPTERS, steps=3, voice="none")
-    data["defaults"] |= {"width": None, "height": None}  # the model's own size (128 px)
+    data["defaults"] |= {"width": None, "height": None}  # the model's own size
     storyboard = write_storyboard(root / "project" / "explorer.yaml", data)
     with pytest.MonkeyPatch.context() as mp, outside_caption_kind():
         mp.delenv(CACHE_ENV, raising=False)
