@@ -12,7 +12,7 @@ cores can learn all of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -76,15 +76,15 @@ _PALETTE = torch.tensor([COLORS[c] for c in COLOR_NAMES], dtype=torch.float32) /
 
 @dataclass
 class Scene:
-    """One picture of the world: its attributes (names from the tables above); `extra["cjit"]` shifts the
-    object's colour a little (uniform, +-3% per channel)."""
+    """One picture of the world: its attributes (names from the tables above), and a small shift of the
+    object's colour (per channel, uniform +-3%)."""
 
     shape: str
     color: str
     background: str
     size: str = "medium"
     position: str = "center"
-    extra: dict = field(default_factory=dict)
+    color_offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def as_dict(self) -> dict:
         """The attributes a caption can state."""
@@ -156,9 +156,8 @@ def _sample_scenes(n: int, generator: torch.Generator, fixed: dict | None = None
         pos = _pick(r[4], POSITION_NAMES)
         if fixed:
             size, pos = fixed.get("size", size), fixed.get("position", pos)
-        sc = Scene(shape, color, bg, size, pos)
-        sc.extra = {"cjit": [(r[14 + k] - 0.5) * 0.06 for k in range(3)]}
-        scenes.append(sc)
+        offset = tuple((r[14 + k] - 0.5) * 0.06 for k in range(3))
+        scenes.append(Scene(shape, color, bg, size, pos, offset))
     return scenes, u[:, 20:]
 
 
@@ -223,7 +222,7 @@ def _index_tensors(scenes: list[Scene]) -> dict[str, torch.Tensor]:
         return torch.tensor(vals, dtype=dtype)
 
     f = torch.float32
-    cjit = t([s.extra.get("cjit", [0.0, 0.0, 0.0]) for s in scenes], f).view(-1, 3)
+    cjit = t([s.color_offset for s in scenes], f).view(-1, 3)
     return {
         "shape": t([SHAPES.index(s.shape) for s in scenes]),
         "color": t([COLOR_NAMES.index(s.color) for s in scenes]),
