@@ -65,10 +65,13 @@ PRESETS: dict[str, Preset] = {
     # (98% round trip within minutes), and a PRX transformer over 4x4 tokens of 8x8 latent cells (16
     # tokens learn the picture's layout several times faster per CPU-second than 64; a hidden size of at
     # least a patch's 256 numbers keeps the noise it must see). Chosen from 12-15 minute experiments on
-    # a 2-core CPU with bfloat16 (README, "The embedded model"); the steps decide, the time cap guards.
+    # a 2-core CPU with bfloat16 (README, "The embedded model"). The transformer's steps are a ceiling:
+    # the 90 minutes decide (the learning rate follows the clock), as CPUs differ about fourfold (float32
+    # on AVX2: 1.7 steps/s; bfloat16 on AVX512-BF16: 6.5 steps/s), and 14,000 steps stopped a bfloat16
+    # machine after 40 minutes.
     "cpu": Preset(
         name="cpu", size=64, vae_channels=(16, 32), latent_channels=4, vae_steps=2500, vae_batch=16,
-        vae_lr=3e-3, hidden=256, depth=6, heads=4, patch=8, steps=14000, batch=32, lr=1.5e-3,
+        vae_lr=3e-3, hidden=256, depth=6, heads=4, patch=8, steps=60000, batch=32, lr=1.5e-3,
         warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
         vae_norm_groups=16, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
         time_shift=3.0, centred_steps=1500, curve_every_minutes=10.0,
