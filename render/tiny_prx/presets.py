@@ -67,7 +67,7 @@ PRESETS: dict[str, Preset] = {
     # least a patch's 256 numbers keeps the noise it must see). Chosen from 12-15 minute experiments on
     # a 2-core CPU with bfloat16 (README, "The embedded model"). The transformer's steps are a ceiling:
     # the 90 minutes decide (the learning rate follows the clock), as CPUs differ about fourfold (float32
-    # on AVX2: 1.7 steps/s; bfloat16 on AVX512-BF16: 6.5 steps/s), and 14,000 steps stopped a bfloat16
+    # on AVX2: 1.7 steps/s; bfloat16 on AVX512-BF16: 5.5 steps/s), and 14,000 steps stopped a bfloat16
     # machine after 40 minutes.
     "cpu": Preset(
         name="cpu", size=64, vae_channels=(16, 32), latent_channels=4, vae_steps=2500, vae_batch=16,
