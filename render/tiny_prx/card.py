@@ -57,7 +57,7 @@ def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
         *_round_trip_line(meta),
         *_curve_lines(meta),
         f"- total {meta['total_seconds']:.0f} s on {meta['hardware']}, seed {meta['seed']}, "
-        f"torch {meta['torch']}, diffusers {meta['diffusers']}",
+        f"torch {meta['torch']}, diffusers {meta['diffusers']}, code {meta.get('code') or 'unknown'}",
         f"- stored: float16 safetensors, {meta['size_mb']:.1f} MB",
         "",
     ]
