@@ -180,6 +180,29 @@ def test_a_general_claim_true_on_the_shown_seeds_fails_on_the_drawn_ones(fake_tr
     assert facts["same_seed_identical"].value is True  # the fake generator repeats a request exactly
 
 
+def test_a_shape_that_comes_and_goes_is_told_apart_from_one_that_stays(fake_trajectory):
+    kind = KINDS["prompt_length"]
+    chapter, settings = chapter_and_settings_for("prompt_length", prompt="a red star on the left star")
+    runs = {role: [fake_trajectory(r) for r in reqs] for role, reqs in kind.requests(chapter, settings).items()}
+    images = [t.image.tobytes() for t in runs["prefixes"]]
+
+    def facts_when(shapes):
+        context = _context(runs, ImageReader({b: {"shape": s} for b, s in zip(images, shapes, strict=True)}))
+        info, arrays = kind.analyse(chapter, settings, runs, context)
+        return as_facts(kind.measure(chapter, settings, runs, context, info, arrays))
+
+    # a, red, star, on, the, left, star: a star at "star", gone at "the" and "left", back at the last word
+    wavers = facts_when([None, None, "star", "star", None, "circle", "star"])
+    assert (wavers["shape_first"].value, wavers["shape_from"].value) == ("star", "star")
+    assert wavers["shape_wavers"].value is True
+    assert check_claims([(0, "shape_comes_and_goes")], kind.claims, wavers)[0].status == "holds"
+    stays = facts_when([None, None, "star", "star", "star", "star", "star"])
+    assert stays["shape_wavers"].value is False and stays["shape_with_its_word"].value is True
+    assert check_claims([(0, "shape_comes_and_goes")], kind.claims, stays)[0].status == "fails"
+    never = facts_when([None] * 7)
+    assert never["shape_first"].value == "never" and never["shape_wavers"].value is False
+
+
 def test_without_a_reader_the_facts_that_need_one_cannot_be_checked(fake_trajectory):
     kind = KINDS["seed_comparison"]
     chapter, settings = chapter_and_settings_for("seed_comparison", prompt="a star", seeds=[1, 2])

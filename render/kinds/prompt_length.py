@@ -73,6 +73,10 @@ class PromptLength(Kind[PromptLengthChapter]):
         "shape_from": "the word from which the image shows the prompt's shape, to the end ('never' if it does not)",
         "colour_from": "the same for its colour",
         "background_from": "the same for its background",
+        "shape_first": "the first word at which the image shows the prompt's shape ('never' if none does)",
+        "colour_first": "the same for its colour",
+        "background_first": "the same for its background",
+        "shape_wavers": "the shape shows early, then a later word takes it away before it stays (true or false)",
         "shape_with_its_word": "the shape appears exactly when its word is read (true or false)",
         "colour_with_its_word": "the colour appears exactly when its word is read (true or false)",
         "background_with_its_word": "the background appears exactly when its colour word is read (true or false)",
@@ -94,6 +98,12 @@ class PromptLength(Kind[PromptLengthChapter]):
         "background_appears_with_its_word": Claim(
             says="the background settles once its colour is read",
             fact="background_with_its_word",
+            test=lambda v: v is True,
+            rule="true",
+        ),
+        "shape_comes_and_goes": Claim(
+            says="the shape appears, then a later word takes it away again before it stays",
+            fact="shape_wavers",
             test=lambda v: v is True,
             rule="true",
         ),
@@ -135,12 +145,17 @@ class PromptLength(Kind[PromptLengthChapter]):
         }
         reader = context.reader
         asked = reader.asked(chapter.prompt) if reader else {}
+        facts["shape_wavers"] = None
         for attribute, name in (("shape", "shape"), ("color", "colour"), ("background", "background")):
             if reader is None or attribute not in asked:
-                facts[f"{name}_from"] = facts[f"{name}_with_its_word"] = None
+                facts[f"{name}_from"] = facts[f"{name}_first"] = facts[f"{name}_with_its_word"] = None
                 continue
             start = appears_from(info["readings"], attribute, asked[attribute])
+            first = next((i for i, r in enumerate(info["readings"]) if r.get(attribute) == asked[attribute]), None)
             facts[f"{name}_from"] = Fact.of(words[start] if start is not None else "never")
+            facts[f"{name}_first"] = Fact.of(words[first] if first is not None else "never")
+            if attribute == "shape":
+                facts["shape_wavers"] = first is not None and start is not None and first < start
             own = [i for i, w in enumerate(clean) if w in (asked[attribute], asked[attribute] + "s")]
             # its word: the first naming it, but for the background the last (the object's colour comes first)
             word = (own[-1] if attribute == "background" else own[0]) if own else None
