@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from render.engine.requests import GenerationRequest  # noqa: E402
 from render.engine.sampling import sample_images  # noqa: E402
+from render.tiny_prx.evaluate import evaluation_requests  # noqa: E402
 from render.tiny_prx.load import load_tiny_prx  # noqa: E402
 
 SHAPES = ["circle", "square", "triangle", "star", "ring", "heart"]
@@ -33,10 +33,7 @@ def main(out: str) -> None:
         for shape in SHAPES
         for colour, bg, where in COLUMNS
     ]
-    requests = [
-        GenerationRequest(prompt=p, seed=i, steps=28, guidance=4.0, width=size, height=size)
-        for i, p in enumerate(prompts)
-    ]
+    requests = evaluation_requests(pipe, prompts, list(range(len(prompts))), steps=28, guidance=4.0)
     images, _ = sample_images(pipe, requests, batch_size=24)
     cell, gap = 2 * size, 4
     sheet = Image.new("RGB", (len(COLUMNS) * (cell + gap) - gap, len(SHAPES) * (cell + gap) - gap), "white")
