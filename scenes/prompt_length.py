@@ -3,7 +3,8 @@
 Beats (slots): 0 title; 1 the first word appears and its image grows out of the noise; 2 word by
 word: each new word appears (highlighted), the image swaps to that prefix's image, and a bar
 records how much the picture changed; 3 the words that changed the picture most stay
-highlighted, the others fade.
+highlighted, the others fade; 4 side by side: every beginning's image in a grid, each under the
+word that ends it, so where the background, colour and shape settle (or come and go) shows at once.
 """
 
 from __future__ import annotations
@@ -12,8 +13,20 @@ import math
 
 from manim import LEFT, RIGHT, UP, FadeIn, GrowFromEdge, VGroup
 
-from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Restyle, Slot, line_height
-from scenes.widgets import bar
+from scenes.common import (
+    HEADING_SIZE,
+    LABEL_SIZE,
+    SMALL_SIZE,
+    ChapterScene,
+    Restyle,
+    Slot,
+    line_height,
+    pixels_for,
+    units_for,
+)
+from scenes.widgets import bar, best_grid, compose_grid, hex_to_rgb, lines_height
+
+GAP = 0.14  # between the side-by-side grid's images
 
 
 class PromptLengthScene(ChapterScene):
@@ -23,14 +36,16 @@ class PromptLengthScene(ChapterScene):
         self.previews = self.arrays["previews"]
         self.words = list(self.info["words"])
         self.change = [float(c) for c in self.arrays["change"]]
-        s = self.slots(4)
+        s = self.slots(5)
         self.lay_out_sentence()
         self.lay_out_chart()
+        self.lay_out_side_by_side()
 
         self.title_beat(s[0])
         self.first_word(s[1])
         self.word_by_word(s[2])
         self.steering_words(s[3])
+        self.side_by_side(s[4])
 
     def lay_out_sentence(self) -> None:
         """The full sentence, laid out once (wrapped if long) at the top; `spans` are its words.
@@ -84,6 +99,40 @@ class PromptLengthScene(ChapterScene):
             change_bar = bar(max(bar_max * c / self.top_change, 0.02), row_h * 0.55, self.theme.accent, 0.9)
             self.bars.add(change_bar.move_to((bar_left, y, 0), aligned_edge=LEFT))
 
+    def lay_out_side_by_side(self) -> None:
+        """Below the sentence: every prefix's image in the largest grid that fits (one composited
+        picture), the word that ends the prefix under each image."""
+        left, right, bottom, _ = self.content_box()
+        area_top = self.sentence.get_bottom()[1] - 0.35
+        label_h = lines_height(1, SMALL_SIZE) + 0.1
+        fit = best_grid(len(self.words), right - left, area_top - bottom, gap=GAP, extra=label_h)
+        cell_px, gap_px = pixels_for(fit.cell_w), pixels_for(GAP)
+        picture = compose_grid(
+            list(self.arrays["images"]),
+            fit.cols,
+            cell_px,
+            gap_px,
+            hex_to_rgb(self.theme.background),
+            row_gap_px=gap_px + pixels_for(label_h),
+        )
+        self.grid = self.image_mobject(picture, picture.shape[0] * units_for(1))
+        self.grid.move_to((0, area_top - self.grid.height / 2, 0))
+        unit = units_for(1)  # frame units per pixel: the grid is drawn at its on-screen size
+        # Each label is set after "Ag", whose capital and descender give every word the same box:
+        # placed by that box, the words share a baseline. One scale for all (by the widest).
+        typeset = [self.text("Ag" + word, SMALL_SIZE) for word in self.words]
+        widest = max(VGroup(*t.submobjects[2:]).width for t in typeset)
+        shrink = min(1.0, (fit.cell_w + GAP * 0.8) / widest)
+        self.grid_labels = VGroup()
+        for k, t in enumerate(typeset):
+            r, c = divmod(k, fit.cols)
+            x = self.grid.get_left()[0] + (c * (cell_px + gap_px) + cell_px / 2) * unit
+            y = self.grid.get_top()[1] - ((r + 1) * cell_px + r * (gap_px + pixels_for(label_h))) * unit
+            t.scale(shrink)
+            label = VGroup(*t.submobjects[2:])
+            t.shift((x - label.get_x(), y - 0.05 - t.get_top()[1], 0))
+            self.grid_labels.add(label)
+
     def first_word(self, slot: Slot) -> None:
         """1. The first word, and its image out of the noise."""
         with self.beat(slot, "first-word"):
@@ -130,3 +179,10 @@ class PromptLengthScene(ChapterScene):
                 if not strong[k]:
                     fades.append(Restyle(self.bars[k].set_opacity, 0.35))
             self.play_until(slot.at(0.3), *fades)
+
+    def side_by_side(self, slot: Slot) -> None:
+        """4. Every beginning's image at once, each under its last word (the sentence stays above)."""
+        with self.beat(slot, "side-by-side"):
+            chart = [self.image, self.chart_head, self.labels, self.bars]
+            self.play_until(slot.at(0.15), *self.fade_out(*chart))
+            self.play_until(slot.at(0.35), FadeIn(self.grid), FadeIn(self.grid_labels))
