@@ -184,5 +184,4 @@ class PromptLengthScene(ChapterScene):
         """4. Every beginning's image at once, each under its last word (the sentence stays above)."""
         with self.beat(slot, "side-by-side"):
             chart = [self.image, self.chart_head, self.labels, self.bars]
-            self.play_until(slot.at(0.15), *self.fade_out(*chart))
-            self.play_until(slot.at(0.35), FadeIn(self.grid), FadeIn(self.grid_labels))
+            self.play_until(slot.at(0.1), *self.fade_out(*chart), FadeIn(self.grid), FadeIn(self.grid_labels))

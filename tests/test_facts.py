@@ -325,3 +325,39 @@ def test_the_kinds_reference_is_the_commands_output_and_its_examples_check(tmp_p
     path.write_text(yaml.safe_dump({"title": "Every kind", "chapters": chapters}, sort_keys=False))
     storyboard = load_storyboard(path)
     assert all(chapter.stated_claims() for chapter in storyboard.chapters)
+
+
+def test_each_detail_narrows_only_where_the_bars_shown_fall_too(fake_trajectory):
+    """The sentence is said over the chapter's own bars: a row whose shown seeds vary more than the row
+    before fails the claim, even when the drawn seeds' wider count falls."""
+    kind = KINDS["prompt_detail"]
+    chapter, settings = chapter_and_settings_for("prompt_detail", prompts=["a star", "a red star"], seeds=[1, 2])
+    requests = kind.requests(chapter, settings)
+    requests |= kind.verify_requests(chapter, settings, verification_seeds(kind.name, avoid=[1, 2]))
+    runs = {role: [fake_trajectory(r) for r in reqs] for role, reqs in requests.items()}
+    grid, drawn = runs["grid"], runs["verify"]  # grid: prompt by prompt, seeds 1 and 2; verify: 8 per prompt
+
+    def reading(colour, position):
+        return {"shape": "star", "color": colour, "background": "blue", "position": position, "size": "large"}
+
+    def facts_when(shown_vague_vary: bool):
+        seen = {}
+        seen[grid[0].image.tobytes()] = reading("red", "left")  # "a star", the chapter's seeds
+        seen[grid[1].image.tobytes()] = reading("red", "right" if shown_vague_vary else "left")
+        seen[grid[2].image.tobytes()] = reading("red", "left")  # "a red star": seed 1 left, seed 2 right
+        seen[grid[3].image.tobytes()] = reading("red", "right")
+        for k, t in enumerate(drawn[:8]):  # "a star", drawn seeds: every colour -> the wide count falls
+            seen[t.image.tobytes()] = reading(["green", "blue", "yellow", "white"][k % 4], "left")
+        for t in drawn[8:]:
+            seen[t.image.tobytes()] = reading("red", "left")
+        context = _context(runs, ImageReader(seen))
+        info, arrays = kind.analyse(chapter, settings, runs, context)
+        return info, as_facts(kind.measure(chapter, settings, runs, context, info, arrays))
+
+    info, rising = facts_when(shown_vague_vary=False)
+    assert info["variety"][1] > info["variety"][0]  # the bars rise ...
+    assert rising["variety_falls"].value == 0.0  # ... so the detail did not narrow, though 10 seeds say it did
+    assert check_claims([(0, "each_detail_narrows")], kind.claims, rising)[0].status == "fails"
+    info, falling = facts_when(shown_vague_vary=True)
+    assert info["variety"][1] <= info["variety"][0]
+    assert check_claims([(0, "each_detail_narrows")], kind.claims, falling)[0].status == "holds"

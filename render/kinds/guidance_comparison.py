@@ -75,6 +75,13 @@ class GuidanceComparison(Kind[GuidanceComparisonChapter]):
             rule=">= 0.2 (on the chapter's seed and 8 more)",
             general=True,
         ),
+        "off_often_follows": Claim(
+            says="with guidance off this small model still follows the prompt more often than not",
+            fact="off_shown",
+            test=lambda v: v >= 0.5,
+            rule=">= 0.5 (on the chapter's seed and 8 more)",
+            general=True,
+        ),
         "good_range_matches": Claim(
             says="around three to six, the picture matches the words",
             fact="good_shown",

@@ -65,8 +65,8 @@ class PromptDetail(Kind[PromptDetailChapter]):
     facts = {
         "variety": "each row's variety, vague to detailed (the measure in variety_measure)",
         "variety_measure": "'choices left open' (with a reader of the model's pictures) or 'pixel distance'",
-        "variety_falls": "the share of added details after which variety does not grow, on the chapter's seeds "
-        "and 8 drawn ones (0..1)",
+        "variety_falls": "the share of added details after which variety grows neither on the chapter's seeds "
+        "(the bars) nor on those and 8 drawn ones (0..1)",
         "vague_to_detailed": "the most detailed row's variety relative to the vaguest's (0: no choice left)",
         "full_prompt_shown": "the share of the most detailed row's images (its seeds and 8 drawn) that show "
         "everything it names (0..1)",
@@ -122,8 +122,8 @@ class PromptDetail(Kind[PromptDetailChapter]):
         for i in range(len(rows)):
             rows[i] += [t.image for t in more[i * per_prompt : (i + 1) * per_prompt]]
         wide = [variety(reader, row) for row in rows]  # over every seed, the chapter's and the drawn ones
-        falls = [wide[i + 1] <= wide[i] + 1e-6 for i in range(len(wide) - 1)]
-        shown = info["variety"]
+        shown = info["variety"]  # the chapter's seeds only: what the bars show while the sentence is said
+        falls = [wide[i + 1] <= wide[i] + 1e-6 and shown[i + 1] <= shown[i] + 1e-6 for i in range(len(wide) - 1)]
         return {
             "variety": Fact.of(shown, listed(number_words(round(v, 2)) for v in shown)),
             "variety_measure": info["variety_measure"],

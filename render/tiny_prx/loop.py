@@ -87,6 +87,7 @@ class Run:
     checkpoints: Path  # the folder of the phases' resumable state
     resume: bool
     log: Callable[[str], None]
+    code: str | None = None  # the commit of the training code when the run started (see card.git_commit)
 
     @property
     def amp(self) -> bool:

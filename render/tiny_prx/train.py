@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from render.tiny_prx import world
-from render.tiny_prx.card import curves_svg, folder_mb, training_meta, write_card, write_vocabulary
+from render.tiny_prx.card import curves_svg, folder_mb, git_commit, training_meta, write_card, write_vocabulary
 from render.tiny_prx.devices import hardware, training_device
 from render.tiny_prx.loop import Checkpoint, Deadline, PhaseLoop, Run, optimiser_step, seconds_in
 from render.tiny_prx.networks import make_transformer, make_vae, n_params, pipeline_of, save_pipeline
@@ -342,7 +342,7 @@ def train_model(
     p = _configure(preset, overrides, max_steps, max_minutes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    run = Run(p, training_device(device), seed, out / "checkpoints", resume, log)
+    run = Run(p, training_device(device), seed, out / "checkpoints", resume, log, git_commit())
     torch.manual_seed(seed)
     t_start = time.time()
     # the time cap counts the training a resumed run did before (as its checkpoints hold it)
