@@ -115,9 +115,9 @@ class PromptLengthScene(ChapterScene):
             hex_to_rgb(self.theme.background),
             row_gap_px=gap_px + pixels_for(label_h),
         )
-        self.grid = self.image_mobject(picture, picture.shape[0] * units_for(1))
-        self.grid.move_to((0, area_top - self.grid.height / 2, 0))
         unit = units_for(1)  # frame units per pixel: the grid is drawn at its on-screen size
+        self.grid = self.image_mobject(picture, picture.shape[0] * unit)
+        self.grid.move_to((0, area_top - self.grid.height / 2, 0))
         # Each label is set after "Ag", whose capital and descender give every word the same box:
         # placed by that box, the words share a baseline. One scale for all (by the widest).
         typeset = [self.text("Ag" + word, SMALL_SIZE) for word in self.words]
