@@ -115,3 +115,39 @@ def test_fixed_attributes_hold_in_the_pictures_and_the_captions():
         assert read["position"] == "center" and read["shape"] == a["shape"]
     free = world.sample_batch_with_masks(64, 64, torch.Generator().manual_seed(3), "cpu")[2]
     assert {a["position"] for a in free} != {"center"} and {a["size"] for a in free} != {"large"}
+
+
+def _centre_painted(shape: str, color: str, background: str, size: str, paint: np.ndarray, within: float):
+    """A drawn shape in the centre whose pixels within `within` radii of the centre are painted `paint`."""
+    img = world.render_scene(
+        {"shape": shape, "color": color, "background": background, "size": size, "position": "center",
+         "offset": (0, 0, 0)}, 64).astype(float)  # fmt: skip
+    yy, xx = np.mgrid[0:64, 0:64] + 0.5
+    img[np.hypot(xx - 32, yy - 32) < within * world.SIZES[size] * 64] = paint
+    return img.round().astype(np.uint8)
+
+
+def test_a_ring_with_a_hole_of_a_third_colour_reads_as_a_ring():
+    """A generated ring's hole is often not the background's colour: a darker or tinted patch. Where
+    that patch is clearly nearer the background's colour than the ring's (at most 0.6 times as far), the
+    picture shows a ring; a disc whose centre is tinted but nearer its own colour stays a disc. (The
+    hole of the ring drawn at radius r spans 0.44 r.)"""
+    rings = discs = 0
+    for size in world.SIZE_NAMES:
+        for color in world.OBJECT_COLORS:
+            for background in world.BACKGROUND_COLORS:
+                if color == background:
+                    continue
+                c, b = np.array(world.COLORS[color], float), np.array(world.COLORS[background], float)
+                for towards in (np.zeros(3), np.full(3, 255.0), c):
+                    patch = 0.7 * b + 0.3 * towards
+                    if np.linalg.norm(patch - b) < 30 or np.linalg.norm(patch - b) > 0.6 * np.linalg.norm(patch - c):
+                        continue  # too like the background to matter, or not clearly nearer it than the ring
+                    ring = _centre_painted("ring", color, background, size, patch, within=0.4)
+                    assert reading.read_image(ring)["shape"] == "ring", (size, color, background, patch)
+                    rings += 1
+                    centre = 0.3 * b + 0.7 * c  # a disc whose centre is tinted, still far nearer its own colour
+                    disc = _centre_painted("circle", color, background, size, centre, within=0.4)
+                    assert reading.read_image(disc)["shape"] == "circle", (size, color, background)
+                    discs += 1
+    assert rings > 300 and discs > 300

@@ -57,13 +57,21 @@ def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
         *_round_trip_line(meta),
         *_curve_lines(meta),
         f"- total {meta['total_seconds']:.0f} s on {meta['hardware']}, seed {meta['seed']}, "
-        f"torch {meta['torch']}, diffusers {meta['diffusers']}, code {meta.get('code') or 'unknown'}",
+        f"torch {meta['torch']}, diffusers {meta['diffusers']}, code {_code(meta)}",
         f"- stored: float16 safetensors, {meta['size_mb']:.1f} MB",
         "",
     ]
     if eval_md:
         lines += ["## Evaluation", "", eval_md, ""]
     (out / "model_card.md").write_text("\n".join(lines))
+
+
+def _code(meta: dict) -> str:
+    """The commit of the training code; per phase where a resumed run's phases started at different ones."""
+    phases = {name: meta[f"{name}_code"] for name in ("vae", "decoder", "transformer") if meta.get(f"{name}_code")}
+    if len(set(phases.values())) > 1:
+        return ", ".join(f"{name} phase {code}" for name, code in phases.items())
+    return meta.get("code") or "unknown"
 
 
 def _percent(accuracy: dict) -> str:
@@ -76,8 +84,15 @@ def _round_trip_line(meta: dict) -> list[str]:
     p = meta["preset"]
     how = "started as the identity, " if p.get("vae_identity_init") else ""
     how += "trained on the posterior mean" if not p.get("vae_sample", True) else "trained on posterior samples"
-    return [f"- autoencoder ({how}, edge loss weight {p.get('vae_edge_weight', 0)}): round trip of 200 scenes "
-            f"{_percent(meta['vae_round_trip'])}"]  # fmt: skip
+    lines = [f"- autoencoder ({how}, edge loss weight {p.get('vae_edge_weight', 0)}): round trip of 200 scenes "
+             f"{_percent(meta['vae_round_trip'])}"]  # fmt: skip
+    if "decoder_round_trip" in meta:
+        lines.append(
+            f"- decoder finished alone on latents with noise up to {p['decoder_noise']} (normalised units): "
+            f"{meta['decoder_steps_done']} steps in {meta['decoder_seconds']:.0f} s (stopped by "
+            f"{meta['decoder_stopped']}); round trip {_percent(meta['decoder_round_trip'])}"
+        )
+    return lines
 
 
 def _curve_lines(meta: dict) -> list[str]:
@@ -138,10 +153,14 @@ def curves_svg(meta: dict, width: int = 640, height: int = 300) -> str:
     vae = [(p["seconds"] / 60, p["round_trip"]["shape"]) for p in meta.get("vae_curve", [])]
     if "vae_round_trip" in meta:
         vae.append((vae_minutes, meta["vae_round_trip"]["shape"]))
+    autoencoder_minutes = vae_minutes + meta.get("decoder_seconds", 0) / 60  # the decoder finished after it
+    if "decoder_round_trip" in meta:
+        vae.append((autoencoder_minutes, meta["decoder_round_trip"]["shape"]))
     series.append(("autoencoder round trip: shape", "#888888", vae))
     colours = {"shape": "#d9480f", "color": "#1f6fd1", "background": "#2b8a3e", "position": "#7b3fbf"}
+    curve = meta.get("learning_curve", [])
     for name, colour in colours.items():
-        points = [(vae_minutes + p["seconds"] / 60, p["accuracy"][name]) for p in meta.get("learning_curve", [])]
+        points = [(autoencoder_minutes + p["seconds"] / 60, p["accuracy"][name]) for p in curve]
         series.append((f"model: {name}", colour, points))
     end = max([x for _, _, pts in series for x, _ in pts] + [1.0])
     left, right, top, bottom = 48, width - 190, 16, height - 36

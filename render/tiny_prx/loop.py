@@ -29,24 +29,25 @@ class Checkpoint:
     def __init__(self, path: Path, **parts):
         self.path, self.parts = path, parts
 
-    def load(self, dev) -> tuple[int, list, float]:
-        """Restore every part; returns (step, losses, seconds of training up to the checkpoint)."""
+    def load(self, dev) -> tuple[int, list, float, str | None]:
+        """Restore every part; returns (step, losses, seconds of training up to the checkpoint, the
+        commit of the code that started the phase)."""
         st = torch.load(self.path, map_location=dev, weights_only=False)
         for name, obj in self.parts.items():
             if isinstance(obj, torch.Generator):
                 obj.set_state(st[name].cpu())
             else:
                 obj.load_state_dict(st[name])
-        return st["step"], st["losses"], st.get("seconds", 0.0)
+        return st["step"], st["losses"], st.get("seconds", 0.0), st.get("code")
 
-    def save(self, step: int, losses: list, seconds: float) -> None:
+    def save(self, step: int, losses: list, seconds: float, code: str | None) -> None:
         """Write every part, atomically (a run killed while saving keeps the previous checkpoint)."""
         state = {
             name: obj.get_state() if isinstance(obj, torch.Generator) else obj.state_dict()
             for name, obj in self.parts.items()
         }
         with atomic_path(self.path) as tmp:
-            torch.save({**state, "step": step, "losses": losses, "seconds": seconds}, tmp)
+            torch.save({**state, "step": step, "losses": losses, "seconds": seconds, "code": code}, tmp)
 
 
 def seconds_in(path: Path) -> float:
@@ -126,12 +127,14 @@ class PhaseLoop:
         self.record, self.summarise, self.status = record, summarise, status
         self.step, self.losses, self.stopped = 0, [], "steps"
         self.seconds_before = 0.0  # the phase's training time before it was resumed
+        self.code = run.code  # the commit of the code that started the phase (a resumed phase: as it was then)
         self._pending: list = []  # what `record` kept since the last log line
 
     def resume(self) -> None:
         """Continue from the phase's checkpoint, if the run resumes and there is one."""
         if self.run.resume and self.checkpoint.path.exists():
-            self.step, self.losses, self.seconds_before = self.checkpoint.load(self.run.device)
+            self.step, self.losses, self.seconds_before, code = self.checkpoint.load(self.run.device)
+            self.code = code or "unknown"
             self.run.log(f"[{self.name}] resumed at step {self.step}")
 
     def steps(self) -> Iterator[int]:
@@ -155,7 +158,7 @@ class PhaseLoop:
         if self.step % p.log_every == 0 or self.step == self.total:
             self._log_losses()
         if self.step % p.ckpt_every == 0 and self.step < self.total:
-            self.checkpoint.save(self.step, self.losses, self.seconds())
+            self.checkpoint.save(self.step, self.losses, self.seconds(), self.code)
 
     def seconds(self) -> float:
         """The phase's training time so far, its time before a resume included."""
@@ -180,7 +183,7 @@ class PhaseLoop:
             self.losses.append((self.step, value))
         self._pending = []
         seconds = self.seconds()
-        self.checkpoint.save(self.step, self.losses, seconds)
+        self.checkpoint.save(self.step, self.losses, seconds, self.code)
         return self.step, self.stopped, seconds, self.losses
 
 

@@ -123,13 +123,20 @@ def _fit_background(a: np.ndarray) -> tuple[str, np.ndarray]:
     return nearest_color(np.median(bpix, 0)), fitted
 
 
-def _shape_of(obj: np.ndarray, dist: np.ndarray) -> str:
-    """The shape whose template best overlaps (intersection over union) the object's soft mask."""
+def _shape_of(obj: np.ndarray, a: np.ndarray, fitted: np.ndarray, color: np.ndarray) -> str:
+    """The shape whose template best overlaps (intersection over union) the object's soft mask.
+
+    A pixel's coverage is where it lies between the background's colour (0) and the object's (1):
+    its distance from the one over the sum of both distances. The world draws an edge pixel as
+    such a blend, so the edge comes out as drawn; a patch of a third colour (a ring's hole darker
+    than the background around it) counts by which of the two it is nearer, not as object merely
+    for being far from the background."""
     from scipy import ndimage
 
-    # soft coverage from the distance to the background, over the object and a one-pixel rim
-    # (the anti-aliased edge), cropped to its bounding box like the templates
-    cov = np.clip((dist - 15.0) / 60.0, 0, 1) * (obj | ndimage.binary_dilation(obj))
+    to_bg = np.linalg.norm(a - fitted, axis=-1)
+    to_obj = np.linalg.norm(a - color, axis=-1)
+    # over the object and a one-pixel rim (the anti-aliased edge), cropped to its bounding box like the templates
+    cov = to_bg / np.maximum(to_bg + to_obj, 1e-6) * (obj | ndimage.binary_dilation(obj))
     tm = _crop_resize(cov)
     temps = _templates()
     inter = np.minimum(temps, tm[None]).sum((1, 2))
@@ -170,8 +177,9 @@ def read_image(img: np.ndarray) -> dict:
 
     # 3. Its colour (from its core, away from the blended edge), shape and position
     core = obj & (dist > 0.7 * np.percentile(dist[obj], 90))
-    out["color"] = nearest_color(np.median(a[core if core.sum() >= 3 else obj], 0))
-    out["shape"] = _shape_of(obj, dist)
+    color = np.median(a[core if core.sum() >= 3 else obj], 0)
+    out["color"] = nearest_color(color)
+    out["shape"] = _shape_of(obj, a, fitted, color)
     out["position"] = _position_of(obj)
     out["area"] = float(obj.mean())
     return out

@@ -50,9 +50,12 @@ def _vae_loss(vae, x: torch.Tensor, generator: torch.Generator, p: Preset, amp: 
         posterior = vae.encode(x).latent_dist
         z = posterior.sample(generator=generator) if p.vae_sample else posterior.mode()
         rec = vae.decode(z).sample
-    rec = rec.float()
-    kl = posterior.kl().mean()
-    loss = F.mse_loss(rec, x) + 0.5 * F.l1_loss(rec, x) + p.kl_weight * kl
+    return _reconstruction_loss(rec.float(), x, p) + p.kl_weight * posterior.kl().mean()
+
+
+def _reconstruction_loss(rec: torch.Tensor, x: torch.Tensor, p: Preset) -> torch.Tensor:
+    """MSE + L1/2 of a decoded picture against the original, and L1 of their edges with `vae_edge_weight`."""
+    loss = F.mse_loss(rec, x) + 0.5 * F.l1_loss(rec, x)
     if p.vae_edge_weight:
         loss = loss + p.vae_edge_weight * F.l1_loss(_edges(rec), _edges(x))
     return loss
@@ -113,6 +116,62 @@ def _train_vae(run: Run, vae, deadline: Deadline) -> dict:
         "vae_losses": losses,
         "vae_round_trip": final["round_trip"],
         "vae_curve": curve.points,
+        "vae_code": loop.code,
+    }
+
+
+def _finish_decoder(run: Run, vae, deadline: Deadline) -> dict:
+    """Train the decoder alone on noised latents (`Preset.decoder_steps`; nothing without); the
+    encoder stays as it is, so the latents the transformer learns do not change. Returns the metrics."""
+    p, dev = run.preset, run.device
+    if not p.decoder_steps:
+        return {}
+    trained = [m for m in (vae.decoder, vae.post_quant_conv) if m is not None]
+    for module in trained:
+        module.requires_grad_(True)
+    params = [q for q in vae.parameters() if q.requires_grad]
+    opt = torch.optim.AdamW(params, lr=p.decoder_lr, weight_decay=0.0, betas=(0.9, 0.99))
+    gen = torch.Generator(device=dev).manual_seed(run.seed * 1000 + 4)  # noise, on the device
+    scenes = torch.Generator().manual_seed(run.seed * 1000 + 14)  # the world's scenes, on the CPU
+    checkpoint = Checkpoint(run.checkpoints / "decoder.pt", model=vae, opt=opt, gen=gen, scenes=scenes)
+    loop = PhaseLoop(
+        "decoder",
+        run,
+        total=p.decoder_steps,
+        base_lr=p.decoder_lr,
+        warmup=min(p.warmup, 100),
+        optimizer=opt,
+        checkpoint=checkpoint,
+        deadline=deadline,
+        record=_read_some_losses,
+        summarise=_mean_of_read,
+    )
+    loop.resume()
+    for module in trained:
+        module.train()
+    raw_noise = p.decoder_noise / vae.config.scaling_factor  # in the VAE's own units
+    for _ in loop.steps():
+        x, _, _ = world.sample_batch(p.vae_batch, p.size, scenes, dev)
+        with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
+            z = vae.encode(x).latent_dist.mode()
+        level = raw_noise * torch.rand(z.shape[0], 1, 1, 1, generator=gen, device=dev)
+        z = z.float() + level * torch.randn(z.shape, generator=gen, device=dev)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
+            rec = vae.decode(z).sample
+        loss = _reconstruction_loss(rec.float(), x, p)
+        optimiser_step(opt, vae, loss)
+        loop.done(loss)
+    steps, stopped, seconds, losses = loop.finish()
+    vae.eval().requires_grad_(False)
+    final = vae_point(vae, p, run.device)
+    run.log("[decoder] round trip of 200 scenes: " + ", ".join(f"{k} {v:.1%}" for k, v in final["round_trip"].items()))
+    return {
+        "decoder_steps_done": steps,
+        "decoder_stopped": stopped,
+        "decoder_seconds": seconds,
+        "decoder_losses": losses,
+        "decoder_round_trip": final["round_trip"],
+        "decoder_code": loop.code,
     }
 
 
@@ -249,6 +308,7 @@ def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadl
         "transformer_seconds": seconds,
         "transformer_losses": losses,
         "learning_curve": curve.points,
+        "transformer_code": loop.code,
     }
 
 
@@ -346,9 +406,11 @@ def train_model(
     torch.manual_seed(seed)
     t_start = time.time()
     # the time cap counts the training a resumed run did before (as its checkpoints hold it)
-    vae_before = seconds_in(run.checkpoints / "vae.pt") if resume else 0.0
-    tr_before = seconds_in(run.checkpoints / "transformer.pt") if resume else 0.0
-    deadline = Deadline(p.max_minutes, spent=vae_before + tr_before)
+    before = {
+        phase: seconds_in(run.checkpoints / f"{phase}.pt") if resume else 0.0
+        for phase in ("vae", "decoder", "transformer")
+    }
+    deadline = Deadline(p.max_minutes, spent=sum(before.values()))
     log(f"training tiny-prx preset {p.name} on {hardware(run.device)}: {asdict(p)}")
 
     # 2. Models, initialised from the seed (the VAE first)
@@ -356,14 +418,20 @@ def train_model(
     tr = make_transformer(p).to(run.device)
     log(f"VAE {n_params(vae) / 1e6:.2f}M params, transformer {n_params(tr) / 1e6:.2f}M params")
 
-    # 3. The VAE, then the latent normalisation that PRXPipeline undoes before decoding
+    # 3. The VAE, then the latent normalisation that PRXPipeline undoes before decoding, then its
+    # decoder finished on noised latents (both autoencoder phases within the VAE's share of the time)
     vae_cap = None if p.max_minutes is None else p.max_minutes * p.vae_share
-    vm = _train_vae(run, vae, Deadline(vae_cap, spent=vae_before))
+    vae_deadline = Deadline(vae_cap, spent=before["vae"] + before["decoder"])
+    vm = _train_vae(run, vae, vae_deadline)
     log(f"[vae] phase done: {vm['vae_steps_done']} steps in {vm['vae_seconds']:.1f} s ({vm['vae_stopped']})")
     stats = _latent_stats(run, vae)
     shift, scale, rec = stats
     vae.register_to_config(scaling_factor=scale, shift_factor=shift)
     log(f"latent shift_factor {shift:.4f} scaling_factor {scale:.4f} recon MSE {rec:.5f}")
+    vm |= _finish_decoder(run, vae, vae_deadline)
+    if "decoder_steps_done" in vm:
+        log(f"[decoder] phase done: {vm['decoder_steps_done']} steps in {vm['decoder_seconds']:.1f} s "
+            f"({vm['decoder_stopped']})")  # fmt: skip
 
     # 4. The transformer, within what is left of the time cap
     ema, tm = _train_transformer(run, tr, vae, TextConditioner(run.device, amp=run.amp), deadline)
@@ -373,7 +441,7 @@ def train_model(
     t_save = time.time()
     save_pipeline(out, p, ema, vae)
     meta = training_meta(run, vae, tr, stats, {**vm, **tm})
-    meta["total_seconds"] = vae_before + tr_before + time.time() - t_start  # this session and those before
+    meta["total_seconds"] = sum(before.values()) + time.time() - t_start  # this session and those before
     meta["size_mb"] = folder_mb(out / "transformer") + folder_mb(out / "vae")
     (out / "training.json").write_text(json.dumps(meta, indent=1))
     (out / "learning_curves.svg").write_text(curves_svg(meta))
