@@ -178,10 +178,11 @@ def analysis_key(
     theme: str,
     credit: str | None,
     kind_code: Iterable[Path],
+    reader_code: Iterable[Path] = (),
 ) -> str:
     """A chapter data bundle: the kind, title, narration, parameters, its trajectories' keys (and the shared
     PCA basis's), the model and where it runs (prompt embeddings), the theme, the credit, and the code of the
-    kind's modules and chapter_data.py."""
+    kind's modules, of the model's reader (facts are read with it) and chapter_data.py."""
     return content_key(
         {
             "kind": kind,
@@ -194,7 +195,7 @@ def analysis_key(
             "runtime": runtime,
             "theme": theme,
             "credit": credit,
-            "code": code_version([*kind_code, CHAPTER_DATA_CODE]),
+            "code": code_version([*kind_code, *reader_code, CHAPTER_DATA_CODE]),
         }
     )
 

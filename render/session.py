@@ -194,6 +194,8 @@ class Session:
         return sorted({key for c in chapters for role_keys in c.roles.values() for key in role_keys})
 
     def analysis_key(self, chapter: ChapterPlan) -> str:
+        from render.engine.models import model_reader_code
+
         return keys.analysis_key(
             kind=chapter.kind.name,
             title=chapter.title,
@@ -206,6 +208,7 @@ class Session:
             theme=self.storyboard.video.theme,
             credit=self.credit_for(chapter),
             kind_code=chapter.kind.source_files,
+            reader_code=model_reader_code(self.storyboard.model.id),
         )
 
     def data_folder(self, chapter: ChapterPlan) -> Path:

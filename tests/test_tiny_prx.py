@@ -159,3 +159,21 @@ def test_eval_model_run(smoke_model, tmp_path, capsys, small_evaluation):
     assert table.strip() == printed.out.strip() and "VAE round trip" in printed.err
     res = json.loads(out.with_suffix(".json").read_text())
     assert res["n_prompts"] == 2 and set(res["accuracy"]) == {"1.0", "4.0"}
+
+
+def test_the_readers_code_is_part_of_every_chapters_key():
+    """Chapter facts are read with the model's reader: its code is in the analysis key (as the kind's is),
+    so a changed reader measures the facts again instead of serving the old ones from the cache."""
+    import inspect
+    from pathlib import Path
+
+    from render import keys
+    from render.engine.models import BUILTIN_TINY_PRX, model_reader, model_reader_code
+
+    files = model_reader_code(BUILTIN_TINY_PRX)
+    reader_module = Path(inspect.getfile(type(model_reader(BUILTIN_TINY_PRX))))
+    assert reader_module in files and all(f.is_file() for f in files)
+    assert model_reader_code("some/hub-model") == []
+    common = dict(kind="denoising", title="t", narration=[], params={}, roles={}, basis=None, model={},
+                  runtime={}, theme="dark", credit=None, kind_code=[])  # fmt: skip
+    assert keys.analysis_key(**common, reader_code=files) != keys.analysis_key(**common, reader_code=files[1:])

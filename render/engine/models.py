@@ -64,6 +64,15 @@ def model_reader(model_id: str):
     return None
 
 
+def model_reader_code(model_id: str) -> list[Path]:
+    """The files whose code decides what `model_reader` reads (part of every chapter's analysis key:
+    facts are read with it), without importing them."""
+    if model_id == BUILTIN_TINY_PRX:
+        here = Path(__file__).resolve().parent.parent / "tiny_prx"
+        return [here / "reading.py", here / "shapes.py", here / "world.py"]
+    return []
+
+
 @dataclass(frozen=True)
 class Runtime:
     """Where a model runs, as far as its numbers are concerned: the device class and the dtype actually used
