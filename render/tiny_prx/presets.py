@@ -82,15 +82,16 @@ PRESETS: dict[str, Preset] = {
     # images at guidance 4, 1% at guidance 1, none in round trips): the decoder drew them from latents a
     # little off those it was trained on. Its decoder finished on latents with noise (1,500 steps, two
     # minutes) drew them in 1.5-2.5% of images, noise up to 0.2, 0.3 or 0.4 alike; the noise blurs the
-    # smallest stars' tips a little (round trip 100% -> 97.5-98.5%), the least at 0.2
-    # (bench/results/tiny_prx_decoder_noise-2026-12-03.txt).
+    # smallest stars' tips a little (round trip 100% -> 97.5-98.5%), the least at 0.2. 3,000 steps at 0.2
+    # (four minutes): specks 2.0%, round trip 98.0%, shape 99.0% at guidance 4, against 2.5%, 98.5% and
+    # 98.5% after 1,500 (bench/results/tiny_prx_decoder_noise-2026-12-03.txt).
     "cpu": Preset(
         name="cpu", size=64, vae_channels=(16, 32), latent_channels=4, vae_steps=2500, vae_batch=16,
         vae_lr=3e-3, hidden=256, depth=6, heads=4, patch=8, steps=60000, batch=32, lr=1.5e-3,
         warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
         vae_norm_groups=1, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
         time_shift=3.0, centred_steps=1500, curve_every_minutes=10.0,
-        decoder_steps=1500, decoder_noise=0.2, decoder_lr=2.5e-4,
+        decoder_steps=3000, decoder_noise=0.2, decoder_lr=2.5e-4,
     ),
     # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, 7 minutes. The
     # step counts are ceilings: the time cap decides (the learning rate follows the clock).
