@@ -71,19 +71,19 @@ def _mean_of_read(values: list[float | None]) -> float | None:
     return sum(read) / len(read) if read else None
 
 
-def _train_vae(run: Run, vae, deadline: Deadline) -> dict:
-    """Train the autoencoder; returns its metrics (`vae_steps_done`, `vae_stopped`, ...)."""
-    p, dev = run.preset, run.device
-    opt = torch.optim.AdamW(vae.parameters(), lr=p.vae_lr, weight_decay=0.0, betas=(0.9, 0.99))
-    gen = torch.Generator(device=dev).manual_seed(run.seed * 1000 + 1)  # noise, on the device
-    scenes = torch.Generator().manual_seed(run.seed * 1000 + 11)  # the world's scenes, on the CPU
-    checkpoint = Checkpoint(run.checkpoints / "vae.pt", model=vae, opt=opt, gen=gen, scenes=scenes)
+def _autoencoder_loop(name: str, run: Run, vae, params, lr: float, total: int, seed: int, deadline: Deadline):
+    """The loop of an autoencoder phase, resumed where its checkpoint left off: (loop, optimiser, noise generator
+    on the device, scene generator on the CPU); `seed` tells the phases' generators apart."""
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0, betas=(0.9, 0.99))
+    gen = torch.Generator(device=run.device).manual_seed(run.seed * 1000 + seed)
+    scenes = torch.Generator().manual_seed(run.seed * 1000 + 10 + seed)
+    checkpoint = Checkpoint(run.checkpoints / f"{name}.pt", model=vae, opt=opt, gen=gen, scenes=scenes)
     loop = PhaseLoop(
-        "vae",
+        name,
         run,
-        total=p.vae_steps,
-        base_lr=p.vae_lr,
-        warmup=min(p.warmup, 100),
+        total=total,
+        base_lr=lr,
+        warmup=min(run.preset.warmup, 100),
         optimizer=opt,
         checkpoint=checkpoint,
         deadline=deadline,
@@ -91,6 +91,21 @@ def _train_vae(run: Run, vae, deadline: Deadline) -> dict:
         summarise=_mean_of_read,
     )
     loop.resume()
+    return loop, opt, gen, scenes
+
+
+def _round_trip_after(name: str, run: Run, vae) -> dict:
+    """Freeze the autoencoder after a phase and measure (and log) its round trip."""
+    vae.eval().requires_grad_(False)
+    final = vae_point(vae, run.preset, run.device)
+    run.log(f"[{name}] round trip of 200 scenes: " + ", ".join(f"{k} {v:.1%}" for k, v in final["round_trip"].items()))
+    return final
+
+
+def _train_vae(run: Run, vae, deadline: Deadline) -> dict:
+    """Train the autoencoder; returns its metrics (`vae_steps_done`, `vae_stopped`, ...)."""
+    p, dev = run.preset, run.device
+    loop, opt, gen, scenes = _autoencoder_loop("vae", run, vae, vae.parameters(), p.vae_lr, p.vae_steps, 1, deadline)
     vae.train()
     curve = Curve(p.curve_every_minutes, lambda: vae_point(vae, p, dev), run.checkpoints / "vae_curve.json",
                   run.resume)  # fmt: skip
@@ -106,9 +121,7 @@ def _train_vae(run: Run, vae, deadline: Deadline) -> dict:
                 + ", ".join(f"{k} {v:.1%}" for k, v in point["round_trip"].items())
             )
     steps, stopped, seconds, losses = loop.finish()
-    vae.eval().requires_grad_(False)
-    final = vae_point(vae, p, run.device)
-    run.log("[vae] round trip of 200 scenes: " + ", ".join(f"{k} {v:.1%}" for k, v in final["round_trip"].items()))
+    final = _round_trip_after("vae", run, vae)
     return {
         "vae_steps_done": steps,
         "vae_stopped": stopped,
@@ -130,23 +143,7 @@ def _finish_decoder(run: Run, vae, deadline: Deadline) -> dict:
     for module in trained:
         module.requires_grad_(True)
     params = [q for q in vae.parameters() if q.requires_grad]
-    opt = torch.optim.AdamW(params, lr=p.decoder_lr, weight_decay=0.0, betas=(0.9, 0.99))
-    gen = torch.Generator(device=dev).manual_seed(run.seed * 1000 + 4)  # noise, on the device
-    scenes = torch.Generator().manual_seed(run.seed * 1000 + 14)  # the world's scenes, on the CPU
-    checkpoint = Checkpoint(run.checkpoints / "decoder.pt", model=vae, opt=opt, gen=gen, scenes=scenes)
-    loop = PhaseLoop(
-        "decoder",
-        run,
-        total=p.decoder_steps,
-        base_lr=p.decoder_lr,
-        warmup=min(p.warmup, 100),
-        optimizer=opt,
-        checkpoint=checkpoint,
-        deadline=deadline,
-        record=_read_some_losses,
-        summarise=_mean_of_read,
-    )
-    loop.resume()
+    loop, opt, gen, scenes = _autoencoder_loop("decoder", run, vae, params, p.decoder_lr, p.decoder_steps, 4, deadline)
     for module in trained:
         module.train()
     raw_noise = p.decoder_noise / vae.config.scaling_factor  # in the VAE's own units
@@ -162,9 +159,7 @@ def _finish_decoder(run: Run, vae, deadline: Deadline) -> dict:
         optimiser_step(opt, vae, loss)
         loop.done(loss)
     steps, stopped, seconds, losses = loop.finish()
-    vae.eval().requires_grad_(False)
-    final = vae_point(vae, p, run.device)
-    run.log("[decoder] round trip of 200 scenes: " + ", ".join(f"{k} {v:.1%}" for k, v in final["round_trip"].items()))
+    final = _round_trip_after("decoder", run, vae)
     return {
         "decoder_steps_done": steps,
         "decoder_stopped": stopped,
