@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from diffusers import EulerAncestralDiscreteScheduler, FlowMatchEulerDiscreteScheduler
 from tiny_models import TINY_SIZE, tiny_prx_pipeline, tiny_stable_diffusion_pipeline
 
 from render.engine.decoding import decode_latents
@@ -116,6 +117,35 @@ def test_any_other_pipeline_is_recorded_through_its_callback():
     assert type(pipe.scheduler).step is not None and "step" not in vars(pipe.scheduler)  # restored
     again = sample_with_callback(pipe, r, model_identity={"id": "test:tiny-sd", "weights": "0"})
     np.testing.assert_array_equal(traj.image, again.image)
+
+
+def with_scheduler(pipe, scheduler):
+    """A copy of a pipeline's components with another scheduler (the module's fixture stays as it is)."""
+    return type(pipe)(**{**pipe.components, "scheduler": scheduler})
+
+
+def test_a_sampler_that_draws_noise_at_every_step_draws_it_from_the_seed(prx):
+    """Flow matching's `stochastic_sampling` draws fresh noise at each step; PRXPipeline passes its
+    scheduler no generator, so without the request's own the steps would come from the global one."""
+    stochastic = with_scheduler(
+        prx, FlowMatchEulerDiscreteScheduler.from_config(prx.scheduler.config, stochastic_sampling=True)
+    )
+    r = req(seed=7, steps=4)
+    (alone,) = sample_prx(stochastic, [r], model_identity=MODEL)
+    torch.manual_seed(123)  # the global generator is not what decides the steps
+    batched = sample_prx(stochastic, [req(seed=8, steps=4), r], model_identity=MODEL)[1]
+    np.testing.assert_array_equal(alone.latents, batched.latents)
+    (deterministic,) = sample_prx(prx, [r], model_identity=MODEL)
+    np.testing.assert_array_equal(alone.latents[0], deterministic.latents[0])  # the same start
+    assert np.abs(alone.latents[2].astype(np.float32) - deterministic.latents[2]).mean() > 0.05  # fresh noise
+
+    pipe = tiny_stable_diffusion_pipeline()
+    pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(pipe.scheduler.config)
+    model = {"id": "test:tiny-sd", "weights": "0"}
+    first = sample_with_callback(pipe, req(steps=3, guidance=3.0), model_identity=model)
+    torch.manual_seed(321)
+    again = sample_with_callback(pipe, req(steps=3, guidance=3.0), model_identity=model)
+    np.testing.assert_array_equal(first.latents, again.latents)
 
 
 def assert_same_recording(a, b):

@@ -16,6 +16,7 @@ says why), so a request records the same numbers whichever requests share its ba
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -49,10 +50,29 @@ class EncodedPrompts:
     guided: list[int]  # indices of the requests with guidance > 1
 
 
-def initial_noise(request: GenerationRequest, channels: int, latent_h: int, latent_w: int) -> torch.Tensor:
-    """The starting latent of a request: float32 noise from a CPU generator seeded with its seed."""
-    generator = torch.Generator("cpu").manual_seed(request.seed)
+def initial_noise(
+    request: GenerationRequest, channels: int, latent_h: int, latent_w: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """The starting latent of a request: float32 noise from a CPU generator seeded with its seed
+    (or from `generator`, seeded so by `request_generator`, which then goes on to the noise a
+    stochastic sampler draws at each step)."""
+    generator = generator or request_generator(request)
     return torch.randn((1, channels, latent_h, latent_w), generator=generator, dtype=torch.float32)
+
+
+def request_generator(request: GenerationRequest) -> torch.Generator:
+    """The CPU generator of a request, seeded with its seed."""
+    return torch.Generator("cpu").manual_seed(request.seed)
+
+
+def step_kwargs(scheduler, generator: torch.Generator | list[torch.Generator]) -> dict:
+    """What `scheduler.step` needs beyond (output, timestep, sample): a scheduler that may draw fresh
+    noise at each step (ancestral and SDE samplers, flow matching's `stochastic_sampling`) takes the
+    requests' own generators, so a seed fixes every step, whichever requests share the batch;
+    diffusers' `PRXPipeline` passes none, and then the global generator would."""
+    if "generator" in inspect.signature(scheduler.step).parameters:
+        return {"generator": generator}
+    return {}
 
 
 def versions() -> dict[str, str]:
@@ -161,8 +181,11 @@ def denoise(
     # 4. Initial noise, per request from its own CPU generator
     channels = pipe.vae.config.latent_channels
     scale = pipe.vae_scale_factor
-    latents = torch.cat([initial_noise(r, channels, height // scale, width // scale) for r in requests])
-    latents = latents.to(device=device, dtype=dtype)
+    generators = [request_generator(r) for r in requests]
+    latent_h, latent_w = height // scale, width // scale
+    noise = [initial_noise(r, channels, latent_h, latent_w, g) for r, g in zip(requests, generators, strict=True)]
+    latents = torch.cat(noise).to(device=device, dtype=dtype)
+    stepping = step_kwargs(scheduler, generators)
 
     # 5. Denoising loop, recording the state and the predicted clean latent at every step
     def transformer(x: torch.Tensor, t: torch.Tensor, embeds: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -183,7 +206,7 @@ def denoise(
             velocity = v_cond
         if keep_steps:
             predictions.append((latents.float() - sigmas[i].item() * velocity.float()).cpu())
-        latents = scheduler.step(velocity, t, latents).prev_sample
+        latents = scheduler.step(velocity, t, latents, **stepping).prev_sample
         if keep_steps:
             states.append(latents.float().cpu())
         if on_step is not None:
@@ -302,8 +325,9 @@ class _StepRecorder:
     predicted clean latent (its `pred_original_sample`, or `x_t - sigma * v` for flow matching);
     `callback_on_step_end` gives the state after it."""
 
-    def __init__(self, scheduler, on_step: Callable[[int], None] | None):
+    def __init__(self, scheduler, on_step: Callable[[int], None] | None, generator: torch.Generator):
         self.scheduler = scheduler
+        self._stepping = step_kwargs(scheduler, generator)
         self.on_step = on_step
         self.before: list[torch.Tensor] = []
         self.predictions: list[torch.Tensor] = []
@@ -312,6 +336,8 @@ class _StepRecorder:
         self._is_flow = hasattr(scheduler, "sigmas") and type(scheduler).__name__.startswith("FlowMatch")
 
     def step(self, model_output, timestep, sample, *args, **kwargs):
+        if kwargs.get("generator") is None:  # the pipeline passed none (PRX) or None (no generator given)
+            kwargs = {**kwargs, **self._stepping}
         result = self._step(model_output, timestep, sample, *args, **kwargs)
         self.before.append(sample.float().cpu())
         if isinstance(result, tuple):  # return_dict=False: (prev_sample, pred_original_sample, ...)
@@ -361,8 +387,11 @@ def sample_with_callback(
         raise ValueError("prompt-embedding mixes (interpolation) need a PRX model; this pipeline is generic")
     denoiser = getattr(pipe, "transformer", None) or pipe.unet
     scale = pipe.vae_scale_factor
-    noise = initial_noise(request, denoiser.config.in_channels, request.height // scale, request.width // scale)
-    recorder = _StepRecorder(pipe.scheduler, on_step)
+    generator = request_generator(request)
+    noise = initial_noise(
+        request, denoiser.config.in_channels, request.height // scale, request.width // scale, generator
+    )
+    recorder = _StepRecorder(pipe.scheduler, on_step, generator)
     pipe.scheduler.step = recorder.step
     try:
         result = pipe(
