@@ -31,7 +31,7 @@ are placed on absolute times, so rounding never accumulates and the clip ends on
 
     s = self.slots(3)
     with self.beat(s[0], "title"):                          # next_section + start on time
-        self.play_until(s[0].at(0.4), FadeIn(title))       # ends at 40% of the slot
+        self.play_until(s[0].at(0.4), Fade(title))         # ends at 40% of the slot
     with self.beat(s[1], "journey"):
         self.step_through(s[1].start, s[1].end, n, show)    # show(i) swaps images, held in turn
     ...                                                     # leaving a beat waits out its slot
@@ -77,8 +77,6 @@ from manim import (
     RIGHT,
     UP,
     Animation,
-    FadeIn,
-    FadeOut,
     ImageMobject,
     MarkupText,
     Mobject,
@@ -87,6 +85,7 @@ from manim import (
     Text,
     Transform,
     VGroup,
+    VMobject,
     config,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
@@ -185,51 +184,127 @@ def _copied(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-class Restyle(Animation):
+def _kept(value: Any) -> Any:
+    """A value as it is now, safe from changes in place (an Arrow's `scale` takes its tip off its list
+    of submobjects and puts it back)."""
+    return list(value) if isinstance(value, list) else _copied(value)
+
+
+# What Transform interpolates on each part (a family member with points) besides its points:
+# `VMobject.interpolate_color`'s attributes, and `ImageMobject.interpolate_color`'s.
+VECTOR_STYLE = (
+    "fill_rgbas",
+    "stroke_rgbas",
+    "background_stroke_rgbas",
+    "stroke_width",
+    "background_stroke_width",
+    "sheen_direction",
+    "sheen_factor",
+)
+IMAGE_STYLE = ("fill_opacity", "stroke_opacity", "pixel_array")
+
+
+def _style_names(part: Mobject) -> tuple[str, ...]:
+    if isinstance(part, VMobject):
+        return VECTOR_STYLE
+    if isinstance(part, ImageMobject):
+        return IMAGE_STYLE
+    raise ValueError(f"no copy-free tween for {type(part).__name__}; use Manim's own animation")
+
+
+def _style(part: Mobject) -> dict[str, Any]:
+    return {a: _copied(getattr(part, a)) for a in _style_names(part)}
+
+
+class _Tween(Animation):
+    """Every part of a mobject interpolated between two recorded states, points and style, exactly as
+    `Transform` interpolates it between a starting copy and a target copy, but without Transform's deep
+    copies of the whole mobject (for text, copying is most of such an animation's time). Subclasses
+    record the two states in `begin` with `_record`."""
+
+    def _record(self, change: Callable[[], None], keep: bool) -> tuple[list, list, list]:
+        """(parts, states before `change`, states after it); unless `keep`, every member of the family
+        gets back all it had before (the change is only measured, as on a copy)."""
+        family = self.mobject.get_family()
+        saved = None if keep else [{k: _kept(v) for k, v in vars(m).items()} for m in family]
+        parts = self.mobject.family_members_with_points()
+        before = [(part.points.copy(), _style(part)) for part in parts]
+        change()
+        after = [(part.points.copy(), _style(part)) for part in parts]
+        for (points, start), (new_points, end) in zip(before, after, strict=True):
+            if points.shape != new_points.shape or any(np.shape(start[a]) != np.shape(end[a]) for a in start):
+                raise ValueError(f"{type(self).__name__}: the change reshapes a part; use Manim's own animation")
+        if saved is not None:
+            for member, attributes in zip(family, saved, strict=True):
+                vars(member).update(attributes)
+        return parts, before, after
+
+    def _tween(self, parts: list, starts: list, ends: list) -> None:
+        self.parts = list(zip(parts, starts, ends, strict=True))
+
+    def create_starting_mobject(self) -> Mobject:
+        return self.mobject  # (its states are kept in `parts`: no copy needed)
+
+    def interpolate_mobject(self, alpha: float) -> None:
+        alpha = self.rate_func(alpha)  # (Animation applies it per submobject, which this one replaces)
+        for part, (start_points, start), (end_points, end) in self.parts:
+            part.points = interpolate(start_points, end_points, alpha)  # Transform's straight path
+            for a, value in start.items():
+                if alpha == 1.0:
+                    setattr(part, a, _copied(end[a]))
+                elif a == "pixel_array":
+                    setattr(part, a, interpolate(value, end[a], alpha).astype(part.pixel_array_dtype))
+                else:
+                    setattr(part, a, interpolate(value, end[a], alpha))
+
+
+class Restyle(_Tween):
     """`ApplyMethod(mobject.method, *args)` for a method that only restyles (`set_color`, `set_opacity`,
     `set_fill`, `set_stroke`), without its two deep copies of the mobject: every part's style is read
     before and after the method, then interpolated as Transform interpolates it, so every frame gets
-    the same values. For text, copying is most of such an animation's time."""
+    the same values."""
 
-    STYLE = (
-        "fill_rgbas",
-        "stroke_rgbas",
-        "background_stroke_rgbas",
-        "stroke_width",
-        "background_stroke_width",
-        "sheen_direction",
-        "sheen_factor",
-    )  # what VMobject.interpolate_color interpolates
+    STYLE = VECTOR_STYLE
 
     def __init__(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(method.__self__, **kwargs)
         self.method, self.args = method, args
 
     def begin(self) -> None:
-        parts = self.mobject.family_members_with_points()
-        points = [part.points.copy() for part in parts]
-        starts = [{a: _copied(getattr(part, a)) for a in self.STYLE} for part in parts]
-        self.method(*self.args)
-        ends = [{a: _copied(getattr(part, a)) for a in self.STYLE} for part in parts]
-        for part, before, start, end in zip(parts, points, starts, ends, strict=True):
-            if not np.array_equal(part.points, before) or any(
-                np.shape(start[a]) != np.shape(end[a]) for a in self.STYLE
-            ):
-                raise ValueError(f"Restyle: {self.method.__name__} moves or reshapes {part}; use ApplyMethod")
-            for a, value in start.items():
-                setattr(part, a, value)
-        self.parts = list(zip(parts, points, starts, ends, strict=True))
+        parts, starts, ends = self._record(lambda: self.method(*self.args), keep=True)
+        for (points, _), (new_points, _) in zip(starts, ends, strict=True):
+            if not np.array_equal(points, new_points):
+                raise ValueError(f"Restyle: {self.method.__name__} moves {self.mobject}; use ApplyMethod")
+        self._tween(parts, starts, ends)
         super().begin()
 
-    def create_starting_mobject(self) -> Mobject:
-        return self.mobject  # (its style before is kept in `parts`: no copy needed)
 
-    def interpolate_mobject(self, alpha: float) -> None:
-        alpha = self.rate_func(alpha)  # (Animation applies it per submobject, which this one replaces)
-        for part, points, start, end in self.parts:
-            part.points = interpolate(points, points, alpha)  # as Transform's straight path moves them
-            for a, value in start.items():
-                setattr(part, a, _copied(end[a]) if alpha == 1.0 else interpolate(value, end[a], alpha))
+class Fade(_Tween):
+    """Manim's `FadeIn` (`out=False`) or `FadeOut` (`out=True`) of one mobject, with its `shift` and
+    `scale`, drawing the same values every frame, without copying the mobject: the faded state is
+    made on the mobject itself as FadeIn makes it on its copy (`fade(1)`, then shift and scale), read,
+    and undone."""
+
+    def __init__(
+        self, mobject: Mobject, *, out: bool = False, shift: np.ndarray | None = None, scale: float = 1, **kwargs: Any
+    ) -> None:
+        super().__init__(mobject, **({"remover": True} if out else {"introducer": True}), **kwargs)
+        self.out, self.shift_vector, self.scale_factor = out, np.zeros(3) if shift is None else shift, scale
+
+    def begin(self) -> None:
+        def faded() -> None:
+            self.mobject.fade(1)
+            self.mobject.shift(self.shift_vector * (1 if self.out else -1))
+            self.mobject.scale(self.scale_factor)
+
+        parts, shown, hidden = self._record(faded, keep=False)
+        self._tween(parts, shown, hidden) if self.out else self._tween(parts, hidden, shown)
+        super().begin()
+
+    def clean_up_from_scene(self, scene: Scene) -> None:
+        super().clean_up_from_scene(scene)
+        if self.out:
+            self.interpolate(0)  # as FadeOut: the mobject, off the screen, keeps its look
 
 
 class ChapterScene(Scene):
@@ -384,7 +459,7 @@ class ChapterScene(Scene):
                 rows[-1] = f"{rows[-1]} {word}".strip()
         lines = VGroup(*[self.text(row, BODY_SIZE, self.theme.muted) for row in rows]).arrange(DOWN, buff=0.18)
         lines.move_to(box.centre)
-        self.play_until(min(start + 0.8, self.total), *self.fade_out(*self.mobjects), FadeIn(lines))
+        self.play_until(min(start + 0.8, self.total), *self.fade_out(*self.mobjects), Fade(lines))
         if self.preview_dir is not None:
             self._beats.append(save_beat(self, self.preview_dir, f"{len(self._beats):02d}-credit", []))
 
@@ -452,7 +527,7 @@ class ChapterScene(Scene):
             on_card = self.fit_width(subtitle.copy(), SAFE_RIGHT - SAFE_LEFT)
             card.add(on_card)
         card.arrange(DOWN, buff=0.4).move_to((0, (SAFE_TOP + SAFE_BOTTOM) / 2, 0))
-        self.play_until(slot.at(0.3), FadeIn(card, shift=UP * 0.2))
+        self.play_until(slot.at(0.3), Fade(card, shift=UP * 0.2))
         self._card = (big, on_card, subtitle)
 
     def _settle_title(self, slot: Slot) -> None:
@@ -460,7 +535,7 @@ class ChapterScene(Scene):
         big, on_card, subtitle = self._card
         self._card = None
         head = self.header()
-        moves = [ReplacementTransform(big, head[0]), FadeIn(head[1])]
+        moves = [ReplacementTransform(big, head[0]), Fade(head[1])]
         if on_card is not None:
             moves.append(ReplacementTransform(on_card, subtitle))
         self.play_until(slot.start + min(0.8, 0.2 * slot.duration), *moves)
@@ -497,12 +572,12 @@ class ChapterScene(Scene):
         if mob.orig_alpha_pixel_array.shape != rgba.shape[:2]:  # resized: fades read the alpha from here
             mob.orig_alpha_pixel_array = rgba[..., 3].copy()
 
-    def fade_out(self, *mobjects: Mobject) -> list[FadeOut]:
-        """FadeOuts that take `mobjects` off the screen, with every part of them that was added on its
+    def fade_out(self, *mobjects: Mobject) -> list[Fade]:
+        """Fades out that take `mobjects` off the screen, with every part of them that was added on its
         own (a FadeIn of one line of a group adds that line by itself: fading out the group alone
         would leave it there)."""
         family = {id(m) for mob in mobjects for m in mob.get_family()}
-        return [FadeOut(m) for m in self.mobjects if id(m) in family]
+        return [Fade(m, out=True) for m in self.mobjects if id(m) in family]
 
     def moves_to_layout(self, mobjects: Iterable[Mobject], arrange: Callable[[], None]) -> list[Transform]:
         """Animations that take `mobjects` from where they are to where `arrange()` puts them.

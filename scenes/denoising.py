@@ -10,9 +10,9 @@ steps, so the blurry early guesses and the late sharp ones sit side by side.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Mobject, Rectangle, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Mobject, Rectangle, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Fade, Slot
 from scenes.widgets import Counter, ImageRow, bar, hex_to_rgb, prompt_line, wrapped_text
 
 GAP = 0.9  # between the two large images
@@ -104,14 +104,14 @@ class DenoisingScene(ChapterScene):
     def pure_noise(self, slot: Slot) -> None:
         """1. Pure noise."""
         with self.beat(slot, "noise"):
-            self.play_until(slot.at(0.35), FadeIn(self.now_img), FadeIn(self.now_label), FadeIn(self.step_count))
+            self.play_until(slot.at(0.35), Fade(self.now_img), Fade(self.now_label), Fade(self.step_count))
             self.play_until(
                 slot.at(0.7),
-                FadeIn(self.goal_img),
-                FadeIn(self.goal_label),
-                FadeIn(self.sigma_count),
-                FadeIn(self.bar_bg),
-                FadeIn(self.level),
+                Fade(self.goal_img),
+                Fade(self.goal_label),
+                Fade(self.sigma_count),
+                Fade(self.bar_bg),
+                Fade(self.level),
             )
 
     def every_step(self, slot: Slot) -> None:
@@ -146,7 +146,7 @@ class DenoisingScene(ChapterScene):
             self.play_until(slot.at(0.12), *self.fade_out(*big))
             for strip, images in self.strips:
                 self.set_image(strip, self.film.compose([blank] * len(images)))
-            self.play_until(slot.at(0.18), *[FadeIn(s) for s, _ in self.strips], FadeIn(self.row_names))
+            self.play_until(slot.at(0.18), *[Fade(s) for s, _ in self.strips], Fade(self.row_names))
 
             def show(k: int) -> None:
                 for strip, images in self.strips:

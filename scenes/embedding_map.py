@@ -14,9 +14,9 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Circle, Dot, FadeIn, Group, Mobject, Rectangle, Text, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Circle, Dot, Group, Mobject, Rectangle, Text, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Restyle, Slot, line_height
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Fade, Restyle, Slot, line_height
 from scenes.widgets import fit_points, wrapped_text
 
 COLUMN_W = 2.6  # width of the legend column on the right
@@ -173,14 +173,14 @@ class EmbeddingMapScene(ChapterScene):
         """1. Groups appear in turn (prompts in no group last)."""
         group_of = self.group_of
         with self.beat(slot, "groups"):
-            self.play_until(slot.at(0.08), FadeIn(self.plane), FadeIn(self.method))
+            self.play_until(slot.at(0.08), Fade(self.plane), Fade(self.method))
             order = sorted(set(group_of), key=lambda g: (g < 0, g))
             for k, g in enumerate(order):
                 members = [i for i in range(len(self.prompts)) if group_of[i] == g]
-                anims = [FadeIn(self.dots[i], scale=0.5) for i in members]
-                anims += [FadeIn(self.labels[i]) for i in members if self.labels[i] is not None]
+                anims = [Fade(self.dots[i], scale=0.5) for i in members]
+                anims += [Fade(self.labels[i]) for i in members if self.labels[i] is not None]
                 if g >= 0:
-                    anims.append(FadeIn(self.legend[g], shift=LEFT * 0.2))
+                    anims.append(Fade(self.legend[g], shift=LEFT * 0.2))
                 self.play_until(slot.at(0.08 + 0.85 * (k + 1) / len(order)), *anims)
 
     def highlight(self, slot: Slot) -> None:
@@ -194,7 +194,7 @@ class EmbeddingMapScene(ChapterScene):
                 _, nearest = self.focus()
                 self.play_until(
                     slot.at(0.3),
-                    FadeIn(ring, scale=1.6),
+                    Fade(ring, scale=1.6),
                     *[Restyle(m.set_opacity, 0.35) for m in others],
                     *([Restyle(labels[h].set_color, self.theme.text)] if labels[h] is not None else []),
                 )
@@ -203,4 +203,4 @@ class EmbeddingMapScene(ChapterScene):
                     *[Restyle(m.set_opacity, 1.0) for i in nearest for m in (dots[i], labels[i]) if m is not None],
                 )
             if len(self.pictures):
-                self.play_until(slot.at(0.85), FadeIn(self.pictures))
+                self.play_until(slot.at(0.85), Fade(self.pictures))

@@ -10,9 +10,9 @@ neighbouring pixels differ) lights the scale shown: too much guidance breaks the
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, UP, FadeIn, GrowFromEdge, Mobject, Rectangle, VGroup
+from manim import DOWN, LEFT, UP, GrowFromEdge, Mobject, Rectangle, VGroup
 
-from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Restyle, Slot, char_width, line_height
+from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, ChapterScene, Fade, Restyle, Slot, char_width, line_height
 from scenes.widgets import ImageRow, Slider, bar, hex_to_rgb, prompt_line, short_number, spread_apart
 
 GAP = 0.4  # between the row's images
@@ -151,8 +151,8 @@ class GuidanceComparisonScene(ChapterScene):
     def row_of_scales(self, slot: Slot) -> None:
         """1. One image per guidance scale, all from the same noise; what guidance does."""
         with self.beat(slot, "row"):
-            self.play_until(slot.at(0.12), FadeIn(self.row), FadeIn(self.labels, shift=DOWN * 0.1))
-            self.play_until(slot.at(0.25), FadeIn(self.formula, shift=UP * 0.1))
+            self.play_until(slot.at(0.12), Fade(self.row), Fade(self.labels, shift=DOWN * 0.1))
+            self.play_until(slot.at(0.25), Fade(self.formula, shift=UP * 0.1))
             self.step_through(
                 slot.at(0.25),
                 slot.at(0.95),
@@ -204,7 +204,7 @@ class GuidanceComparisonScene(ChapterScene):
             self.marks, self.notes = self.range_marks()
             self.play_until(slot.at(0.15), Restyle(self.formula.set_opacity, 0.0))
             self.remove(self.formula)
-            self.play_until(slot.at(0.45), FadeIn(self.marks), FadeIn(self.notes, shift=UP * 0.1))
+            self.play_until(slot.at(0.45), Fade(self.marks), Fade(self.notes, shift=UP * 0.1))
 
     def too_much(self, slot: Slot) -> None:
         """3. A slider goes from the lowest scale to the highest, the large image and the harshness
@@ -215,14 +215,14 @@ class GuidanceComparisonScene(ChapterScene):
             self.slider.set_knob(0.0)
             self.play_until(
                 slot.at(0.2),
-                FadeIn(self.slider),
-                FadeIn(self.slider_head),
-                FadeIn(self.ticks),
-                FadeIn(self.big),
-                FadeIn(self.chart_head),
-                FadeIn(self.bar_names),
+                Fade(self.slider),
+                Fade(self.slider_head),
+                Fade(self.ticks),
+                Fade(self.big),
+                Fade(self.chart_head),
+                Fade(self.bar_names),
             )
-            self.play_until(slot.at(0.3), *[GrowFromEdge(b, DOWN) for b in self.bars], FadeIn(self.numbers))
+            self.play_until(slot.at(0.3), *[GrowFromEdge(b, DOWN) for b in self.bars], Fade(self.numbers))
             self.drag(slot.at(0.32), slot.at(0.9))
 
     def light(self, k: int) -> None:

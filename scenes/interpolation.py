@@ -10,9 +10,9 @@ the knob: position x step, from noise to clear.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Line, Mobject, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Line, Mobject, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, line_height
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Fade, Slot, line_height
 from scenes.widgets import Counter, ImageRow, Slider, hex_to_rgb, triangle, wrapped_text
 
 GAP = 0.14  # between the strip's images
@@ -112,9 +112,9 @@ class InterpolationScene(ChapterScene):
         """1. The two prompts, and their images, at the ends."""
         with self.beat(slot, "ends"):
             self.play_until(
-                slot.at(0.3), FadeIn(self.from_text, shift=RIGHT * 0.15), FadeIn(self.to_text, shift=LEFT * 0.15)
+                slot.at(0.3), Fade(self.from_text, shift=RIGHT * 0.15), Fade(self.to_text, shift=LEFT * 0.15)
             )
-            self.play_until(slot.at(0.55), FadeIn(self.strip), FadeIn(self.frames), FadeIn(self.big))
+            self.play_until(slot.at(0.55), Fade(self.strip), Fade(self.frames), Fade(self.big))
             self.hold_until(slot.at(0.75))
             self.set_image(self.big, self.images[-1])  # the other end
 
@@ -139,7 +139,7 @@ class InterpolationScene(ChapterScene):
                 note = self.text("biggest change", LABEL_SIZE, self.theme.accent).next_to(marker, DOWN, buff=0.12)
                 box = self.content_box()  # under the marker, as far as the frame's sides allow
                 note.set_x(min(max(x, box.left + note.width / 2), box.right - note.width / 2))
-                self.play_until(slot.at(0.7), FadeIn(marker), FadeIn(note, shift=UP * 0.1))
+                self.play_until(slot.at(0.7), Fade(marker), Fade(note, shift=UP * 0.1))
                 self.jump_marks = [marker, note]
 
     def sweep(self, slot: Slot) -> None:
@@ -156,7 +156,7 @@ class InterpolationScene(ChapterScene):
             self.play_until(slot.at(0.1), *self.fade_out(*self.jump_marks), *self.moves_to_layout(moving, up))
             self.set_image(self.strip, self.strip_pixels(list(range(self.points))))  # sharp at its new size
             self.set_image(big, self.previews[0, 0])
-            self.play_until(slot.at(0.18), FadeIn(slider), FadeIn(self.mix_ends), FadeIn(self.step_count))
+            self.play_until(slot.at(0.18), Fade(slider), Fade(self.mix_ends), Fade(self.step_count))
             sweep_start, sweep_end = slot.at(0.2), slot.at(0.92)
             shown = (0, 0)
 

@@ -8,9 +8,9 @@ trajectory is drawn across it from random start to destination while the pair re
 
 from __future__ import annotations
 
-from manim import DOWN, UP, Dot, FadeIn, Group, VGroup, VMobject
+from manim import DOWN, UP, Dot, Group, VGroup, VMobject
 
-from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, Box, ChapterScene, Slot
+from scenes.common import BODY_SIZE, LABEL_SIZE, SMALL_SIZE, Box, ChapterScene, Fade, Slot
 from scenes.widgets import fit_points, label_beside, labelled_plane
 
 GAP = 0.6  # between panels
@@ -84,15 +84,15 @@ class LatentSpaceScene(ChapterScene):
     def sizes(self, slot: Slot) -> None:
         """1. Image vs latent: sizes and ratio."""
         with self.beat(slot, "sizes"):
-            self.play_until(slot.at(0.3), FadeIn(self.image), FadeIn(self.image_label))
-            self.play_until(slot.at(0.6), FadeIn(self.latent, shift=UP * 0.2), FadeIn(self.latent_label))
-            self.play_until(slot.at(0.85), FadeIn(self.ratio, scale=1.2))
+            self.play_until(slot.at(0.3), Fade(self.image), Fade(self.image_label))
+            self.play_until(slot.at(0.6), Fade(self.latent, shift=UP * 0.2), Fade(self.latent_label))
+            self.play_until(slot.at(0.85), Fade(self.ratio, scale=1.2))
 
     def every_step(self, slot: Slot) -> None:
         """2. Every step: decoded image and latent colours side by side."""
         with self.beat(slot, "steps"):
             self.show_step(0)
-            self.play_until(slot.at(0.1), FadeIn(self.key))
+            self.play_until(slot.at(0.1), Fade(self.key))
             self.step_through(slot.at(0.1), slot.at(0.9), self.steps, lambda i: self.show_step(i + 1))
 
     def path(self, slot: Slot) -> None:
@@ -114,11 +114,11 @@ class LatentSpaceScene(ChapterScene):
             label_beside(start_label, points[0], points[0] - points[1], self.plane_box)
             self.play_until(
                 slot.at(0.18),
-                FadeIn(self.plane),
-                FadeIn(self.plane_label),
-                FadeIn(start),
-                FadeIn(head),
-                FadeIn(start_label),
+                Fade(self.plane),
+                Fade(self.plane_label),
+                Fade(start),
+                Fade(head),
+                Fade(start_label),
             )
 
             def show_path(i: int) -> None:
@@ -130,4 +130,4 @@ class LatentSpaceScene(ChapterScene):
             self.step_through(slot.at(0.18), slot.at(0.85), self.steps + 1, show_path)
             end_label = self.text("image", LABEL_SIZE, accent)
             label_beside(end_label, points[-1], points[-1] - points[-2], self.plane_box)
-            self.play_until(slot.at(0.95), FadeIn(end_label))
+            self.play_until(slot.at(0.95), Fade(end_label))

@@ -10,9 +10,19 @@ then a random image beside the model's picture of the target: what random number
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, FadeIn, Group, GrowFromEdge, Line, Mobject, Square, VGroup
+from manim import DOWN, LEFT, RIGHT, UP, Arrow, Create, Group, GrowFromEdge, Line, Mobject, Square, VGroup
 
-from scenes.common import BODY_SIZE, HEADING_SIZE, LABEL_SIZE, TITLE_SIZE, ChapterScene, Slot, pixels_for, units_for
+from scenes.common import (
+    BODY_SIZE,
+    HEADING_SIZE,
+    LABEL_SIZE,
+    TITLE_SIZE,
+    ChapterScene,
+    Fade,
+    Slot,
+    pixels_for,
+    units_for,
+)
 from scenes.widgets import bar, best_grid, hex_to_rgb, wrapped_text
 
 BLOCK = 6  # pixels on a side of the magnified block
@@ -216,12 +226,12 @@ class NoiseSamplingScene(ChapterScene):
     def pixels(self, slot: Slot) -> None:
         """1. An image is numbers: three per pixel. Random numbers: noise, a new image every frame."""
         with self.beat(slot, "pixels"):
-            self.play_until(slot.at(0.12), FadeIn(self.image), FadeIn(self.caption))
+            self.play_until(slot.at(0.12), Fade(self.image), Fade(self.caption))
             self.play_until(slot.at(0.22), Create(self.marker))
-            self.play_until(slot.at(0.34), FadeIn(self.zoom), Create(self.rays), FadeIn(self.zoom_frame))
-            self.play_until(slot.at(0.46), Create(self.pixel_frame), FadeIn(self.numbers, shift=RIGHT * 0.2))
-            self.play_until(slot.at(0.56), FadeIn(self.statements[0], shift=UP * 0.1))
-            self.play_until(slot.at(0.62), FadeIn(self.statements[1], shift=UP * 0.1))
+            self.play_until(slot.at(0.34), Fade(self.zoom), Create(self.rays), Fade(self.zoom_frame))
+            self.play_until(slot.at(0.46), Create(self.pixel_frame), Fade(self.numbers, shift=RIGHT * 0.2))
+            self.play_until(slot.at(0.56), Fade(self.statements[0], shift=UP * 0.1))
+            self.play_until(slot.at(0.62), Fade(self.statements[1], shift=UP * 0.1))
 
             def next_sample(mob, dt: float) -> None:
                 k = round(self.now * self.fps) % len(self.samples)
@@ -231,7 +241,7 @@ class NoiseSamplingScene(ChapterScene):
             self.play_until(
                 slot.at(0.72),
                 *self.fade_out(self.numbers, self.pixel_frame),
-                FadeIn(self.statements[2], shift=UP * 0.1),
+                Fade(self.statements[2], shift=UP * 0.1),
             )
             self.image.add_updater(next_sample)
 
@@ -241,11 +251,11 @@ class NoiseSamplingScene(ChapterScene):
             gone = [self.image, self.caption, self.marker, self.zoom, self.zoom_frame, self.rays, self.statements]
             self.play_until(slot.at(0.1), *self.fade_out(*gone))
             self.image.clear_updaters()
-            self.play_until(slot.at(0.2), FadeIn(self.count_col[0], shift=UP * 0.1))
-            self.play_until(slot.at(0.32), FadeIn(self.count_col[1], scale=1.2))
-            self.play_until(slot.at(0.42), FadeIn(self.count_col[2]), FadeIn(self.count_col[3]))
+            self.play_until(slot.at(0.2), Fade(self.count_col[0], shift=UP * 0.1))
+            self.play_until(slot.at(0.32), Fade(self.count_col[1], scale=1.2))
+            self.play_until(slot.at(0.42), Fade(self.count_col[2]), Fade(self.count_col[3]))
             self.set_image(self.pages, self.pages_shown(0), smooth=False)
-            self.play_until(slot.at(0.46), FadeIn(self.pages), FadeIn(self.pages_caption))
+            self.play_until(slot.at(0.46), Fade(self.pages), Fade(self.pages_caption))
             self.step_through(
                 slot.at(0.46),
                 slot.at(0.95),
@@ -284,12 +294,12 @@ class NoiseSamplingScene(ChapterScene):
                 stroke_width=3,
                 max_tip_length_to_length_ratio=0.12,
             )
-            self.play_until(slot.at(0.25), FadeIn(self.atoms, shift=RIGHT * 0.2))
+            self.play_until(slot.at(0.25), Fade(self.atoms, shift=RIGHT * 0.2))
             self.play_until(slot.at(0.45), GrowFromEdge(line, LEFT), Create(arrow))
             if "target" in self.arrays:
                 gone = [self.count_col, self.atoms, line, arrow, self.pages, self.pages_caption]
                 self.play_until(slot.at(0.6), *self.fade_out(*gone))
-                self.play_until(slot.at(0.8), FadeIn(self.target_pair()))
+                self.play_until(slot.at(0.8), Fade(self.target_pair()))
 
     def target_pair(self) -> Group:
         """A random image beside the model's picture of the target prompt, each captioned (the two

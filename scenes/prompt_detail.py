@@ -18,9 +18,9 @@ import itertools
 from typing import NamedTuple
 
 import numpy as np
-from manim import LEFT, RIGHT, FadeIn, Group, GrowFromEdge, Transform, VGroup
+from manim import LEFT, RIGHT, Group, GrowFromEdge, Transform, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Restyle, Slot
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Fade, Restyle, Slot
 from scenes.widgets import DIGIT_WIDTH, ImageRow, bar, centred_lines, hex_to_rgb, lines_height, number_lines, wrap_lines
 
 # Widths (frame units) of the block's columns and gaps: prompt text (at most), variety bar, its number.
@@ -186,12 +186,12 @@ class PromptDetailScene(ChapterScene):
         """1. One row per prompt, one column per seed; all grow out of their noise together."""
         n_prompts = self.n_prompts
         with self.beat(slot, "grid"):
-            self.play_until(slot.at(0.1), FadeIn(self.seed_labels))
+            self.play_until(slot.at(0.1), Fade(self.seed_labels))
             for p in range(n_prompts):
                 self.play_until(
                     slot.at(0.1 + 0.35 * (p + 1) / n_prompts),
-                    FadeIn(self.texts[p], shift=RIGHT * 0.15),
-                    FadeIn(self.rows[p]),
+                    Fade(self.texts[p], shift=RIGHT * 0.15),
+                    Fade(self.rows[p]),
                 )
 
             def show(i: int) -> None:
@@ -203,11 +203,11 @@ class PromptDetailScene(ChapterScene):
     def variety(self, slot: Slot) -> None:
         """2. How different each row's images are: the vague prompt varies most."""
         with self.beat(slot, "variety"):
-            self.play_until(slot.at(0.15), FadeIn(self.variety_head))
+            self.play_until(slot.at(0.15), Fade(self.variety_head))
             self.play_until(slot.at(0.45), *[GrowFromEdge(b, LEFT) for b in self.bars])
-            self.play_until(slot.at(0.55), FadeIn(self.numbers))
+            self.play_until(slot.at(0.55), Fade(self.numbers))
             self.highlight_frame = self.highlight(0)
-            self.play_until(slot.at(0.7), FadeIn(self.highlight_frame))
+            self.play_until(slot.at(0.7), Fade(self.highlight_frame))
 
     def agree(self, slot: Slot) -> None:
         """3. The detailed prompt: the seeds agree."""

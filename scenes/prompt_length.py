@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 
-from manim import LEFT, RIGHT, UP, FadeIn, GrowFromEdge, VGroup
+from manim import LEFT, RIGHT, UP, GrowFromEdge, VGroup
 
 from scenes.common import (
     HEADING_SIZE,
     LABEL_SIZE,
     SMALL_SIZE,
     ChapterScene,
+    Fade,
     Restyle,
     Slot,
     line_height,
@@ -136,11 +137,11 @@ class PromptLengthScene(ChapterScene):
     def first_word(self, slot: Slot) -> None:
         """1. The first word, and its image out of the noise."""
         with self.beat(slot, "first-word"):
-            self.play_until(slot.at(0.2), FadeIn(self.image), FadeIn(self.chart_head))
+            self.play_until(slot.at(0.2), Fade(self.image), Fade(self.chart_head))
             self.play_until(
                 slot.at(0.35),
-                FadeIn(self.spans[0], shift=UP * 0.1),
-                FadeIn(self.labels[0]),
+                Fade(self.spans[0], shift=UP * 0.1),
+                Fade(self.labels[0]),
                 GrowFromEdge(self.bars[0], LEFT),
             )
             self.step_through(
@@ -162,8 +163,8 @@ class PromptLengthScene(ChapterScene):
                 spans[k].set_color(self.theme.accent)
                 self.play_until(
                     start + 0.45 * (end - start),
-                    FadeIn(spans[k], shift=UP * 0.1),
-                    FadeIn(self.labels[k]),
+                    Fade(spans[k], shift=UP * 0.1),
+                    Fade(self.labels[k]),
                     GrowFromEdge(self.bars[k], LEFT),
                     Restyle(spans[k - 1].set_color, self.theme.text),
                 )
@@ -184,4 +185,4 @@ class PromptLengthScene(ChapterScene):
         """4. Every beginning's image at once, each under its last word (the sentence stays above)."""
         with self.beat(slot, "side-by-side"):
             chart = [self.image, self.chart_head, self.labels, self.bars]
-            self.play_until(slot.at(0.1), *self.fade_out(*chart), FadeIn(self.grid), FadeIn(self.grid_labels))
+            self.play_until(slot.at(0.1), *self.fade_out(*chart), Fade(self.grid), Fade(self.grid_labels))

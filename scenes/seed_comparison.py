@@ -9,9 +9,9 @@ same image (or, if the bytes differ, that they do).
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Dot, FadeIn, Group, VGroup, VMobject
+from manim import DOWN, LEFT, RIGHT, UP, Dot, Group, VGroup, VMobject
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, char_width, pixels_for, units_for
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Fade, Slot, char_width, pixels_for, units_for
 from scenes.widgets import (
     DIGIT_WIDTH,
     best_grid,
@@ -113,8 +113,8 @@ class SeedComparisonScene(ChapterScene):
         with self.beat(slot, "noise"):
             starts = VGroup(*[Dot(self.points[k, 0], radius=0.07, color=self.colours[k]) for k in range(self.n)])
             self.starts = starts
-            self.play_until(slot.at(0.4), FadeIn(self.rows), FadeIn(self.labels))
-            self.play_until(slot.at(0.8), FadeIn(self.plane), FadeIn(self.plane_label), FadeIn(starts))
+            self.play_until(slot.at(0.4), Fade(self.rows), Fade(self.labels))
+            self.play_until(slot.at(0.8), Fade(self.plane), Fade(self.plane_label), Fade(starts))
 
     def denoise_in_sync(self, slot: Slot) -> None:
         """2. Denoising in sync; the paths grow."""
@@ -138,7 +138,7 @@ class SeedComparisonScene(ChapterScene):
     def different_images(self, slot: Slot) -> None:
         """3. Same prompt, different images."""
         with self.beat(slot, "result"):
-            self.play_until(slot.at(0.4), FadeIn(self.note, shift=UP * 0.2))
+            self.play_until(slot.at(0.4), Fade(self.note, shift=UP * 0.2))
 
     def same_seed_again(self, slot: Slot) -> None:
         """4. The first seed again: the same image, side by side with the first run."""
@@ -171,5 +171,5 @@ class SeedComparisonScene(ChapterScene):
         on_plane = [self.plane, self.plane_label, self.starts, *self.trails_and_heads]
         with self.beat(slot, "again"):
             self.play_until(slot.at(0.2), *self.fade_out(*on_plane))
-            self.play_until(slot.at(0.45), FadeIn(pair), FadeIn(names))
-            self.play_until(slot.at(0.65), FadeIn(verdict, shift=UP * 0.2))
+            self.play_until(slot.at(0.45), Fade(pair), Fade(names))
+            self.play_until(slot.at(0.65), Fade(verdict, shift=UP * 0.2))

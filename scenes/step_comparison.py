@@ -11,9 +11,9 @@ The row is one composited image whose pixels change only when some run takes a s
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, UP, FadeIn, GrowFromEdge, Line, Rectangle, VGroup
+from manim import DOWN, LEFT, UP, GrowFromEdge, Line, Rectangle, VGroup
 
-from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Slot, char_width
+from scenes.common import LABEL_SIZE, SMALL_SIZE, ChapterScene, Fade, Slot, char_width
 from scenes.widgets import DIGIT_WIDTH, ImageRow, bar, centred_lines, hex_to_rgb, lines_height, prompt_line
 
 BAR_H = 0.12  # height of the step bars
@@ -90,8 +90,8 @@ class StepComparisonScene(ChapterScene):
     def same_start(self, slot: Slot) -> None:
         """1. The same prompt and seed, one starting noise per step count."""
         with self.beat(slot, "setup"):
-            self.play_until(slot.at(0.5), FadeIn(self.row), FadeIn(self.labels, shift=DOWN * 0.1))
-            self.play_until(slot.at(0.9), FadeIn(self.tracks), FadeIn(self.fills), FadeIn(self.ticks))
+            self.play_until(slot.at(0.5), Fade(self.row), Fade(self.labels, shift=DOWN * 0.1))
+            self.play_until(slot.at(0.9), Fade(self.tracks), Fade(self.fills), Fade(self.ticks))
 
     def race(self, slot: Slot) -> None:
         """2. The race: every run spans the same time, so few steps mean big jumps."""
@@ -141,6 +141,6 @@ class StepComparisonScene(ChapterScene):
                 bars.add(diff_bar.move_to((self.xs[i], base_y, 0), aligned_edge=DOWN))
                 numbers.add(self.text(f"{d:.2f}", SMALL_SIZE, self.theme.text).next_to(diff_bar, UP, buff=0.08))
             baseline = Line((left + 0.2, base_y, 0), (right - 0.2, base_y, 0), stroke_width=1.2, color=self.theme.muted)
-            self.play_until(slot.at(0.2), FadeIn(caption, shift=UP * 0.1), FadeIn(baseline))
+            self.play_until(slot.at(0.2), Fade(caption, shift=UP * 0.1), Fade(baseline))
             self.play_until(slot.at(0.55), *[GrowFromEdge(b, DOWN) for b in bars])
-            self.play_until(slot.at(0.7), FadeIn(numbers))
+            self.play_until(slot.at(0.7), Fade(numbers))

@@ -21,7 +21,6 @@ from manim import (
     Arrow,
     Circle,
     Dot,
-    FadeIn,
     Group,
     Mobject,
     Polygon,
@@ -30,7 +29,7 @@ from manim import (
     VMobject,
 )
 
-from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, Box, ChapterScene, Slot, char_width, line_height
+from scenes.common import HEADING_SIZE, LABEL_SIZE, SMALL_SIZE, Box, ChapterScene, Fade, Slot, char_width, line_height
 from scenes.widgets import DIGIT_WIDTH, Counter, centred_lines, lines_height, number_lines, short_number, wrap_lines
 
 METAPHOR = {
@@ -242,7 +241,7 @@ class SummaryScene(ChapterScene):
         with self.beat(slot, "journey"):
             trail.pointwise_become_partial(full, 0, 0.001)
             self.add(trail, head)
-            self.play_until(slot.at(0.1), FadeIn(self.waypoints[0]), FadeIn(self.way_labels[0]))
+            self.play_until(slot.at(0.1), Fade(self.waypoints[0]), Fade(self.way_labels[0]))
 
             def show(k: int) -> None:
                 alpha = (k + 1) / max(n - 1, 1)
@@ -261,14 +260,14 @@ class SummaryScene(ChapterScene):
         """2. The seed: where you start. The prompt: the compass, its needle swinging to the destination."""
         with self.beat(slot, "seed-and-prompt"):
             self.play_until(slot.at(0.08), *self.fade_out(*self.journey_parts))
-            self.play_until(slot.at(0.16), FadeIn(self.headings[0], shift=RIGHT * 0.2))
+            self.play_until(slot.at(0.16), Fade(self.headings[0], shift=RIGHT * 0.2))
             for k, pair in enumerate(self.seed_panel):
-                self.play_until(slot.at(0.24 + 0.1 * k), FadeIn(pair[0]), FadeIn(pair[3]))
-                self.play_until(slot.at(0.29 + 0.1 * k), FadeIn(pair[1], shift=RIGHT * 0.2), FadeIn(pair[2]))
-            self.play_until(slot.at(0.55), FadeIn(self.headings[1], shift=RIGHT * 0.2))
+                self.play_until(slot.at(0.24 + 0.1 * k), Fade(pair[0]), Fade(pair[3]))
+                self.play_until(slot.at(0.29 + 0.1 * k), Fade(pair[1], shift=RIGHT * 0.2), Fade(pair[2]))
+            self.play_until(slot.at(0.55), Fade(self.headings[1], shift=RIGHT * 0.2))
             dial, north, needle, words, image = self.prompt_panel
-            self.play_until(slot.at(0.65), FadeIn(dial), FadeIn(north), FadeIn(needle), FadeIn(words))
-            self.play_until(slot.at(0.75), FadeIn(image))
+            self.play_until(slot.at(0.65), Fade(dial), Fade(north), Fade(needle), Fade(words))
+            self.play_until(slot.at(0.75), Fade(image))
             self.play_until(slot.at(0.9), Rotate(self.needle, -math.radians(125), about_point=self.dial_centre))
 
     def checks_and_strength(self, slot: Slot) -> None:
@@ -278,9 +277,9 @@ class SummaryScene(ChapterScene):
                 ((self.headings[2], self.step_panel), (self.headings[3], self.guidance_panel))
             ):
                 base = 0.05 + 0.45 * k
-                self.play_until(slot.at(base + 0.06), FadeIn(heading, shift=RIGHT * 0.2))
+                self.play_until(slot.at(base + 0.06), Fade(heading, shift=RIGHT * 0.2))
                 for j, picture in enumerate(row):
-                    self.play_until(slot.at(base + 0.1 + 0.3 * (j + 1) / len(row)), FadeIn(picture, shift=RIGHT * 0.15))
+                    self.play_until(slot.at(base + 0.1 + 0.3 * (j + 1) / len(row)), Fade(picture, shift=RIGHT * 0.15))
 
     def replay(self, slot: Slot) -> None:
         """4. The journey once more, beside the four controls; the closing line."""
@@ -288,16 +287,14 @@ class SummaryScene(ChapterScene):
         with self.beat(slot, "replay"):
             self.play_until(slot.at(0.1), *self.fade_out(*panels))
             self.set_image(self.big, self.previews[0])
-            self.play_until(
-                slot.at(0.18), FadeIn(self.big), FadeIn(self.step_count), FadeIn(self.values, shift=LEFT * 0.2)
-            )
+            self.play_until(slot.at(0.18), Fade(self.big), Fade(self.step_count), Fade(self.values, shift=LEFT * 0.2))
 
             def show(i: int) -> None:
                 self.set_image(self.big, self.previews[i + 1])
                 self.step_count.show(str(i + 1))
 
             self.step_through(slot.at(0.18), slot.at(0.7), self.steps, show)
-            self.play_until(slot.at(0.8), FadeIn(self.closing, shift=UP * 0.15))
+            self.play_until(slot.at(0.8), Fade(self.closing, shift=UP * 0.15))
 
 
 def compass_needle(length: float, tip: str, tail: str) -> VGroup:

@@ -11,7 +11,7 @@ from conftest import chapter_and_settings
 from render.chapter_data import estimate_timing, load_chapter_data, make_timing, write_chapter_data
 from render.kinds import KINDS
 from render.kinds.latent_basis import fit_latent_basis
-from scenes.common import Restyle, frames_time, plan_slots
+from scenes.common import IMAGE_STYLE, VECTOR_STYLE, Fade, Restyle, frames_time, plan_slots
 
 KIND_PARAMS = {name: kind.example for name, kind in KINDS.items()}
 
@@ -220,3 +220,57 @@ def test_restyle_refuses_a_method_that_moves_the_mobject():
     dot = Dot()
     with pytest.raises(ValueError, match="use ApplyMethod"):
         Restyle(dot.shift, np.array([1.0, 0.0, 0.0])).begin()
+
+
+def assert_parts_equal(a, b, when) -> None:
+    for x, y in zip(a.family_members_with_points(), b.family_members_with_points(), strict=True):
+        names = IMAGE_STYLE if hasattr(x, "pixel_array") else VECTOR_STYLE
+        for attr in ("points", *names):
+            assert np.array_equal(getattr(x, attr), getattr(y, attr)), (when, type(x).__name__, attr)
+            assert type(getattr(x, attr)) is type(getattr(y, attr)), (when, attr)
+
+
+@pytest.mark.parametrize("out", [False, True])
+@pytest.mark.parametrize("kwargs", [{}, {"shift": np.array([0.2, -0.1, 0.0])}, {"scale": 1.6}, {"scale": 0.5}])
+def test_fade_draws_what_manims_fade_in_and_out_draw(out, kwargs):
+    """The copy-free fade against Manim's FadeIn / FadeOut on text, nested groups, a dimmed line, a
+    stroked shape, an image and an arrow: the same points and style at every time, and the same look after."""
+    from manim import (
+        Arrow,
+        Dot,
+        FadeIn,
+        FadeOut,
+        Group,
+        ImageMobject,
+        MarkupText,
+        Scene,
+        Square,
+        Text,
+        VGroup,
+        there_and_back,
+    )
+
+    def made():
+        dimmed = Text("dimmed", font_size=20).set_opacity(0.5)
+        square = Square(0.5, color="#ff8800", fill_opacity=0.3, stroke_width=3)
+        pixels = np.arange(4 * 6 * 4, dtype=np.uint8).reshape(4, 6, 4) * 2
+        picture = ImageMobject(pixels).scale(0.7).shift(np.array([1.0, 0.5, 0.0]))
+        words = VGroup(Text("a label", font_size=20), dimmed, MarkupText("<b>bold</b> too", font_size=16))
+        return Group(Dot(), words.arrange(), square, picture)
+
+    def arrow():  # alone: its own `scale` takes its tip off and puts it back
+        return Arrow(np.array([-1.0, -1.0, 0.0]), np.array([0.5, -1.0, 0.0]), stroke_width=2)
+
+    for rate_func, make in ((None, made), (there_and_back, made), (None, arrow)):
+        more = {"rate_func": rate_func} if rate_func else {}
+        a, b = make(), make()
+        theirs = (FadeOut if out else FadeIn)(a, **kwargs, **more)
+        ours = Fade(b, out=out, **kwargs, **more)
+        assert (ours.is_introducer(), ours.is_remover()) == (theirs.is_introducer(), theirs.is_remover())
+        theirs.begin(), ours.begin()
+        for t in np.linspace(0, 1, 11):
+            theirs.interpolate(t), ours.interpolate(t)
+            assert_parts_equal(a, b, t)
+        theirs.finish(), ours.finish()
+        theirs.clean_up_from_scene(Scene()), ours.clean_up_from_scene(Scene())
+        assert_parts_equal(a, b, "after")
