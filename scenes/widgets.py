@@ -34,6 +34,7 @@ from scenes.common import (
     ChapterScene,
     char_width,
     line_height,
+    made,
     pixels_for,
     upscale,
 )
@@ -422,6 +423,6 @@ class Counter(VGroup):
 def digit_glyphs(size: float, colour: str) -> dict[str, tuple[Mobject, float]]:
     """Counter's glyphs ('0'..'9', '.', '-') at a size and colour, each with its centre's height above
     the baseline; made once per process."""
-    glyphs = Text(Counter.GLYPHS, font=FONT, font_size=size, color=colour)
+    glyphs = made(Text, Counter.GLYPHS, font=FONT, font_size=size, color=colour)
     baseline = glyphs.submobjects[0].get_bottom()[1]  # "0" sits on the baseline
     return {ch: (g, g.get_center()[1] - baseline) for ch, g in zip(Counter.GLYPHS, glyphs.submobjects, strict=True)}

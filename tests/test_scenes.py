@@ -78,8 +78,8 @@ def test_scene_modules_import_without_torch():
 
 def test_scene_modules_share_code_only_through_common_and_widgets():
     """No scene module imports another (shared pieces live in scenes/common.py and scenes/widgets.py; common.py
-    is built on scenes/look.py and scenes/snapshot.py), and of the engine only the chapter data contract and
-    the paths."""
+    is built on scenes/look.py, scenes/snapshot.py and scenes/texts.py), and of the engine only the chapter
+    data contract and the paths."""
     for path in sorted((ROOT / "scenes").glob("*.py")):
         if path.stem in ("__init__", "common"):
             continue
@@ -91,7 +91,45 @@ def test_scene_modules_share_code_only_through_common_and_widgets():
                 imported.update(alias.name for alias in node.names)
         own = {name for name in imported if name.split(".")[0] in ("scenes", "render")}
         allowed = {"scenes.common"} if path.stem == "widgets" else {"scenes.common", "scenes.widgets"}
-        if path.stem in ("look", "snapshot"):  # under common.py, which imports (and re-exports) them
+        if path.stem in ("look", "snapshot", "texts"):  # under common.py, which imports (and re-exports) them
             allowed = {"scenes.look"}
         allowed |= {"render.chapter_data", "render.paths"}
         assert own <= allowed, f"{path.name} imports {sorted(own - allowed)}"
+
+
+def test_a_text_from_the_text_cache_is_the_text_manim_makes(tmp_path, monkeypatch):
+    """scenes/texts.py: made once, then loaded; the same outlines and colours as Manim's own; other
+    arguments another entry; an unreadable entry made again; no folder, no cache."""
+    from manim import MarkupText, Text
+
+    from scenes.look import FONT, register_fonts
+    from scenes.texts import made
+
+    register_fonts()
+
+    def outlines(mob):
+        return [(m.points, m.fill_rgbas, m.stroke_rgbas) for m in mob.family_members_with_points()]
+
+    def assert_same(a, b):
+        assert type(a) is type(b) and len(outlines(a)) == len(outlines(b)) > 3
+        for x, y in zip(outlines(a), outlines(b), strict=True):
+            for u, v in zip(x, y, strict=True):
+                np.testing.assert_array_equal(u, v)
+
+    monkeypatch.delenv("N2I_TEXT_CACHE", raising=False)
+    made(Text, "no cache", font=FONT, font_size=20)
+    monkeypatch.setenv("N2I_TEXT_CACHE", str(tmp_path / "text"))
+    args = ("Same prompt, different seeds",)
+    kwargs = {"font": FONT, "font_size": 24, "color": "#ff8800", "weight": "SEMIBOLD"}
+    first = made(Text, *args, **kwargs)
+    (entry,) = (tmp_path / "text").iterdir()
+    stamp = entry.stat().st_mtime_ns  # read below, not made again
+    again = made(Text, *args, **kwargs)
+    assert entry.stat().st_mtime_ns == stamp and again is not first
+    assert_same(again, Text(*args, **kwargs))
+    assert_same(made(MarkupText, "10<sup>80</sup>", font=FONT), MarkupText("10<sup>80</sup>", font=FONT))
+    made(Text, *args, **{**kwargs, "font_size": 25})
+    assert len(list((tmp_path / "text").iterdir())) == 3
+    entry.write_bytes(b"cut short")
+    assert_same(made(Text, *args, **kwargs), first)
+    assert entry.stat().st_size > 1000

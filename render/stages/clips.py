@@ -52,11 +52,13 @@ def render_clip(
     quality: str,
     fps: int | None = None,
     resolution: tuple[int, int] | None = None,
+    text_cache: Path | None = None,
 ) -> Path:
     """Render `scene` for a chapter bundle, timed by `timing`, to `out_mp4` (timing.json is written beside it).
 
     `quality` is a storyboard quality name (low|medium|high|production|fourk); `fps` overrides the
-    preset's frame rate, `resolution` (width, height) its size (tests use tiny ones). Manim runs in the
+    preset's frame rate, `resolution` (width, height) its size (tests use tiny ones); `text_cache` is
+    where the scene keeps the texts it makes for the next render (scenes/texts.py). Manim runs in the
     current thread's process group (render/executors/processes.py), so its executor can stop it.
     Raises ClipError with the tail of Manim's log when rendering or the check fails.
     """
@@ -85,6 +87,7 @@ def render_clip(
             **os.environ,
             "N2I_CHAPTER": str(Path(chapter_dir).resolve()),
             "N2I_TIMING": str(timing_path.resolve()),
+            **({"N2I_TEXT_CACHE": str(Path(text_cache).resolve())} if text_cache else {}),
             "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         }
         returncode, log = processes.run(cmd, cwd=media, env=env)
@@ -154,7 +157,8 @@ class ClipMade:
 
 
 def render_clip_task(job: ClipJob, scratch: Path | None = None) -> ClipMade:
-    """Render one chapter clip from its job's bytes, in a temporary folder under `scratch` (else the system's)."""
+    """Render one chapter clip from its job's bytes, in a temporary folder under `scratch` (else the system's),
+    keeping its texts in `scratch`/text for the next render."""
     scene_file = Path(job.scene_file) if Path(job.scene_file).is_absolute() else REPO_ROOT / job.scene_file
     start = time.perf_counter()
     if scratch is not None:
@@ -166,7 +170,7 @@ def render_clip_task(job: ClipJob, scratch: Path | None = None) -> ClipMade:
             (chapter_dir / name).write_bytes(data)
         timing = Timing.model_validate_json(job.timing)
         clip = render_clip(SceneRef(scene_file, job.scene_class), chapter_dir, timing, Path(tmp) / "clip.mp4",
-                           job.quality, fps=job.fps)  # fmt: skip
+                           job.quality, fps=job.fps, text_cache=scratch / "text" if scratch else None)  # fmt: skip
         return ClipMade(
             clip.read_bytes(), scene_version(scene_file), version("manim"), time.perf_counter() - start,
             socket.gethostname(),
