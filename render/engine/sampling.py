@@ -8,7 +8,8 @@ step callback can read but not steer. Any other diffusers text-to-image pipeline
 at a time by `sample_with_callback`, which records through `callback_on_step_end`.
 
 Initial noise always comes from a CPU `torch.Generator` seeded per request, drawn in float32, then
-moved to the model's device and dtype, so a seed means the same noise on every machine. Every
+moved to the model's device and dtype, so a seed means the same noise on every machine; a
+scheduler that draws noise at every step (ancestral, SDE) draws it from the same generator. Every
 network runs on fixed-size chunks of rows and each prompt is encoded alone (render/engine/decoding.py
 says why), so a request records the same numbers whichever requests share its batch.
 """
