@@ -221,7 +221,7 @@ class _Tween(Animation):
     """Every part of a mobject interpolated between two recorded states, points and style, exactly as
     `Transform` interpolates it between a starting copy and a target copy, but without Transform's deep
     copies of the whole mobject (for text, copying is most of such an animation's time). Subclasses
-    record the two states in `begin` with `_record`."""
+    record the two states in `begin` with `_record` and set `parts`: (part, start, end) each."""
 
     def _record(self, change: Callable[[], None], keep: bool) -> tuple[list, list, list]:
         """(parts, states before `change`, states after it); unless `keep`, every member of the family
@@ -239,9 +239,6 @@ class _Tween(Animation):
             for member, attributes in zip(family, saved, strict=True):
                 vars(member).update(attributes)
         return parts, before, after
-
-    def _tween(self, parts: list, starts: list, ends: list) -> None:
-        self.parts = list(zip(parts, starts, ends, strict=True))
 
     def create_starting_mobject(self) -> Mobject:
         return self.mobject  # (its states are kept in `parts`: no copy needed)
@@ -265,8 +262,6 @@ class Restyle(_Tween):
     before and after the method, then interpolated as Transform interpolates it, so every frame gets
     the same values."""
 
-    STYLE = VECTOR_STYLE
-
     def __init__(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(method.__self__, **kwargs)
         self.method, self.args = method, args
@@ -276,7 +271,7 @@ class Restyle(_Tween):
         for (points, _), (new_points, _) in zip(starts, ends, strict=True):
             if not np.array_equal(points, new_points):
                 raise ValueError(f"Restyle: {self.method.__name__} moves {self.mobject}; use ApplyMethod")
-        self._tween(parts, starts, ends)
+        self.parts = list(zip(parts, starts, ends, strict=True))
         super().begin()
 
 
@@ -299,7 +294,8 @@ class Fade(_Tween):
             self.mobject.scale(self.scale_factor)
 
         parts, shown, hidden = self._record(faded, keep=False)
-        self._tween(parts, shown, hidden) if self.out else self._tween(parts, hidden, shown)
+        starts, ends = (shown, hidden) if self.out else (hidden, shown)
+        self.parts = list(zip(parts, starts, ends, strict=True))
         super().begin()
 
     def clean_up_from_scene(self, scene: Scene) -> None:

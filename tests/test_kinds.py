@@ -209,7 +209,7 @@ def test_restyle_draws_what_apply_method_draws(method, value):
         for t in np.linspace(0, 1, 11):
             theirs.interpolate(t), ours.interpolate(t)
             for x, y in zip(a.family_members_with_points(), b.family_members_with_points(), strict=True):
-                for attr in ("points", *Restyle.STYLE):
+                for attr in ("points", *VECTOR_STYLE):
                     assert np.array_equal(getattr(x, attr), getattr(y, attr)), (t, attr)
                     assert type(getattr(x, attr)) is type(getattr(y, attr)), (t, attr)
 
