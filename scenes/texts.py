@@ -5,7 +5,7 @@ about 50 ms per line of text, for every text of every clip, every time a clip is
 keeps its SVG files in the render's media folder, which is a temporary one for each clip). A text
 made once is the same mobject every time it is asked for with the same arguments, Manim, Pango and
 fonts, so `made(Text, ...)` keeps what it made, pickled, in the folder named by N2I_TEXT_CACHE
-(the clips stage and previews set it: `cache/text/`), and loads it from there next time (a few
+(the clips stage sets it: `cache/text/`), and loads it from there next time (a few
 milliseconds): the same points and colours, so the same frames. Without N2I_TEXT_CACHE it makes the
 text as Manim does.
 """

@@ -158,9 +158,10 @@ class ClipMade:
 
 def render_clip_task(job: ClipJob, scratch: Path | None = None) -> ClipMade:
     """Render one chapter clip from its job's bytes, in a temporary folder under `scratch` (else the system's),
-    keeping its texts in `scratch`/text for the next render."""
+    keeping its texts for the next render in the cache's text folder, beside `scratch` (its clips folder)."""
     scene_file = Path(job.scene_file) if Path(job.scene_file).is_absolute() else REPO_ROOT / job.scene_file
     start = time.perf_counter()
+    texts = scratch.parent / "text" if scratch is not None else None
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".clip-{job.chapter}-", dir=scratch) as tmp:
@@ -170,7 +171,7 @@ def render_clip_task(job: ClipJob, scratch: Path | None = None) -> ClipMade:
             (chapter_dir / name).write_bytes(data)
         timing = Timing.model_validate_json(job.timing)
         clip = render_clip(SceneRef(scene_file, job.scene_class), chapter_dir, timing, Path(tmp) / "clip.mp4",
-                           job.quality, fps=job.fps, text_cache=scratch / "text" if scratch else None)  # fmt: skip
+                           job.quality, fps=job.fps, text_cache=texts)  # fmt: skip
         return ClipMade(
             clip.read_bytes(), scene_version(scene_file), version("manim"), time.perf_counter() - start,
             socket.gethostname(),
