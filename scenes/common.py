@@ -86,6 +86,7 @@ from manim import (
     Transform,
     VGroup,
     VMobject,
+    Wait,
     config,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
@@ -217,6 +218,22 @@ def _style(part: Mobject) -> dict[str, Any]:
     return {a: _copied(getattr(part, a)) for a in _style_names(part)}
 
 
+def _stroke_reach(style: dict[str, Any]) -> float:
+    """How far past its points a part's drawing can reach, in frame units: Cairo's line width is
+    0.01 unit per stroke width, and a mitred corner (Cairo's limit: 10) goes out five widths; then three
+    pixels for antialiasing."""
+    widths = [np.max(style.get(a, 0), initial=0) for a in ("stroke_width", "background_stroke_width")]
+    return 0.05 * float(max(widths)) + 3 * config.frame_width / config.pixel_width
+
+
+def _box(points: np.ndarray, margin: float) -> np.ndarray:
+    return np.array([*(points[:, :2].min(axis=0) - margin), *(points[:, :2].max(axis=0) + margin)])
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3])
+
+
 class _Tween(Animation):
     """Every part of a mobject interpolated between two recorded states, points and style, exactly as
     `Transform` interpolates it between a starting copy and a target copy, but without Transform's deep
@@ -242,6 +259,19 @@ class _Tween(Animation):
 
     def create_starting_mobject(self) -> Mobject:
         return self.mobject  # (its states are kept in `parts`: no copy needed)
+
+    def reach(self) -> np.ndarray | None:
+        """The box (left, bottom, right, top) no frame of this tween draws outside of: the parts' points
+        at both ends (a straight path stays between them) and the most their strokes can add; None when
+        the rate function leaves [0, 1] (then the path does too)."""
+        if not self.parts:
+            return None
+        alphas = np.array([self.rate_func(a) for a in np.linspace(0, 1, 101)])
+        if alphas.min() < 0 or alphas.max() > 1:
+            return None
+        ends = [(points, style) for _, start, end in self.parts for points, style in (start, end)]
+        boxes = [_box(points, _stroke_reach(style)) for points, style in ends if len(points)]
+        return np.array([*np.min(boxes, axis=0)[:2], *np.max(boxes, axis=0)[2:]]) if boxes else None
 
     def interpolate_mobject(self, alpha: float) -> None:
         alpha = self.rate_func(alpha)  # (Animation applies it per submobject, which this one replaces)
@@ -349,6 +379,37 @@ class ChapterScene(Scene):
         self._header: Mobject | None = None
         self._card: tuple[Mobject, Mobject | None, Mobject | None] | None = None  # a title card on screen
         hold("scene-setup")  # tests stop a render here, mid-clip (render/hold.py)
+
+    def get_moving_mobjects(self, *animations: Animation) -> list[Mobject]:
+        """What is drawn again on every frame of an animation: Manim's list (everything from the first
+        moving mobject on, in drawing order) less what neither moves nor touches anything drawn again.
+
+        Those are drawn once, into the frame kept under the animation, instead of on every frame: a
+        text that stays as it is while a dot fades in across the screen. Each pixel is drawn by the same
+        draws in the same order as before, so every frame keeps its bytes; when the reach of an animation
+        is not known (Manim's own animations, updaters, foreground mobjects, z-indexes) Manim's list is kept.
+        """
+        everything = super().get_moving_mobjects(*animations)
+        tweens = [a for a in animations if not isinstance(a, Wait)]
+        if not tweens or not all(isinstance(a, _Tween) for a in tweens) or self.foreground_mobjects:
+            return everything
+        if any(m.updaters or m.z_index for m in self.get_mobject_family_members()):
+            return everything
+        redrawn = [a.reach() for a in tweens]
+        if any(box is None for box in redrawn):
+            return everything
+        moving = {id(m) for a in tweens for m in a.mobject.get_family()}
+        kept = []
+        for mob in everything:
+            if id(mob) in moving:
+                kept.append(mob)
+            elif len(mob.points):
+                style = {a: getattr(mob, a) for a in ("stroke_width", "background_stroke_width") if hasattr(mob, a)}
+                box = _box(mob.points, _stroke_reach(style))
+                if any(_overlap(box, other) for other in redrawn):  # drawn over something drawn again
+                    kept.append(mob)
+                    redrawn.append(box)
+        return kept
 
     # ---- time ---------------------------------------------------------------------------------
 

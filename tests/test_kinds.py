@@ -274,3 +274,64 @@ def test_fade_draws_what_manims_fade_in_and_out_draw(out, kwargs):
         theirs.finish(), ours.finish()
         theirs.clean_up_from_scene(Scene()), ours.clean_up_from_scene(Scene())
         assert_parts_equal(a, b, "after")
+
+
+def test_an_animation_draws_again_only_what_it_touches_and_every_frame_keeps_its_pixels(monkeypatch):
+    """ChapterScene's list of what to draw on every frame, against Manim's: the same pixels in every
+    frame, while a text far from everything that moves is drawn once (into the frame kept under the
+    animation), and one drawn over a moving dot, or over what is drawn over it, is drawn every frame."""
+    from manim import DOWN, LEFT, RIGHT, UP, Dot, Scene, Square, Text, tempconfig, there_and_back
+    from manim.renderer.cairo_renderer import CairoRenderer
+
+    from scenes.common import ChapterScene
+
+    shown: dict[str, object] = {}
+
+    class Probe(ChapterScene):
+        def setup(self) -> None:  # no chapter data: only the drawing is tested
+            pass
+
+        def construct(self) -> None:
+            square = Square(1.2, color="#ff8800", fill_opacity=0.5).shift(LEFT * 3)
+            dot = Dot(LEFT * 3, radius=0.3, color="#3399ff")
+            over = Text("overlapping", font_size=24)  # later in the list than the dot, its first letter on it
+            over.next_to(dot.get_center(), RIGHT, buff=-0.1)
+            over_that = Text("next", font_size=24).next_to(over, RIGHT, buff=0.02)  # touches `over` only
+            far = Text("far away", font_size=24).to_corner(UP + RIGHT)
+            below = Text("below", font_size=24).to_corner(DOWN + RIGHT)
+            shown.update(over=over, over_that=over_that, far=far, below=below)
+            self.add(square, dot, over, over_that, far, below)
+            self.play(Restyle(dot.set_color, "#33ff99"), Restyle(below.set_opacity, 0.3), run_time=0.5)
+            self.play(Restyle(far.set_color, "#ff0000"), run_time=0.3)
+            self.play(Fade(dot, out=True, shift=RIGHT * 1.5, scale=0.5, rate_func=there_and_back), run_time=0.5)
+
+        def tear_down(self) -> None:
+            pass
+
+    def render(get_moving_mobjects) -> tuple[list[bytes], list[set[str]]]:
+        frames, redrawn = [], []
+
+        def add_frame(renderer, frame, num_frames=1):
+            frames.extend([frame.tobytes()] * num_frames)
+
+        def listed(scene, *animations):
+            moving = get_moving_mobjects(scene, *animations)
+            family = {id(m) for mob in moving for m in mob.get_family()}
+            redrawn.append({name for name, mob in shown.items() if any(id(m) in family for m in mob.get_family())})
+            return moving
+
+        with monkeypatch.context() as patch:
+            patch.setattr(CairoRenderer, "add_frame", add_frame)
+            patch.setattr(Probe, "get_moving_mobjects", listed)
+            with tempconfig({"quality": "low_quality", "frame_rate": 15, "dry_run": True}):
+                Probe().render()
+        return frames, redrawn
+
+    manims, manim_redraws = render(Scene.get_moving_mobjects)
+    ours, our_redraws = render(ChapterScene.get_moving_mobjects)
+    assert len(ours) == len(manims) > 10
+    assert [i for i, (a, b) in enumerate(zip(manims, ours, strict=True)) if a != b] == []
+    everything_after_the_dot = {"over", "over_that", "far", "below"}
+    assert manim_redraws == [everything_after_the_dot, {"far", "below"}, everything_after_the_dot]
+    # `far` touches nothing that moves; `over_that` touches only `over`, drawn over the dot
+    assert our_redraws == [{"over", "over_that", "below"}, {"far"}, {"over", "over_that"}]
