@@ -218,19 +218,19 @@ def clip_parts(
     timing: dict[str, Any],
     quality: str,
     fps: int,
-    scene_file: Path,
+    scenes: str,
     manim: str,
     encoder: dict[str, str],
 ):
     """What a chapter clip's key hashes: its chapter data folder, its timing, the quality and frame rate, the
-    scene's code, Manim's version and its encoder options (recorded in the manifest, so `--dry-run` can say
-    which one changed)."""
+    scene's code (`scene_version`), Manim's version and its encoder options (recorded in the manifest, so
+    `--dry-run` can say which one changed)."""
     return {
         "data": Path(data_folder).name,
         "timing": content_key(timing),
         "quality": quality,
         "fps": fps,
-        "scenes": scene_version(scene_file),
+        "scenes": scenes,
         "manim": manim,
         "encoder": encoder,
     }

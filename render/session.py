@@ -237,18 +237,26 @@ class Session:
 
     def clip_parts(self, chapter: ChapterPlan, timing: Timing, quality: str, fps: int) -> dict[str, Any]:
         """What a chapter clip's key hashes: its data, its timing, the quality, the scene's code and the tools."""
-        data = self.data_folder(chapter)
-        return keys.clip_parts(data, timing.model_dump(), quality, fps, chapter.kind.scene.file, **self.clip_tools())
+        data, scenes = self.data_folder(chapter), self.scene_version(chapter)
+        return keys.clip_parts(data, timing.model_dump(), quality, fps, scenes, **self.clip_tools())
 
     @staticmethod
     def clip_tools() -> dict[str, Any]:
         """What draws and encodes every clip, as its key names it: Manim's version and its encoder options."""
         return {"manim": version("manim"), "encoder": CLIP_ENCODER_OPTIONS}
 
-    @staticmethod
-    def scene_version(chapter: ChapterPlan) -> str:
-        """A hash of the code that draws the chapter: its scene, the shared scene modules, the fonts."""
-        return keys.scene_version(chapter.kind.scene.file)
+    def scene_version(self, chapter: ChapterPlan) -> str:
+        """A hash of the code that draws the chapter: its scene, the shared scene modules, the fonts. Read
+        once per session, so a scene file edited while a render runs moves no clip's key between the clips
+        stage and the assembly (the clip drawn meanwhile is refused: render/stages/clips.py)."""
+        file = chapter.kind.scene.file
+        if file not in self._scene_versions:
+            self._scene_versions[file] = keys.scene_version(file)
+        return self._scene_versions[file]
+
+    @functools.cached_property
+    def _scene_versions(self) -> dict[Path, str]:
+        return {}
 
     def clip_path(self, chapter: ChapterPlan, parts: dict[str, Any]) -> Path:
         """The silent clip: cache/clips/{id}-{key[:12]}.mp4 (its timing.json beside it)."""

@@ -244,3 +244,25 @@ def test_dry_run_after_a_reorder_says_the_video_will_be_reassembled(project):
     project.write(data)
     log = project.render("--dry-run")
     assert "nothing to redo" not in log and "assembl" in log, log
+
+
+def test_a_scene_edited_during_a_render_moves_no_clip_key_and_its_clip_is_refused(tmp_path, monkeypatch):
+    """The scene code is hashed once per session (the clips stage and the assembly name the same clips),
+    and a clip this machine drew with code that changed meanwhile stops the run with what to do."""
+    import socket
+
+    from render import keys
+    from render.errors import UserFacingError
+    from render.session import open_session
+    from render.stages.clips import ClipMade, _check_drawn_here
+
+    session = open_session(Path(__file__).parent.parent / "storyboard.yaml", str(tmp_path / "cache"))
+    chapter = session.plan.chapters[0]
+    before = session.scene_version(chapter)
+    assert before == keys.scene_version(chapter.kind.scene.file)
+    monkeypatch.setattr(keys, "scene_version", lambda scene_file: "edited-meanwhile")
+    assert session.scene_version(chapter) == before
+    made = ClipMade(b"", "edited-meanwhile", "0.19", 1.0, socket.gethostname())
+    with pytest.raises(UserFacingError, match="scene code changed while this render ran"):
+        _check_drawn_here(made, chapter, before, "0.19")
+    _check_drawn_here(ClipMade(b"", before, "0.19", 1.0, socket.gethostname()), chapter, before, "0.19")

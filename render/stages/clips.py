@@ -250,6 +250,11 @@ def render_clips(
 def _check_drawn_here(made: ClipMade, chapter: ChapterPlan, scenes: str, manim: str) -> None:
     """Stop if a worker drew the clip with other scene code or another Manim than this machine's (its key
     describes this machine's)."""
+    if made.node == socket.gethostname() and made.scenes != scenes:
+        raise UserFacingError(
+            f"the scene code changed while this render ran ({chapter.id} was drawn by {made.scenes}, the run began "
+            f"with {scenes}): render again to draw every clip with the code as it is now"
+        )
     if (made.scenes, made.manim) != (scenes, manim):
         raise UserFacingError(
             f"the worker on {made.node} renders {chapter.id} with other scene code or Manim than this machine "
