@@ -51,6 +51,12 @@ class PromptRef:
 
 
 def suggest(word: str, choices: Any) -> str:
-    """'; did you mean 'x'?' for the closest choice, else '.' (so a sentence can follow)."""
-    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {match[0]!r}?" if match else "."
+    """'; did you mean 'x'?' for the closest choice, or '; did you mean 'x' or 'y'?' when a second is nearly as
+    close (`prompt_a`: `to_prompt` or `from_prompt`), else '.' (so a sentence can follow)."""
+    word, choices = str(word), [str(c) for c in choices]
+    match = difflib.get_close_matches(word, choices, n=2, cutoff=0.6)
+    if not match:
+        return "."
+    ratios = [difflib.SequenceMatcher(None, word, m).ratio() for m in match]
+    named = match if len(match) == 2 and ratios[0] - ratios[1] <= 0.1 else match[:1]
+    return f"; did you mean {' or '.join(repr(m) for m in named)}?"
