@@ -404,8 +404,7 @@ class ChapterScene(Scene):
             if id(mob) in moving:
                 kept.append(mob)
             elif len(mob.points):
-                style = {a: getattr(mob, a) for a in ("stroke_width", "background_stroke_width") if hasattr(mob, a)}
-                box = _box(mob.points, _stroke_reach(style))
+                box = _box(mob.points, _stroke_reach(vars(mob)))  # (its stroke widths, if it has any)
                 if any(_overlap(box, other) for other in redrawn):  # drawn over something drawn again
                     kept.append(mob)
                     redrawn.append(box)
