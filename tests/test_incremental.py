@@ -266,3 +266,20 @@ def test_a_scene_edited_during_a_render_moves_no_clip_key_and_its_clip_is_refuse
     with pytest.raises(UserFacingError, match="scene code changed while this render ran"):
         _check_drawn_here(made, chapter, before, "0.19")
     _check_drawn_here(ClipMade(b"", before, "0.19", 1.0, socket.gethostname()), chapter, before, "0.19")
+
+
+def test_a_chapter_drawn_in_the_shared_latent_basis_chosen_alone_plans_what_the_basis_is_fitted_on(tmp_path):
+    """`--chapters latent-space` (render, preview, verify) keeps the requests of every chapter the shared
+    PCA basis is fitted on (the seed comparison's too), so the basis is the same as in a whole render; a
+    chapter not drawn in it keeps its own requests alone."""
+    from render.session import open_session
+
+    storyboard = Path(__file__).parent.parent / "storyboard.yaml"
+    session = open_session(storyboard, str(tmp_path / "cache"))
+    drawn = [c.id for c in session.plan.chapters if c.kind.uses_latent_basis]
+    assert len(drawn) >= 2
+    session.plan.only({drawn[0]})
+    assert set(session.basis_keys()) <= set(session.plan.requests)
+    other = next(c for c in session.plan.chapters if not c.kind.uses_latent_basis)
+    own = {key for role_keys in other.roles.values() for key in role_keys}
+    assert set(open_session(storyboard, str(tmp_path / "cache")).plan.subset({other.id}).requests) == own

@@ -61,12 +61,15 @@ class Plan:
         return [p for p in self.requests.values() if not has(p.folder, p.shown)]
 
     def only(self, chapter_ids: set[str]) -> None:
-        """Keep only the requests that these chapters use."""
+        """Keep only the requests that these chapters need (`subset`)."""
         self.requests = self.subset(chapter_ids).requests
 
     def subset(self, chapter_ids: set[str]) -> Plan:
-        """The plan of these chapters' requests alone (this plan is left as it is)."""
-        requests = {k: p for k, p in self.requests.items() if set(p.chapters) & chapter_ids}
+        """The plan of the requests these chapters need (this plan is left as it is): their own and, when
+        one of them is drawn in the shared latent basis, those of every chapter the basis is fitted on."""
+        basis = {c.id for c in self.chapters if c.kind.uses_latent_basis}
+        needed = set(chapter_ids) | (basis if basis & set(chapter_ids) else set())
+        requests = {k: p for k, p in self.requests.items() if set(p.chapters) & needed}
         return replace(self, requests=requests)
 
 
