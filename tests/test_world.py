@@ -35,18 +35,11 @@ def test_caption_levels_and_empty_fraction():
     assert min(lengths) <= 2 and max(lengths) >= 9  # vague to detailed
 
 
-def test_captions_match_what_is_drawn_but_a_quarter_name_another_shape():
-    _, caps, attrs = _batch(2000, size=16)
-    wrong = []
+def test_captions_match_what_is_drawn():
+    _, caps, attrs = _batch(1000, size=16)
     for c, a in zip(caps, attrs, strict=True):
-        told = reading.parse_caption(c)
-        for k, v in told.items():
-            assert k == "shape" or a[k] == v, (c, a)
-        if c:
-            wrong.append(told["shape"] != a["shape"])
-    assert abs(sum(wrong) / len(wrong) - world.P_WRONG_SHAPE) < 0.04
-    told_instead = {(a["shape"], reading.parse_caption(c)["shape"]) for c, a in zip(caps, attrs, strict=True) if c}
-    assert len(told_instead) == len(world.SHAPES) ** 2  # every shape told as itself and as each of the others
+        for k, v in reading.parse_caption(c).items():
+            assert a[k] == v, (c, a)
 
 
 def test_parse_caption():

@@ -34,10 +34,8 @@ def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
         "## Data",
         "The procedural world of `render/tiny_prx/world.py`: one coloured shape (circle, square, triangle, star, "
         f"ring, heart; {len(world.COLOR_NAMES)} colours; small/medium/large; 9 positions) on a solid background "
-        "(vocabulary.json lists its words); captions from vague to detailed, "
-        f"{world.P_EMPTY:.0%} empty (unconditional branch for guidance), {world.P_WRONG_SHAPE:.0%} naming another "
-        "shape than the one drawn (as web captions miss; guidance recovers the named shape). Fresh random "
-        "scenes every batch.",
+        "(vocabulary.json lists its words); captions from vague to detailed, 10% empty (unconditional branch "
+        "for guidance). Fresh random scenes every batch.",
         "",
         "## Training",
         f"- preset `{p['name']}`: {p['size']} px; VAE {p['size']}x{p['size']}x3 -> "

@@ -3,19 +3,16 @@
 One coloured shape on a solid background, rendered with anti-aliased signed distance functions
 (`shapes.py`), vectorised in torch (CPU or CUDA). Captions describe the scene at several levels of
 detail; about 10% are empty (the unconditional branch for classifier-free guidance). A caption
-that leaves an attribute out leaves it random. A quarter of the captions name another shape than the
-one drawn, as captions found on the web often miss what their picture shows: a model that samples
-what it learned (guidance 1) then draws the named shape about three times in four, and guidance,
-which pushes a sample towards what the words make likelier than no words do, brings it back. The
-world is kept this plain on purpose: every picture is one object the narration can name, and a
-model small enough to train on two CPU cores can learn all of it.
+that leaves an attribute out leaves it random. The world is kept this plain on purpose: every
+picture is one object the narration can name, and a model small enough to train on two CPU
+cores can learn all of it.
 
 `reading.py` reads images and captions back into these attributes, so generated images can be scored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -74,9 +71,6 @@ POSITION_PHRASES = {
     "bottom right": ["at the bottom right", "in the bottom right corner"],
 }
 P_EMPTY = 0.10
-# The share of captions that name a wrong shape (chosen evenly among the others); nothing else in a
-# caption is ever wrong.
-P_WRONG_SHAPE = 0.25
 _PALETTE = torch.tensor([COLORS[c] for c in COLOR_NAMES], dtype=torch.float32) / 255.0
 
 
@@ -279,14 +273,6 @@ def to_uint8(img: torch.Tensor) -> np.ndarray:
     return ((img.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
 
 
-def _as_told(s: Scene, u: np.ndarray) -> Scene:
-    """The scene as its caption tells it: in a share P_WRONG_SHAPE of captions (u[10] below it), another
-    shape (u[11] picks which)."""
-    if u[10] >= P_WRONG_SHAPE:
-        return s
-    return replace(s, shape=_pick(u[11], [k for k in SHAPES if k != s.shape]))
-
-
 def sample_batch(
     n: int, size: int, generator: torch.Generator, device="cpu"
 ) -> tuple[torch.Tensor, list[str], list[dict]]:
@@ -301,6 +287,6 @@ def sample_batch_with_masks(
     """`sample_batch` and where each object is: its coverage [N, S, S] (0..1) on the device. With
     `fixed`, every scene takes those attributes (size and position; the captions say them as usual)."""
     scenes, u = _sample_scenes(n, generator, fixed)
-    captions = [make_caption(_as_told(s, row), list(row)) for s, row in zip(scenes, u, strict=True)]
+    captions = [make_caption(s, list(row)) for s, row in zip(scenes, u, strict=True)]
     imgs, cover = _render(_index_tensors(scenes), size, device)
     return imgs, captions, [s.as_dict() for s in scenes], cover
