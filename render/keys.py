@@ -43,7 +43,7 @@ CACHE_ENV = "NOISE2IMAGE_CACHE"
 RENDER_DIR = REPO_ROOT / "render"
 CHAPTER_DATA_CODE = RENDER_DIR / "chapter_data.py"
 # The scene modules every scene imports (through common.py): a change to any of them changes every clip.
-SHARED_SCENES = ("common.py", "look.py", "snapshot.py", "texts.py", "widgets.py")
+SHARED_SCENES = ("camera.py", "common.py", "look.py", "snapshot.py", "texts.py", "widgets.py")
 SCENE_CODE = (*(SCENES_DIR / name for name in SHARED_SCENES), CHAPTER_DATA_CODE, FONT_DIR)
 PREVIEW_CODE = RENDER_DIR / "stages" / "preview.py"
 ASSEMBLY_CODE = RENDER_DIR / "stages" / "assemble.py"

@@ -94,6 +94,7 @@ from manim.utils.bezier import interpolate
 
 from render.chapter_data import ChapterDataError, Timing, estimate_timing, load_chapter_data, load_timing
 from render.hold import hold
+from scenes.camera import ChapterCamera
 from scenes.look import (  # noqa: F401  (the look is imported by scene modules from here)
     BODY_SIZE,
     FONT,
@@ -347,6 +348,7 @@ class ChapterScene(Scene):
         self.preview_dir = Path(folder) if folder else None
         # Preview mode: Manim plays every animation as its last frame and draws nothing in between.
         kwargs.setdefault("skip_animations", self.preview_dir is not None)
+        kwargs.setdefault("camera_class", ChapterCamera)
         super().__init__(**kwargs)
         self._beats: list[dict[str, Any]] = []
 

@@ -268,6 +268,17 @@ def test_a_scene_edited_during_a_render_moves_no_clip_key_and_its_clip_is_refuse
     _check_drawn_here(ClipMade(b"", before, "0.19", 1.0, socket.gethostname()), chapter, before, "0.19")
 
 
+def test_every_scene_module_a_kind_does_not_own_is_part_of_every_clips_key():
+    """A shared scene module (camera, look, widgets, ...) changes every clip's pixels it can: each one is
+    hashed into every scene version, so editing it draws every clip again."""
+    from render import keys
+    from render.kinds import KINDS
+
+    owned = {kind.scene.file.name for kind in KINDS.values()}
+    shared = {p.name for p in keys.SCENES_DIR.glob("*.py")} - owned - {"__init__.py"}
+    assert shared == set(keys.SHARED_SCENES)
+
+
 def test_a_chapter_drawn_in_the_shared_latent_basis_chosen_alone_plans_what_the_basis_is_fitted_on(tmp_path):
     """`--chapters latent-space` (render, preview, verify) keeps the requests of every chapter the shared
     PCA basis is fitted on (the seed comparison's too), so the basis is the same as in a whole render; a

@@ -276,6 +276,76 @@ def test_fade_draws_what_manims_fade_in_and_out_draw(out, kwargs):
         assert_parts_equal(a, b, "after")
 
 
+def test_the_chapter_camera_draws_every_frame_as_manims_camera_does(monkeypatch):
+    """ChapterCamera builds a frame's paths in one pass: the same pixels as Manim's Camera in every frame,
+    for texts (glyphs with holes), broken and open paths, paths closed within Manim's tolerance and just
+    outside it, gradients, and a shape whose points are not finite (left to Manim's own code, and only that
+    one)."""
+    import numpy as np
+    from manim import (
+        DOWN,
+        LEFT,
+        PI,
+        RIGHT,
+        UP,
+        Arc,
+        Camera,
+        DashedLine,
+        Rotate,
+        Scene,
+        Square,
+        Text,
+        VMobject,
+        tempconfig,
+    )
+    from manim.renderer.cairo_renderer import CairoRenderer
+
+    from scenes.camera import ChapterCamera
+
+    def path(points, **style) -> VMobject:
+        return VMobject(**style).set_points(np.array(points, dtype=float))
+
+    class Probe(Scene):
+        def construct(self) -> None:
+            text = Text("Bag 8 @", font_size=40).to_edge(UP)
+            dashes = DashedLine(LEFT * 5, RIGHT * 5 + DOWN, dash_length=0.3).set_stroke(width=6)
+            arc = Arc(radius=1.5, angle=1.5 * PI, stroke_width=14).shift(LEFT * 3 + DOWN)
+            two = Square(1).shift(RIGHT * 2)
+            two.append_points(Square(0.5).shift(RIGHT * 3.5 + DOWN).points)  # two subpaths in one shape
+            two.set_fill("#33aa55", 0.8).set_stroke("#ffffff", 8).set_color_by_gradient("#ff0000", "#0000ff")
+            corner = [[0, 0, 0], [1, 0, 0], [2, 0, 0], [2, 1, 0], [2, 1, 0], [1, 1, 0], [0, 1, 0]]
+            shut = path([*corner, [0, 1e-7, 0]], stroke_width=16, stroke_color="#ffcc00").shift(DOWN * 3)
+            ajar = path([*corner, [0, 1e-2, 0]], stroke_width=16, stroke_color="#ffcc00").shift(DOWN * 3 + RIGHT * 3)
+            broken = path([[0, 0, 0], [1, 0, 0], [np.nan, 0, 0], [1, 1, 0]], stroke_width=10)
+            self.add(text, dashes, arc, two, shut, ajar, broken)
+            self.play(Rotate(two, PI / 3), Rotate(arc, -PI / 4), text.animate.shift(DOWN * 0.5), run_time=0.4)
+
+    manims_own = Camera.display_vectorized
+
+    def render(camera) -> tuple[list[bytes], list]:
+        frames, fallbacks = [], []
+
+        def add_frame(renderer, frame, num_frames=1):
+            frames.extend([frame.tobytes()] * num_frames)
+
+        def display_vectorized(self, vmobject, ctx):
+            fallbacks.append(vmobject)
+            return manims_own(self, vmobject, ctx)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(CairoRenderer, "add_frame", add_frame)
+            patch.setattr(camera, "display_vectorized", display_vectorized)
+            with tempconfig({"quality": "low_quality", "frame_rate": 15, "dry_run": True}):
+                Probe(camera_class=camera).render()
+        return frames, fallbacks
+
+    theirs, _ = render(Camera)
+    ours, fallbacks = render(ChapterCamera)
+    assert len(ours) == len(theirs) > 5
+    assert [i for i, (a, b) in enumerate(zip(theirs, ours, strict=True)) if a != b] == []
+    assert fallbacks and all(len(vm.points) == 4 and np.isnan(vm.points).any() for vm in fallbacks)
+
+
 def test_an_animation_draws_again_only_what_it_touches_and_every_frame_keeps_its_pixels(monkeypatch):
     """ChapterScene's list of what to draw on every frame, against Manim's: the same pixels in every
     frame, while a text far from everything that moves is drawn once (into the frame kept under the
