@@ -2,18 +2,27 @@
 
 hold = Hold(tmp_path / "hold")
 hold.arm("bundle-stored#3")
-run = subprocess.Popen(command, env={**os.environ, **hold.env})
+run = subprocess.Popen(command, env={**os.environ, **hold.env}, preexec_fn=hears_ctrl_c)
 hold.wait_held("bundle-stored#3", run)   # the run is now stopped right after its third bundle
 run.send_signal(signal.SIGINT)            # ... so the signal finds it there, however busy the machine
 """
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from pathlib import Path
 
 from render.hold import HOLD_DIR_ENV
+
+
+def hears_ctrl_c() -> None:
+    """`preexec_fn` for a run a test will stop with SIGINT: SIGINT back to its default in the child. A test
+    session started in the background by a shell without job control (`cmd &`, `nohup`) inherits SIGINT
+    ignored, and so would the run (Python then installs no KeyboardInterrupt): the signal would be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 
 HANG = 600  # seconds after which a run that never reaches its point fails the test (a guard, not a wait)
 

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers_hold import Hold
+from helpers_hold import Hold, hears_ctrl_c
 from test_engine import CLI, assert_cache_intact, bundles, cli_env, made_count, save_tiny_prx, write_storyboard
 
 from render.cli import main
@@ -48,7 +48,9 @@ def start_and_stop(storyboard: Path, cache: Path, sig: signal.Signals, hold: Hol
     hold.arm(f"bundle-stored#{stop_after}")
     command = [*CLI, "generate", str(storyboard), "--cache", str(cache), "--batch-size", "1"]
     env = {**cli_env(), **hold.env}
-    run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hears_ctrl_c
+    )
     hold.wait_held(f"bundle-stored#{stop_after}", run)
     run.send_signal(sig)
     _, err = run.communicate(timeout=600)  # a guard against a hang, not a measure of speed

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_hold import Hold
+from helpers_hold import Hold, hears_ctrl_c
 from helpers_ray import Head, parent, processes_titled, ray_env, ray_head, short_temp_dir, wait_until_gone
 from helpers_video import run_cli, save_tiny_prx, storyboard_data, write_storyboard
 from test_engine import CLI
@@ -153,7 +153,9 @@ def _start_clip_render(renders: Renders, cluster: Head, tmp_path: Path):
     hold.arm("scene-setup#1")
     command = [*CLI, "render", str(renders.storyboard), "--cache", str(cache), "--out", str(tmp_path / "out"),
                "--chapters", "denoise", "--executor", "ray", "--ray-address", cluster.address]  # fmt: skip
-    render = subprocess.Popen(command, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    render = subprocess.Popen(
+        command, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hears_ctrl_c
+    )
     manim = hold.wait_held("scene-setup#1", render)
     worker = parent(manim)
     assert worker in processes_titled("ray::render_clip_task"), "the held Manim is not a clip task's"

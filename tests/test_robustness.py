@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers_hold import Hold
+from helpers_hold import Hold, hears_ctrl_c
 from helpers_video import TWO_CHAPTERS, ffprobe_json, run_cli, save_tiny_prx, storyboard_data, write_storyboard
 from test_engine import CLI, assert_cache_intact, cli_env
 
@@ -160,7 +160,7 @@ def start_and_stop(command: list[str], cache: Path, sig: signal.Signals, hold: H
     hold.arm("scene-setup#2")
     run = subprocess.Popen(
         command, env={**env(), **hold.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=hears_ctrl_c,
     )  # fmt: skip
     try:
         hold.wait_held("scene-setup#2", run)
