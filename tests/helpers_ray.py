@@ -54,14 +54,27 @@ class Head:
     env: dict[str, str]  # the environment to run the CLI in
 
 
+def free_head_port() -> int:
+    """A free loopback port for the head's GCS that is none of the ports Ray takes by default (dashboard
+    8265, dashboard agent 52365, ...) nor in its worker range: `ray start` refuses a --port that equals one,
+    and the kernel hands out 52365 like any other free port."""
+    from ray._private import ray_constants
+
+    taken = {v for k, v in vars(ray_constants).items() if k.startswith("DEFAULT") and k.endswith("_PORT")}
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in taken and not 10002 <= port <= 19999:
+            return port
+
+
 @contextmanager
 def ray_head(cpus: int = 2, object_store: int = 100_000_000) -> Iterator[Head]:
     """A running Ray head node with `cpus` CPUs and no GPU; stopped with all its processes on exit."""
     ray_tmp = short_temp_dir()
     env = ray_env(ray_tmp)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_head_port()
     log = ray_tmp / "head.log"
     start = [sys.executable, "-c", "from ray.scripts.scripts import main; main()", "start", "--head", "--block",
              "--node-ip-address=127.0.0.1", f"--port={port}", f"--num-cpus={cpus}", "--num-gpus=0",

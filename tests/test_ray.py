@@ -186,3 +186,26 @@ def test_ctrl_c_on_the_driver_cancels_the_cluster_work_and_leaves_the_cache_cons
     assert not [p.name for p in clips.iterdir() if p.name.startswith(".")] if clips.is_dir() else True
     for clip in clips.glob("*.mp4") if clips.is_dir() else []:  # whatever finished is whole and the same
         assert clip.read_bytes() == (renders.local_cache / "clips" / clip.name).read_bytes()
+
+
+def test_the_head_node_never_gets_a_port_that_ray_takes_by_default(monkeypatch):
+    """CI once failed when the kernel's free port was 52365, the dashboard agent's default: `ray start` refused it."""
+    import helpers_ray
+
+    offered = iter([52365, 8265, 6379, 15000, 41234])
+
+    class Socket:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, address):
+            self.port = next(offered)
+
+        def getsockname(self):
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(helpers_ray.socket, "socket", Socket)
+    assert helpers_ray.free_head_port() == 41234
