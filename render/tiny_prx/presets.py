@@ -64,7 +64,7 @@ class Preset:
     # the transformer sees. A guided sample's latent is never exactly an encoded picture; a decoder that
     # only ever saw encoded pictures draws off-colour specks where it is a little off. A share
     # `decoder_clean_share` of each batch gets no noise, so that the decoder keeps drawing encoded
-    # pictures exactly (the noise alone blurs the smallest stars' tips: round trip 97.9% -> 98.5% on 800
+    # pictures exactly (the noise alone blurs the smallest stars' tips: round trip 98.0% -> 98.5% on 800
     # scenes with half the batch clean, specks 1.5% alike; bench/results/tiny_prx_decoder_clean-2026-12-04.txt).
     decoder_steps: int = 0
     decoder_noise: float = 0.0
