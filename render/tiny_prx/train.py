@@ -151,7 +151,7 @@ def _finish_decoder(run: Run, vae, deadline: Deadline) -> dict:
         x, _, _ = world.sample_batch(p.vae_batch, p.size, scenes, dev)
         with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
             z = vae.encode(x).latent_dist.mode()
-        level = decoder_noise_levels(z.shape[0], raw_noise, p.decoder_clean_share, gen, dev)
+        level = raw_noise * torch.rand(z.shape[0], 1, 1, 1, generator=gen, device=dev)
         z = z.float() + level * torch.randn(z.shape, generator=gen, device=dev)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
             rec = vae.decode(z).sample
@@ -168,15 +168,6 @@ def _finish_decoder(run: Run, vae, deadline: Deadline) -> dict:
         "decoder_round_trip": final["round_trip"],
         "decoder_code": loop.code,
     }
-
-
-def decoder_noise_levels(n: int, most: float, clean_share: float, gen: torch.Generator, dev) -> torch.Tensor:
-    """The decoder phase's noise level for each of `n` latents, shaped (n, 1, 1, 1): uniform up to `most`,
-    and 0 for a share `clean_share` of them (drawn, so that without it the draws are those of before)."""
-    level = most * torch.rand(n, 1, 1, 1, generator=gen, device=dev)
-    if clean_share:
-        level = level * (torch.rand(n, 1, 1, 1, generator=gen, device=dev) >= clean_share)
-    return level
 
 
 @torch.no_grad()
@@ -293,8 +284,7 @@ def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadl
                   run.resume)  # fmt: skip
     for step in loop.steps():
         fixed = CENTRED if step < p.centred_steps else None
-        wrong = p.wrong_shape_share if loop.progress() >= p.wrong_shape_from else 0.0
-        x, captions, _, cover = world.sample_batch_with_masks(p.batch, p.size, scenes, dev, fixed, wrong)
+        x, captions, _, cover = world.sample_batch_with_masks(p.batch, p.size, scenes, dev, fixed)
         emb, mask = text(captions)
         loss = transformer_loss(tr, vae, x, emb, mask, gen, amp=run.amp, cover=cover, object_weight=p.object_weight,
                                 time_shift=p.time_shift)  # fmt: skip
