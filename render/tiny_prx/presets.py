@@ -99,7 +99,7 @@ PRESETS: dict[str, Preset] = {
         warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
         vae_norm_groups=1, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
         time_shift=3.0, centred_steps=1500, curve_every_minutes=10.0,
-        decoder_steps=3000, decoder_noise=0.2, decoder_lr=2.5e-4, wrong_shape_share=0.25, wrong_shape_from=0.7,
+        decoder_steps=3000, decoder_noise=0.2, decoder_lr=2.5e-4, wrong_shape_share=0.2, wrong_shape_from=0.8,
     ),
     # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, 7 minutes. The
     # step counts are ceilings: the time cap decides (the learning rate follows the clock).
