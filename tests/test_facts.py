@@ -214,6 +214,23 @@ def test_without_a_reader_the_facts_that_need_one_cannot_be_checked(fake_traject
     assert [r.status for r in results] == ["cannot check", "holds"]
 
 
+def test_colours_clip_when_the_top_scale_has_three_times_the_good_range_share_of_clipped_values(fake_trajectory):
+    kind = KINDS["guidance_comparison"]
+    chapter, settings = chapter_and_settings_for("guidance_comparison", prompt="a red circle",
+                                                 guidance_scales=[1.0, 4.0, 15.0])  # fmt: skip
+    runs = {role: [fake_trajectory(r) for r in reqs] for role, reqs in kind.requests(chapter, settings).items()}
+    context = _context(runs, None)
+    info, arrays = kind.analyse(chapter, settings, runs, context)
+    clipped = np.full((8, 8, 3), 128, np.uint8)
+    clipped[:2] = 255  # a quarter of the values at the end of the range
+    assert measures.clipped_share(clipped) == pytest.approx(0.25)
+    for top, status in ((0.031, "holds"), (0.029, "fails")):
+        info["clipped"] = [0.0, 0.01, top]  # guidance 1 does not count: 4 is the good range
+        facts = as_facts(kind.measure(chapter, settings, runs, context, info, arrays))
+        assert facts["top_clipping"].value == pytest.approx(top / 0.01)
+        assert check_claims([(0, "too_high_clips")], kind.claims, facts)[0].status == status
+
+
 def test_noise_counts_follow_the_image_size():
     kind = KINDS["noise_sampling"]
     for size, pages in ((16, 1), (64, 8)):

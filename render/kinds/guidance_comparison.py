@@ -23,6 +23,7 @@ from render.web.figure import FIGURE_SCRIPTS, Sprites, WebFigure, pick, rounded
 
 GOOD_RANGE = (3.0, 6.0)  # the scales the narration says match the words (the guide's "three to six")
 BREAKS = 1.3  # an image is broken up when its edge energy reaches this times that of the good range's
+CLIPS = 3.0  # colours clip when the share of values at 0 or 255 reaches this times the good range's
 
 
 class GuidanceComparisonChapter(PromptChapter):
@@ -94,6 +95,12 @@ class GuidanceComparison(Kind[GuidanceComparisonChapter]):
             fact="top_harshness",
             test=lambda v: v >= BREAKS,
             rule=f">= {BREAKS}",
+        ),
+        "too_high_clips": Claim(
+            says="pushed too high, colours run to the ends of their range: they clip",
+            fact="top_clipping",
+            test=lambda v: v >= CLIPS,
+            rule=f">= {CLIPS} (times the good range's share of clipped values)",
         ),
     }
 
