@@ -50,14 +50,6 @@ class Preset:
     # center (shapes, colours and backgrounds as always), so the model learns outlines before it must
     # also learn where to put them; then the whole world.
     centred_steps: int = 0
-    # Caption noise, late: once `wrong_shape_from` of the transformer phase has passed (a fraction of its
-    # time under a time cap, else of its steps), a share `wrong_shape_share` of the captions name another
-    # shape than the one drawn, as web captions miss what their picture shows. Sampled without guidance
-    # (guidance 1), the model then draws the named shape less often; guidance brings it back. From the
-    # first step it keeps the model from learning shapes at all (bench/results/tiny_prx_cpu_run-2026-12-03-
-    # wrong-shapes.txt: shape 27% after 30 minutes against 75%).
-    wrong_shape_share: float = 0.0
-    wrong_shape_from: float = 1.0
     # Finishing the decoder: after the autoencoder, its decoder alone (the encoder, and so the latent
     # space the transformer learns, frozen) trains `decoder_steps` steps at `decoder_lr` on latents with
     # Gaussian noise added, of a standard deviation drawn up to `decoder_noise` in the normalised units
@@ -99,7 +91,7 @@ PRESETS: dict[str, Preset] = {
         warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
         vae_norm_groups=1, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
         time_shift=3.0, centred_steps=1500, curve_every_minutes=10.0,
-        decoder_steps=3000, decoder_noise=0.2, decoder_lr=2.5e-4, wrong_shape_share=0.2, wrong_shape_from=0.8,
+        decoder_steps=3000, decoder_noise=0.2, decoder_lr=2.5e-4,
     ),
     # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, 7 minutes. The
     # step counts are ceilings: the time cap decides (the learning rate follows the clock).
