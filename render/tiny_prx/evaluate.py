@@ -21,6 +21,7 @@ import torch
 from render.engine.requests import GenerationRequest
 from render.engine.sampling import sample_images
 from render.tiny_prx import reading, world
+from render.tiny_prx.networks import encode_mean
 
 GUIDANCES = (1.0, 2.0, 4.0, 7.5)
 STEP_COUNTS = (1, 2, 4, 8, 16, 28)
@@ -119,7 +120,7 @@ def round_trip(vae, size: int, items: list[tuple[str, dict]], device, batch_size
     out = []
     for i in range(0, len(scenes), batch_size):
         x = world.render_scenes(scenes[i : i + batch_size], size, device).to(vae.dtype)
-        rec = vae.decode(vae.encode(x).latent_dist.mode(), return_dict=False)[0]
+        rec = vae.decode(encode_mean(vae, x), return_dict=False)[0]
         out += [world.to_uint8(r) for r in rec]
     return _score(out, [p for p, _ in items])
 

@@ -91,7 +91,7 @@ def load_tiny_prx(model_dir: Path | str | None = None, device="cpu", dtype=None)
     import torch
 
     dtype = dtype or torch.float32
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler
+    from diffusers import AutoencoderKL, AutoencoderTiny, FlowMatchEulerDiscreteScheduler
     from diffusers.models.transformers.transformer_prx import PRXTransformer2DModel
     from diffusers.pipelines.prx.pipeline_prx import PRXPipeline
 
@@ -100,7 +100,9 @@ def load_tiny_prx(model_dir: Path | str | None = None, device="cpu", dtype=None)
     transformer = PRXTransformer2DModel.from_pretrained(
         str(model_dir / "transformer"), torch_dtype=dtype, local_files_only=True
     )
-    vae = AutoencoderKL.from_pretrained(str(model_dir / "vae"), torch_dtype=dtype, local_files_only=True)
+    vae_class = json.loads((model_dir / "vae" / "config.json").read_text()).get("_class_name")
+    vae_class = AutoencoderTiny if vae_class == "AutoencoderTiny" else AutoencoderKL
+    vae = vae_class.from_pretrained(str(model_dir / "vae"), torch_dtype=dtype, local_files_only=True)
     sched_dir = model_dir / "scheduler"
     if (sched_dir / "scheduler_config.json").exists():
         scheduler = FlowMatchEulerDiscreteScheduler.from_pretrained(str(sched_dir), local_files_only=True)

@@ -46,6 +46,32 @@ def make_vae(p: Preset):
     return vae
 
 
+def make_tiny_vae(p: Preset, teacher):
+    """A fresh `AutoencoderTiny` (TAESD's design: plain convolutions and ReLUs, no normalisation,
+    `tiny_vae_channels` wide) with the latent grid and normalisation of the VAE `teacher` (so a
+    transformer trained on the teacher's latents samples for it unchanged)."""
+    from diffusers import AutoencoderTiny
+
+    levels = len(teacher.config.block_out_channels)
+    channels = (p.tiny_vae_channels,) * levels
+    return AutoencoderTiny(
+        encoder_block_out_channels=channels,
+        decoder_block_out_channels=channels,
+        num_encoder_blocks=(1,) * levels,
+        num_decoder_blocks=(1,) * levels,
+        latent_channels=teacher.config.latent_channels,
+        scaling_factor=teacher.config.scaling_factor,
+        shift_factor=teacher.config.shift_factor,
+    )
+
+
+def encode_mean(vae, x: torch.Tensor) -> torch.Tensor:
+    """The latent of pictures `x` [-1, 1]: an `AutoencoderKL`'s posterior mean, an `AutoencoderTiny`'s
+    latents (in the VAE's own units, before the pipeline's normalisation)."""
+    out = vae.encode(x)
+    return out.latent_dist.mode() if hasattr(out, "latent_dist") else out.latents
+
+
 def make_transformer(p: Preset):
     """A fresh `PRXTransformer2DModel` of the preset's size, reading MiniLM's 384-d token states."""
     from diffusers.models.transformers.transformer_prx import PRXTransformer2DModel

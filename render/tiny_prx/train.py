@@ -30,7 +30,15 @@ from render.tiny_prx import world
 from render.tiny_prx.card import curves_svg, folder_mb, git_commit, training_meta, write_card, write_vocabulary
 from render.tiny_prx.devices import hardware, training_device
 from render.tiny_prx.loop import Checkpoint, Deadline, PhaseLoop, Run, optimiser_step, seconds_in
-from render.tiny_prx.networks import make_transformer, make_vae, n_params, pipeline_of, save_pipeline
+from render.tiny_prx.networks import (
+    encode_mean,
+    make_tiny_vae,
+    make_transformer,
+    make_vae,
+    n_params,
+    pipeline_of,
+    save_pipeline,
+)
 from render.tiny_prx.presets import PRESETS, Preset
 from render.tiny_prx.text import TextConditioner
 
@@ -150,7 +158,7 @@ def _finish_decoder(run: Run, vae, deadline: Deadline) -> dict:
     for _ in loop.steps():
         x, _, _ = world.sample_batch(p.vae_batch, p.size, scenes, dev)
         with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
-            z = vae.encode(x).latent_dist.mode()
+            z = encode_mean(vae, x)
         level = raw_noise * torch.rand(z.shape[0], 1, 1, 1, generator=gen, device=dev)
         z = z.float() + level * torch.randn(z.shape, generator=gen, device=dev)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
@@ -167,6 +175,58 @@ def _finish_decoder(run: Run, vae, deadline: Deadline) -> dict:
         "decoder_losses": losses,
         "decoder_round_trip": final["round_trip"],
         "decoder_code": loop.code,
+    }
+
+
+def _blurred_noise(shape, sigma: float, generator: torch.Generator, device) -> torch.Tensor:
+    """Unit-variance Gaussian noise of `shape` [N, C, H, W], blurred over H and W by a Gaussian of `sigma`
+    cells (none at 0), each channel apart."""
+    eps = torch.randn(shape, generator=generator, device=device)
+    if not sigma:
+        return eps
+    r = torch.arange(-2, 3, device=device, dtype=eps.dtype)
+    k = torch.exp(-(r**2) / (2 * sigma**2))
+    kernel = k[:, None] * k[None, :]
+    kernel = (kernel / kernel.square().sum().sqrt()).expand(shape[1], 1, 5, 5)  # unit gain on white noise
+    return F.conv2d(F.pad(eps, (2, 2, 2, 2), mode="reflect"), kernel, groups=shape[1])
+
+
+def distil_tiny_vae(run: Run, teacher, deadline: Deadline):
+    """Train an `AutoencoderTiny` on the trained autoencoder's latent space (`Preset.tiny_vae_steps`):
+    its encoder to give the teacher's latents, its decoder to draw the pictures from them with blurred
+    noise added (`tiny_vae_noise`, `tiny_vae_noise_blur`: a sampled latent is never exactly an encoded
+    picture). Both losses in the normalised units the transformer sees. Returns (the tiny VAE, frozen,
+    its metrics)."""
+    p, dev = run.preset, run.device
+    tiny = make_tiny_vae(p, teacher).to(dev)
+    loop, opt, gen, scenes = _autoencoder_loop(
+        "tiny_vae", run, tiny, tiny.parameters(), p.tiny_vae_lr, p.tiny_vae_steps, 5, deadline
+    )
+    tiny.train()
+    scale = teacher.config.scaling_factor
+    for _ in loop.steps():
+        x, _, _ = world.sample_batch(p.vae_batch, p.size, scenes, dev)
+        with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
+            z = encode_mean(teacher, x).float()
+        lo, hi = p.tiny_vae_noise
+        level = (lo + (hi - lo) * torch.rand(z.shape[0], 1, 1, 1, generator=gen, device=dev)) / scale
+        noisy = z + level * _blurred_noise(z.shape, p.tiny_vae_noise_blur, gen, dev)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
+            own = tiny.encode(x).latents
+            rec = tiny.decode(noisy).sample
+        loss = _reconstruction_loss(rec.float(), x, p) + F.mse_loss(own.float() * scale, z * scale)
+        optimiser_step(opt, tiny, loss)
+        loop.done(loss)
+    steps, stopped, seconds, losses = loop.finish()
+    final = _round_trip_after("tiny_vae", run, tiny)
+    return tiny, {
+        "tiny_vae_steps_done": steps,
+        "tiny_vae_stopped": stopped,
+        "tiny_vae_seconds": seconds,
+        "tiny_vae_losses": losses,
+        "tiny_vae_round_trip": final["round_trip"],
+        "tiny_vae_params": n_params(tiny),
+        "tiny_vae_code": loop.code,
     }
 
 
@@ -191,7 +251,7 @@ def _latent_stats(run: Run, vae) -> tuple[float, float, float]:
     for _ in range(max(2, 512 // p.vae_batch if dev.type == "cuda" else 4)):
         x, _, _ = world.sample_batch(p.vae_batch, p.size, gen, dev)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
-            z = vae.encode(x).latent_dist.mode()
+            z = encode_mean(vae, x)
             r = vae.decode(z).sample
         zs.append(z.float())
         recs.append(F.mse_loss(r.float(), x).item())
@@ -227,7 +287,7 @@ def transformer_loss(
     picture, and its shape is what the model finds hardest."""
     dev = x.device
     with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-        lat = vae.encode(x).latent_dist.mode()
+        lat = encode_mean(vae, x)
     z0 = (lat.float() - vae.config.shift_factor) * vae.config.scaling_factor
     noise = torch.randn(z0.shape, generator=generator, device=dev)
     s = torch.sigmoid(torch.randn(z0.shape[0], generator=generator, device=dev) + math.log(time_shift))
@@ -256,8 +316,11 @@ def _mean_of_tensors(values: list[torch.Tensor]) -> float | None:
 CENTRED = {"size": "large", "position": "center"}  # the curriculum's scenes (Preset.centred_steps)
 
 
-def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadline) -> tuple[torch.nn.Module, dict]:
-    """Train the transformer on the VAE's normalised latents; returns its EMA copy and the metrics."""
+def _train_transformer(
+    run: Run, tr, vae, text: TextConditioner, deadline: Deadline, pipeline_vae=None
+) -> tuple[torch.nn.Module, dict]:
+    """Train the transformer on the VAE's normalised latents; returns its EMA copy and the metrics. Its
+    learning curve decodes with `pipeline_vae` (the VAE the pipeline ships; `vae` without one)."""
     p, dev = run.preset, run.device
     opt = torch.optim.AdamW(tr.parameters(), lr=p.lr, weight_decay=0.01, betas=(0.9, 0.99))
     ema = copy.deepcopy(tr).eval().requires_grad_(False)
@@ -280,7 +343,8 @@ def _train_transformer(run: Run, tr, vae, text: TextConditioner, deadline: Deadl
     loop.resume()
     tr.train()
     ema_params, params = list(ema.parameters()), list(tr.parameters())
-    curve = Curve(p.curve_every_minutes, lambda: learning_point(ema, vae, text, p), run.checkpoints / "curve.json",
+    decoding = pipeline_vae or vae
+    curve = Curve(p.curve_every_minutes, lambda: learning_point(ema, decoding, text, p), run.checkpoints / "curve.json",
                   run.resume)  # fmt: skip
     for step in loop.steps():
         fixed = CENTRED if step < p.centred_steps else None
@@ -403,7 +467,7 @@ def train_model(
     # the time cap counts the training a resumed run did before (as its checkpoints hold it)
     before = {
         phase: seconds_in(run.checkpoints / f"{phase}.pt") if resume else 0.0
-        for phase in ("vae", "decoder", "transformer")
+        for phase in ("vae", "decoder", "tiny_vae", "transformer")
     }
     deadline = Deadline(p.max_minutes, spent=sum(before.values()))
     log(f"training tiny-prx preset {p.name} on {hardware(run.device)}: {asdict(p)}")
@@ -414,9 +478,10 @@ def train_model(
     log(f"VAE {n_params(vae) / 1e6:.2f}M params, transformer {n_params(tr) / 1e6:.2f}M params")
 
     # 3. The VAE, then the latent normalisation that PRXPipeline undoes before decoding, then its
-    # decoder finished on noised latents (both autoencoder phases within the VAE's share of the time)
+    # decoder finished on noised latents, or the tiny VAE the pipeline ships taught by it (the
+    # autoencoder phases within the VAE's share of the time)
     vae_cap = None if p.max_minutes is None else p.max_minutes * p.vae_share
-    vae_deadline = Deadline(vae_cap, spent=before["vae"] + before["decoder"])
+    vae_deadline = Deadline(vae_cap, spent=before["vae"] + before["decoder"] + before["tiny_vae"])
     vm = _train_vae(run, vae, vae_deadline)
     log(f"[vae] phase done: {vm['vae_steps_done']} steps in {vm['vae_seconds']:.1f} s ({vm['vae_stopped']})")
     stats = _latent_stats(run, vae)
@@ -427,14 +492,21 @@ def train_model(
     if "decoder_steps_done" in vm:
         log(f"[decoder] phase done: {vm['decoder_steps_done']} steps in {vm['decoder_seconds']:.1f} s "
             f"({vm['decoder_stopped']})")  # fmt: skip
+    shipped = vae
+    if p.tiny_vae_steps:
+        shipped, tiny_metrics = distil_tiny_vae(run, vae, vae_deadline)
+        vm |= tiny_metrics
+        log(f"[tiny_vae] phase done: {vm['tiny_vae_steps_done']} steps in {vm['tiny_vae_seconds']:.1f} s "
+            f"({vm['tiny_vae_stopped']})")  # fmt: skip
 
     # 4. The transformer, within what is left of the time cap
-    ema, tm = _train_transformer(run, tr, vae, TextConditioner(run.device, amp=run.amp), deadline)
+    text = TextConditioner(run.device, amp=run.amp)
+    ema, tm = _train_transformer(run, tr, vae, text, deadline, pipeline_vae=shipped)
     log(f"[transformer] phase done: {tm['steps_done']} steps in {tm['transformer_seconds']:.1f} s ({tm['stopped']})")
 
     # 5. Save: float16 safetensors in the diffusers layout, training.json and the model card
     t_save = time.time()
-    save_pipeline(out, p, ema, vae)
+    save_pipeline(out, p, ema, shipped)
     meta = training_meta(run, vae, tr, stats, {**vm, **tm})
     meta["total_seconds"] = sum(before.values()) + time.time() - t_start  # this session and those before
     meta["size_mb"] = folder_mb(out / "transformer") + folder_mb(out / "vae")
@@ -444,4 +516,37 @@ def train_model(
     write_card(out, meta)
     total, size_mb = meta["total_seconds"], meta["size_mb"]
     log(f"saved to {out} ({size_mb:.1f} MB) in {time.time() - t_save:.1f} s; total {total:.1f} s")
+    return meta
+
+
+def add_tiny_vae(
+    model_dir: Path, preset: str = "cpu", log: Callable[[str], None] = print, overrides: dict | None = None
+) -> dict:
+    """Give a trained model folder whose VAE is the autoencoder (`AutoencoderKL`) the tiny VAE phase of
+    `preset`, as a run of it does after the autoencoder: the tiny VAE, taught by the folder's VAE, becomes
+    the pipeline's VAE; training.json gains the phase's metrics and commit. The transformer is unchanged
+    (its latents are the teacher's). Resumable from model_dir/checkpoints/tiny_vae.pt."""
+    from diffusers import AutoencoderKL
+
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "training.json").read_text())
+    recipe = _configure(preset, overrides, None, None)
+    ran = {k: v for k, v in meta["preset"].items() if k in Preset.__dataclass_fields__}
+    p = replace(Preset(**ran), **{k: v for k, v in asdict(recipe).items() if k.startswith("tiny_vae")})
+    if not p.tiny_vae_steps or meta.get("tiny_vae_steps_done"):
+        raise ValueError(f"{model_dir}: preset {preset} has no tiny VAE phase, or the folder has one already")
+    device = training_device(None)
+    teacher = AutoencoderKL.from_pretrained(str(model_dir / "vae"), torch_dtype=torch.float32, local_files_only=True)
+    teacher = teacher.to(device).eval().requires_grad_(False)
+    run = Run(p, device, meta.get("seed", 0), model_dir / "checkpoints", True, log, git_commit())
+    tiny, metrics = distil_tiny_vae(run, teacher, Deadline(None))
+    log(f"[tiny_vae] phase done: {metrics['tiny_vae_steps_done']} steps in {metrics['tiny_vae_seconds']:.1f} s")
+    copy.deepcopy(tiny).cpu().to(torch.float16).save_pretrained(str(model_dir / "vae"), safe_serialization=True)
+    meta |= metrics
+    meta["preset"] = asdict(p)
+    meta["total_seconds"] += metrics["tiny_vae_seconds"]
+    meta["size_mb"] = folder_mb(model_dir / "transformer") + folder_mb(model_dir / "vae")
+    (model_dir / "training.json").write_text(json.dumps(meta, indent=1))
+    (model_dir / "learning_curves.svg").write_text(curves_svg(meta))
+    write_card(model_dir, meta)
     return meta
