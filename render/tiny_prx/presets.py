@@ -63,7 +63,8 @@ class Preset:
     # latent space, its encoder to give the same latents and its decoder to draw the pictures from them
     # with noise added (per picture a level drawn from `tiny_vae_noise`, normalised units, blurred over
     # the latent grid by a Gaussian of `tiny_vae_noise_blur` cells: a sampled latent is off an encoded
-    # picture's by about 0.23, and neighbouring cells' errors correlate at 0.47); the pipeline ships it,
+    # picture's by about 0.23, and neighbouring cells' errors correlate at 0.47), but for a share
+    # `tiny_vae_clean` of each batch drawn from the exact latents (the noise blurs small tips); the pipeline ships it,
     # the autoencoder only taught it. A decoder with a GroupNorm before its output draws the same picture
     # from a latent pushed further (guidance 15 clipped no more colour values than guidance 4); one
     # without draws stronger colours, as large models do (bench/results/tiny_prx_tiny_vae-2026-12-04.txt).
@@ -72,6 +73,7 @@ class Preset:
     tiny_vae_lr: float = 2e-3
     tiny_vae_noise: tuple[float, float] = (0.1, 0.45)
     tiny_vae_noise_blur: float = 0.8
+    tiny_vae_clean: float = 0.0
     # bfloat16 autocast: None chooses it where the hardware computes bfloat16 natively (CUDA, or a CPU
     # with AVX512-BF16 or AMX); evaluation and the saved weights stay float32/float16 either way.
     amp: bool | None = None
@@ -105,7 +107,7 @@ PRESETS: dict[str, Preset] = {
         warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
         vae_norm_groups=1, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
         time_shift=3.0, centred_steps=1500, curve_every_minutes=10.0,
-        tiny_vae_steps=3000,
+        tiny_vae_steps=3000, tiny_vae_clean=0.5,
     ),
     # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, 7 minutes. The
     # step counts are ceilings: the time cap decides (the learning rate follows the clock).

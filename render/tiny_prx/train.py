@@ -195,8 +195,8 @@ def distil_tiny_vae(run: Run, teacher, deadline: Deadline):
     """Train an `AutoencoderTiny` on the trained autoencoder's latent space (`Preset.tiny_vae_steps`):
     its encoder to give the teacher's latents, its decoder to draw the pictures from them with blurred
     noise added (`tiny_vae_noise`, `tiny_vae_noise_blur`: a sampled latent is never exactly an encoded
-    picture). Both losses in the normalised units the transformer sees. Returns (the tiny VAE, frozen,
-    its metrics)."""
+    picture), but for a share `tiny_vae_clean` of the pictures. Both losses in the normalised units the
+    transformer sees. Returns (the tiny VAE, frozen, its metrics)."""
     p, dev = run.preset, run.device
     tiny = make_tiny_vae(p, teacher).to(dev)
     loop, opt, gen, scenes = _autoencoder_loop(
@@ -210,6 +210,7 @@ def distil_tiny_vae(run: Run, teacher, deadline: Deadline):
             z = encode_mean(teacher, x).float()
         lo, hi = p.tiny_vae_noise
         level = (lo + (hi - lo) * torch.rand(z.shape[0], 1, 1, 1, generator=gen, device=dev)) / scale
+        level = level * (torch.rand(level.shape, generator=gen, device=dev) >= p.tiny_vae_clean)
         noisy = z + level * _blurred_noise(z.shape, p.tiny_vae_noise_blur, gen, dev)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
             own = tiny.encode(x).latents
