@@ -98,8 +98,11 @@ def _round_trip_line(meta: dict) -> list[str]:
         lines.append(
             f"- the pipeline's VAE: an `AutoencoderTiny` ({meta['tiny_vae_params'] / 1e6:.2f}M parameters, no "
             f"normalisation) taught by the autoencoder above (its latents; pictures from them with noise of "
-            f"{p['tiny_vae_noise'][0]}-{p['tiny_vae_noise'][1]} blurred over {p['tiny_vae_noise_blur']} cells): "
-            f"{meta['tiny_vae_steps_done']} steps in {meta['tiny_vae_seconds']:.0f} s; "
+            f"{p['tiny_vae_noise'][0]}-{p['tiny_vae_noise'][1]} blurred over {p['tiny_vae_noise_blur']} cells, "
+            f"{p.get('tiny_vae_clean', 0):.0%} of them from exact latents): "
+            f"{meta['tiny_vae_steps_done']} steps in {meta['tiny_vae_seconds']:.0f} s"
+            + (f" on {meta['tiny_vae_hardware']}" if meta.get("tiny_vae_hardware") else "")
+            + "; "
             f"round trip {_percent(meta['tiny_vae_round_trip'])}"
         )
     return lines

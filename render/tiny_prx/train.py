@@ -542,6 +542,7 @@ def add_tiny_vae(
     run = Run(p, device, meta.get("seed", 0), model_dir / "checkpoints", True, log, git_commit())
     tiny, metrics = distil_tiny_vae(run, teacher, Deadline(None))
     log(f"[tiny_vae] phase done: {metrics['tiny_vae_steps_done']} steps in {metrics['tiny_vae_seconds']:.1f} s")
+    metrics["tiny_vae_hardware"] = hardware(device)  # this phase's machine, where it is not the run's
     copy.deepcopy(tiny).cpu().to(torch.float16).save_pretrained(str(model_dir / "vae"), safe_serialization=True)
     meta |= metrics
     meta["preset"] = asdict(p)
