@@ -224,31 +224,6 @@ def test_time_shift_moves_the_training_noise_levels_and_the_sampler():
         assert networks.scheduler(replace(PRESETS["cpu"], time_shift=shift)).config.shift == shift
 
 
-def test_finishing_the_decoder_keeps_the_latent_space(smoke_model, tmp_path):
-    """The decoder phase trains the decoder alone on noised latents: the encoder, and so every latent the
-    transformer learned from, stays as it was; a run resumed with the phase added trains only it."""
-    import torch
-    from safetensors.torch import load_file
-
-    trained, meta, _ = smoke_model
-    out = shutil.copytree(trained, tmp_path / "tiny-prx")
-    logs = []
-    finished = train.train_model(
-        "smoke", out, seed=0, resume=True, log=logs.append, device="cpu",
-        overrides={**SMOKE_TRAINING, "decoder_steps": 3, "decoder_noise": 0.5},
-    )  # fmt: skip
-    assert any("[decoder] phase done: 3 steps" in line for line in logs)
-    assert finished["steps_done"] == meta["steps_done"]  # the transformer: resumed at its end, no step more
-    assert finished["decoder_round_trip"].keys() == meta["vae_round_trip"].keys()
-    before = load_file(trained / "vae" / "diffusion_pytorch_model.safetensors")
-    after = load_file(out / "vae" / "diffusion_pytorch_model.safetensors")
-    encoder = [n for n in before if n.startswith(("encoder.", "quant_conv."))]
-    assert encoder and all(torch.equal(before[n], after[n]) for n in encoder)
-    decoder = [n for n in before if n.startswith("decoder.")]
-    assert any(not torch.equal(before[n], after[n]) for n in decoder)
-    assert "decoder phase" not in (out / "model_card.md").read_text()  # one commit made every phase
-
-
 def test_tiny_vae_phase_ships_a_norm_free_vae_on_the_same_latents(smoke_model, tmp_path):
     """With `tiny_vae_steps` a run teaches an `AutoencoderTiny` the autoencoder's latent space and ships it as the
     pipeline's VAE, with the same latent normalisation, so the transformer's latents decode unchanged."""

@@ -90,7 +90,7 @@ def _round_trip_line(meta: dict) -> list[str]:
              f"{_percent(meta['vae_round_trip'])}"]  # fmt: skip
     if "decoder_round_trip" in meta:
         lines.append(
-            f"- decoder finished alone on latents with noise up to {p['decoder_noise']} (normalised units): "
+            f"- decoder finished alone on latents with noise up to {p.get('decoder_noise')} (normalised units): "
             f"{meta['decoder_steps_done']} steps in {meta['decoder_seconds']:.0f} s (stopped by "
             f"{meta['decoder_stopped']}); round trip {_percent(meta['decoder_round_trip'])}"
         )

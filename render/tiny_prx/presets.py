@@ -50,14 +50,6 @@ class Preset:
     # center (shapes, colours and backgrounds as always), so the model learns outlines before it must
     # also learn where to put them; then the whole world.
     centred_steps: int = 0
-    # Finishing the decoder: after the autoencoder, its decoder alone (the encoder, and so the latent
-    # space the transformer learns, frozen) trains `decoder_steps` steps at `decoder_lr` on latents with
-    # Gaussian noise added, of a standard deviation drawn up to `decoder_noise` in the normalised units
-    # the transformer sees. A guided sample's latent is never exactly an encoded picture; a decoder that
-    # only ever saw encoded pictures draws off-colour specks where it is a little off.
-    decoder_steps: int = 0
-    decoder_noise: float = 0.0
-    decoder_lr: float = 5e-4
     # The pipeline's VAE: with `tiny_vae_steps`, after the autoencoder an `AutoencoderTiny` (TAESD's
     # design: plain convolutions, no normalisation, `tiny_vae_channels` wide) learns the autoencoder's
     # latent space, its encoder to give the same latents and its decoder to draw the pictures from them
@@ -96,11 +88,11 @@ PRESETS: dict[str, Preset] = {
     # each) 12% of the autoencoder's round trips carried a speck, with 1 none, at a third of the error
     # (bench/results/tiny_prx_vae_norm-2026-12-03.txt). Specks came back in guided samples (13.5% of
     # images at guidance 4, 1% at guidance 1, none in round trips): the decoder drew them from latents a
-    # little off those it was trained on. Its decoder finished on latents with noise (1,500 steps, two
-    # minutes) drew them in 1.5-2.5% of images, noise up to 0.2, 0.3 or 0.4 alike; the noise blurs the
-    # smallest stars' tips a little (round trip 100% -> 97.5-98.5%), the least at 0.2. 3,000 steps at 0.2
-    # (four minutes): specks 2.0%, round trip 98.0%, shape 99.0% at guidance 4, against 2.5%, 98.5% and
-    # 98.5% after 1,500 (bench/results/tiny_prx_decoder_noise-2026-12-03.txt).
+    # little off those it was trained on. Its decoder finished alone on latents with white noise drew them
+    # in 1.5-2.5% (bench/results/tiny_prx_decoder_noise-2026-12-03.txt); the tiny VAE that replaced it,
+    # taught on blurred noise with half of each batch exact, in none of 200, round trip 98.0%, and it
+    # clips colours at high guidance as the GroupNorm decoder did not
+    # (bench/results/tiny_prx_tiny_vae-2026-12-04.txt).
     "cpu": Preset(
         name="cpu", size=64, vae_channels=(16, 32), latent_channels=4, vae_steps=2500, vae_batch=16,
         vae_lr=3e-3, hidden=256, depth=6, heads=4, patch=8, steps=60000, batch=32, lr=1.5e-3,

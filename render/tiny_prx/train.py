@@ -1,10 +1,11 @@
 """Training the embedded model `builtin:tiny-prx` on the procedural world (`render/tiny_prx/world.py`).
 
-Two phases: a diffusers `AutoencoderKL`, then a `PRXTransformer2DModel` trained with the
-rectified-flow objective that `FlowMatchEulerDiscreteScheduler` + `PRXPipeline` sample with:
-x_t = (1 - s) x0 + s noise, target v = noise - x0, timestep input s (logit-normal). Latents
-are normalised as z = (latent - shift_factor) * scaling_factor, the inverse of what
-PRXPipeline does before `vae.decode`. Text: all-MiniLM-L6-v2 token-level states, tokenised
+Phases: a diffusers `AutoencoderKL`, then (with `tiny_vae_steps`) the `AutoencoderTiny` the pipeline
+ships, taught its latent space, then a `PRXTransformer2DModel` trained with the rectified-flow
+objective that `FlowMatchEulerDiscreteScheduler` + `PRXPipeline` sample with: x_t = (1 - s) x0 +
+s noise, target v = noise - x0, timestep input s (logit-normal). Latents are normalised as
+z = (latent - shift_factor) * scaling_factor, the inverse of what PRXPipeline does before
+`vae.decode`. Text: all-MiniLM-L6-v2 token-level states, tokenised
 exactly like `PRXPipeline._tokenize_prompts` (clean_text, padding to max_length 64; `text.py`).
 
 The networks are built in `networks.py`, the phases share `loop.py`'s loop, and `card.py`
@@ -138,43 +139,6 @@ def _train_vae(run: Run, vae, deadline: Deadline) -> dict:
         "vae_round_trip": final["round_trip"],
         "vae_curve": curve.points,
         "vae_code": loop.code,
-    }
-
-
-def _finish_decoder(run: Run, vae, deadline: Deadline) -> dict:
-    """Train the decoder alone on noised latents (`Preset.decoder_steps`; nothing without); the
-    encoder stays as it is, so the latents the transformer learns do not change. Returns the metrics."""
-    p, dev = run.preset, run.device
-    if not p.decoder_steps:
-        return {}
-    trained = [m for m in (vae.decoder, vae.post_quant_conv) if m is not None]
-    for module in trained:
-        module.requires_grad_(True)
-    params = [q for q in vae.parameters() if q.requires_grad]
-    loop, opt, gen, scenes = _autoencoder_loop("decoder", run, vae, params, p.decoder_lr, p.decoder_steps, 4, deadline)
-    for module in trained:
-        module.train()
-    raw_noise = p.decoder_noise / vae.config.scaling_factor  # in the VAE's own units
-    for _ in loop.steps():
-        x, _, _ = world.sample_batch(p.vae_batch, p.size, scenes, dev)
-        with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
-            z = encode_mean(vae, x)
-        level = raw_noise * torch.rand(z.shape[0], 1, 1, 1, generator=gen, device=dev)
-        z = z.float() + level * torch.randn(z.shape, generator=gen, device=dev)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=run.amp):
-            rec = vae.decode(z).sample
-        loss = _reconstruction_loss(rec.float(), x, p)
-        optimiser_step(opt, vae, loss)
-        loop.done(loss)
-    steps, stopped, seconds, losses = loop.finish()
-    final = _round_trip_after("decoder", run, vae)
-    return {
-        "decoder_steps_done": steps,
-        "decoder_stopped": stopped,
-        "decoder_seconds": seconds,
-        "decoder_losses": losses,
-        "decoder_round_trip": final["round_trip"],
-        "decoder_code": loop.code,
     }
 
 
@@ -468,7 +432,7 @@ def train_model(
     # the time cap counts the training a resumed run did before (as its checkpoints hold it)
     before = {
         phase: seconds_in(run.checkpoints / f"{phase}.pt") if resume else 0.0
-        for phase in ("vae", "decoder", "tiny_vae", "transformer")
+        for phase in ("vae", "tiny_vae", "transformer")
     }
     deadline = Deadline(p.max_minutes, spent=sum(before.values()))
     log(f"training tiny-prx preset {p.name} on {hardware(run.device)}: {asdict(p)}")
@@ -478,21 +442,16 @@ def train_model(
     tr = make_transformer(p).to(run.device)
     log(f"VAE {n_params(vae) / 1e6:.2f}M params, transformer {n_params(tr) / 1e6:.2f}M params")
 
-    # 3. The VAE, then the latent normalisation that PRXPipeline undoes before decoding, then its
-    # decoder finished on noised latents, or the tiny VAE the pipeline ships taught by it (the
-    # autoencoder phases within the VAE's share of the time)
+    # 3. The VAE, then the latent normalisation that PRXPipeline undoes before decoding, then the tiny
+    # VAE the pipeline ships, taught by it (both within the VAE's share of the time)
     vae_cap = None if p.max_minutes is None else p.max_minutes * p.vae_share
-    vae_deadline = Deadline(vae_cap, spent=before["vae"] + before["decoder"] + before["tiny_vae"])
+    vae_deadline = Deadline(vae_cap, spent=before["vae"] + before["tiny_vae"])
     vm = _train_vae(run, vae, vae_deadline)
     log(f"[vae] phase done: {vm['vae_steps_done']} steps in {vm['vae_seconds']:.1f} s ({vm['vae_stopped']})")
     stats = _latent_stats(run, vae)
     shift, scale, rec = stats
     vae.register_to_config(scaling_factor=scale, shift_factor=shift)
     log(f"latent shift_factor {shift:.4f} scaling_factor {scale:.4f} recon MSE {rec:.5f}")
-    vm |= _finish_decoder(run, vae, vae_deadline)
-    if "decoder_steps_done" in vm:
-        log(f"[decoder] phase done: {vm['decoder_steps_done']} steps in {vm['decoder_seconds']:.1f} s "
-            f"({vm['decoder_stopped']})")  # fmt: skip
     shipped = vae
     if p.tiny_vae_steps:
         shipped, tiny_metrics = distil_tiny_vae(run, vae, vae_deadline)
