@@ -177,3 +177,16 @@ def test_the_readers_code_is_part_of_every_chapters_key():
     common = dict(kind="denoising", title="t", narration=[], params={}, roles={}, basis=None, model={},
                   runtime={}, theme="dark", credit=None, kind_code=[])  # fmt: skip
     assert keys.analysis_key(**common, reader_code=files) != keys.analysis_key(**common, reader_code=files[1:])
+
+
+def test_model_credit_names_the_machine_of_each_sitting(tmp_path, monkeypatch):
+    from render.engine import models
+
+    meta = {"transformer_params": 9_351_040, "hardware": "AMD EPYC (2 threads)", "total_seconds": 6100.0}
+    (tmp_path / "training.json").write_text(json.dumps(meta))
+    monkeypatch.setattr(models, "TINY_PRX_DIR", tmp_path)
+    assert models.model_credit("builtin:tiny-prx").endswith("on AMD EPYC (2 threads) in 102 minutes.")
+    meta |= {"tiny_vae_hardware": "Intel Xeon (2 threads)", "tiny_vae_seconds": 438.0}
+    (tmp_path / "training.json").write_text(json.dumps(meta))
+    credit = models.model_credit("builtin:tiny-prx")
+    assert credit.endswith("on AMD EPYC (2 threads) in 94 minutes and its VAE on Intel Xeon (2 threads) in 7.")

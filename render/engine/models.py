@@ -45,7 +45,11 @@ def model_credit(model_id: str) -> str:
     try:
         meta = json.loads((TINY_PRX_DIR / "training.json").read_text())
         size = f"{meta['transformer_params'] / 1e6:.1f}-million-parameter "
-        where = f", on {meta['hardware']} in {plural(round(meta['total_seconds'] / 60), 'minute')}"
+        seconds, vae_where = meta["total_seconds"], ""
+        if meta.get("tiny_vae_hardware", meta["hardware"]) != meta["hardware"]:  # its VAE taught elsewhere
+            seconds -= meta["tiny_vae_seconds"]
+            vae_where = f" and its VAE on {meta['tiny_vae_hardware']} in {round(meta['tiny_vae_seconds'] / 60)}"
+        where = f", on {meta['hardware']} in {plural(round(seconds / 60), 'minute')}{vae_where}"
     except (OSError, ValueError, KeyError, TypeError):
         size, where = "", ""
     return (
