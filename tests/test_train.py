@@ -226,7 +226,7 @@ def test_time_shift_moves_the_training_noise_levels_and_the_sampler():
 
 def test_tiny_vae_phase_ships_a_norm_free_vae_on_the_same_latents(smoke_model, tmp_path):
     """With `tiny_vae_steps` a run teaches an `AutoencoderTiny` the autoencoder's latent space and ships it as the
-    pipeline's VAE, with the same latent normalisation, so the transformer's latents decode unchanged."""
+    pipeline's VAE, with the same latent normalisation, so the transformer samples for it unchanged."""
     from diffusers import AutoencoderTiny
 
     from render.tiny_prx.load import load_tiny_prx

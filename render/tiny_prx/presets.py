@@ -56,10 +56,10 @@ class Preset:
     # with noise added (per picture a level drawn from `tiny_vae_noise`, normalised units, blurred over
     # the latent grid by a Gaussian of `tiny_vae_noise_blur` cells: a sampled latent is off an encoded
     # picture's by about 0.23, and neighbouring cells' errors correlate at 0.47), but for a share
-    # `tiny_vae_clean` of each batch drawn from the exact latents (the noise blurs small tips); the pipeline ships it,
-    # the autoencoder only taught it. A decoder with a GroupNorm before its output draws the same picture
-    # from a latent pushed further (guidance 15 clipped no more colour values than guidance 4); one
-    # without draws stronger colours, as large models do (bench/results/tiny_prx_tiny_vae-2026-12-04.txt).
+    # `tiny_vae_clean` of each batch drawn from the exact latents (the noise blurs small tips); the
+    # pipeline ships it, the autoencoder only taught it. A decoder with a GroupNorm before its output
+    # draws the same picture from a latent pushed further (guidance 15 clipped no more colour values than
+    # guidance 4); one without draws stronger colours (bench/results/tiny_prx_tiny_vae-2026-12-04.txt).
     tiny_vae_steps: int = 0
     tiny_vae_channels: int = 32
     tiny_vae_lr: float = 2e-3
