@@ -19,6 +19,17 @@ def folder_mb(folder: Path) -> float:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
 
 
+def write_records(out: Path, meta: dict) -> None:
+    """What a model folder says about its training: its size into `meta`, then training.json, the learning
+    curves (learning_curves.svg) and the model card."""
+    import json
+
+    meta["size_mb"] = folder_mb(out / "transformer") + folder_mb(out / "vae")
+    (out / "training.json").write_text(json.dumps(meta, indent=1))
+    (out / "learning_curves.svg").write_text(curves_svg(meta))
+    write_card(out, meta)
+
+
 def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
     """Write out/model_card.md from a run's training.json metrics, with an evaluation table if given."""
     p = meta["preset"]

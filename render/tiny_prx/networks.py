@@ -99,9 +99,13 @@ def save_pipeline(out: Path, p: Preset, ema: torch.nn.Module, vae) -> None:
     ema16 = make_transformer(p)
     ema16.load_state_dict({k: v.float().cpu() for k, v in ema.state_dict().items()})
     ema16.to(torch.float16).save_pretrained(str(out / "transformer"), safe_serialization=True)
-    vae16 = copy.deepcopy(vae).cpu().to(torch.float16)
-    vae16.save_pretrained(str(out / "vae"), safe_serialization=True)
+    save_vae(out, vae)
     scheduler(p).save_pretrained(str(out / "scheduler"))
+
+
+def save_vae(out: Path, vae) -> None:
+    """A VAE (a float16 copy; the module itself unchanged) as the model folder's `vae/`."""
+    copy.deepcopy(vae).cpu().to(torch.float16).save_pretrained(str(out / "vae"), safe_serialization=True)
 
 
 def scheduler(p: Preset):

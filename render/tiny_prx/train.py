@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from render.tiny_prx import world
-from render.tiny_prx.card import curves_svg, folder_mb, git_commit, training_meta, write_card, write_vocabulary
+from render.tiny_prx.card import git_commit, training_meta, write_records, write_vocabulary
 from render.tiny_prx.devices import hardware, training_device
 from render.tiny_prx.loop import Checkpoint, Deadline, PhaseLoop, Run, optimiser_step, seconds_in
 from render.tiny_prx.networks import (
@@ -39,6 +39,7 @@ from render.tiny_prx.networks import (
     n_params,
     pipeline_of,
     save_pipeline,
+    save_vae,
 )
 from render.tiny_prx.presets import PRESETS, Preset
 from render.tiny_prx.text import TextConditioner
@@ -469,11 +470,8 @@ def train_model(
     save_pipeline(out, p, ema, shipped)
     meta = training_meta(run, vae, tr, stats, {**vm, **tm})
     meta["total_seconds"] = sum(before.values()) + time.time() - t_start  # this session and those before
-    meta["size_mb"] = folder_mb(out / "transformer") + folder_mb(out / "vae")
-    (out / "training.json").write_text(json.dumps(meta, indent=1))
-    (out / "learning_curves.svg").write_text(curves_svg(meta))
     write_vocabulary(out)
-    write_card(out, meta)
+    write_records(out, meta)
     total, size_mb = meta["total_seconds"], meta["size_mb"]
     log(f"saved to {out} ({size_mb:.1f} MB) in {time.time() - t_save:.1f} s; total {total:.1f} s")
     return meta
@@ -502,12 +500,9 @@ def add_tiny_vae(
     tiny, metrics = distil_tiny_vae(run, teacher, Deadline(None))
     log(f"[tiny_vae] phase done: {metrics['tiny_vae_steps_done']} steps in {metrics['tiny_vae_seconds']:.1f} s")
     metrics["tiny_vae_hardware"] = hardware(device)  # this phase's machine, where it is not the run's
-    copy.deepcopy(tiny).cpu().to(torch.float16).save_pretrained(str(model_dir / "vae"), safe_serialization=True)
+    save_vae(model_dir, tiny)
     meta |= metrics
     meta["preset"] = asdict(p)
     meta["total_seconds"] += metrics["tiny_vae_seconds"]
-    meta["size_mb"] = folder_mb(model_dir / "transformer") + folder_mb(model_dir / "vae")
-    (model_dir / "training.json").write_text(json.dumps(meta, indent=1))
-    (model_dir / "learning_curves.svg").write_text(curves_svg(meta))
-    write_card(model_dir, meta)
+    write_records(model_dir, meta)
     return meta
