@@ -3,8 +3,8 @@
 Beats (slots): 0 title; 1 the prompt, a row of large images (one per scale, labelled) growing out of
 the same noise, and how guidance mixes the two predictions; 2 guidance 1 (off) and the 3-6 range
 that matches the words are marked; 3 the row makes way for a slider, dragged from the lowest scale to
-the highest, a large image following the knob, while a chart of how harsh each image is (how much
-neighbouring pixels differ) lights the scale shown: too much guidance breaks the picture up.
+the highest, a large image following the knob, while a chart of each image's share of colour values
+clipped at 0 or 255 lights the scale shown: too much guidance drives colours to the ends of their range.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class GuidanceComparisonScene(ChapterScene):
     def construct(self) -> None:
         self.images, self.previews = self.arrays["images"], self.arrays["previews"]
         self.scales = [float(g) for g in self.info["guidance_scales"]]
-        self.harshness = [float(h) for h in self.info["harshness"]]  # edge energy, measured in the analysis
+        self.clipped = [float(c) for c in self.info["clipped"]]  # share of values at 0 or 255, from the analysis
         self.good_span = tuple(self.info["good_range"])
         s = self.slots(4)
         self.prompt = prompt_line(self, self.info["prompt"], self.info["seed"])
@@ -100,7 +100,7 @@ class GuidanceComparisonScene(ChapterScene):
 
     def lay_out_sweep(self) -> None:
         """For the sweep, once the row has gone: a slider under the prompt, a tick per scale labelled
-        with it, and under it a large image (left) and the harshness chart (right)."""
+        with it, and under it a large image (left) and the clipping chart (right)."""
         box = self.row_box
         lo_x, hi_x = box.left + box.width * 0.12, box.right - box.width * 0.12
         slider_y = box.top - 0.55
@@ -125,24 +125,25 @@ class GuidanceComparisonScene(ChapterScene):
         self.low = low
 
     def lay_out_chart(self) -> None:
-        """Right of the large image: a bar per scale for how harsh its image is, the shown scale lit."""
+        """Right of the large image: a bar per scale for the share of its image's colour values that clip (at 0
+        or 255), the shown scale lit."""
         low, n = self.low, len(self.scales)
         left = self.big.get_right()[0] + 0.9
-        self.chart_head = self.text("how much neighbouring pixels differ", LABEL_SIZE, self.theme.muted)
+        self.chart_head = self.text("colour values clipped at 0 or 255", LABEL_SIZE, self.theme.muted)
         self.chart_head.move_to((left, low.top - self.chart_head.height / 2, 0), aligned_edge=LEFT)
         names = VGroup(*[self.text(short_number(g), SMALL_SIZE, self.theme.muted) for g in self.scales])
         slot_w = (low.right - left) / n
-        # a whole percent where the bars are too narrow for a tenth's digit
-        percent = "{:.1f}%" if char_width(SMALL_SIZE) * 6 < slot_w * 0.9 else "{:.0f}%"
+        # two decimals where the bars leave room for them (clipped shares are small), else one
+        percent = "{:.2f}%" if char_width(SMALL_SIZE) * 7 < slot_w * 0.9 else "{:.1f}%"
         base = low.bottom + names.height + 0.15
         bar_top = self.chart_head.get_bottom()[1] - 0.45  # room for the numbers over the bars
-        top = max(max(self.harshness), 1e-6)
+        top = max(max(self.clipped), 1e-6)
         self.bars, self.numbers = VGroup(), VGroup()
-        for k, v in enumerate(self.harshness):
+        for k, v in enumerate(self.clipped):
             x = left + slot_w * (k + 0.5)
-            harsh_bar = bar(slot_w * 0.55, max((bar_top - base) * v / top, 0.02), self.theme.palette[1], 0.9)
-            self.bars.add(harsh_bar.move_to((x, base, 0), aligned_edge=DOWN))
-            self.numbers.add(self.text(percent.format(100 * v), SMALL_SIZE).next_to(harsh_bar, UP, buff=0.08))
+            clip_bar = bar(slot_w * 0.55, max((bar_top - base) * v / top, 0.02), self.theme.palette[1], 0.9)
+            self.bars.add(clip_bar.move_to((x, base, 0), aligned_edge=DOWN))
+            self.numbers.add(self.text(percent.format(100 * v), SMALL_SIZE).next_to(clip_bar, UP, buff=0.08))
             names[k].move_to((x, low.bottom + names[k].height / 2, 0))
         self.bar_names = names
 
@@ -207,7 +208,7 @@ class GuidanceComparisonScene(ChapterScene):
             self.play_until(slot.at(0.45), Fade(self.marks), Fade(self.notes, shift=UP * 0.1))
 
     def too_much(self, slot: Slot) -> None:
-        """3. A slider goes from the lowest scale to the highest, the large image and the harshness
+        """3. A slider goes from the lowest scale to the highest, the large image and the clipping
         chart follow: colours too strong at the top."""
         with self.beat(slot, "too-much"):
             gone = [self.marks, self.notes, self.row, self.labels]
