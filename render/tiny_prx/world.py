@@ -12,7 +12,7 @@ cores can learn all of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -273,6 +273,14 @@ def to_uint8(img: torch.Tensor) -> np.ndarray:
     return ((img.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
 
 
+def _as_told(s: Scene, u: np.ndarray, wrong_shape: float) -> Scene:
+    """The scene as its caption tells it: in a share `wrong_shape` of captions (u[10] below it), another
+    shape than the one drawn (u[11] picks which among the others); nothing else is ever told wrong."""
+    if u[10] >= wrong_shape:
+        return s
+    return replace(s, shape=_pick(u[11], [k for k in SHAPES if k != s.shape]))
+
+
 def sample_batch(
     n: int, size: int, generator: torch.Generator, device="cpu"
 ) -> tuple[torch.Tensor, list[str], list[dict]]:
@@ -282,11 +290,18 @@ def sample_batch(
 
 
 def sample_batch_with_masks(
-    n: int, size: int, generator: torch.Generator, device="cpu", fixed: dict | None = None
+    n: int,
+    size: int,
+    generator: torch.Generator,
+    device="cpu",
+    fixed: dict | None = None,
+    wrong_shape: float = 0.0,
 ) -> tuple[torch.Tensor, list[str], list[dict], torch.Tensor]:
     """`sample_batch` and where each object is: its coverage [N, S, S] (0..1) on the device. With
-    `fixed`, every scene takes those attributes (size and position; the captions say them as usual)."""
+    `fixed`, every scene takes those attributes (size and position; the captions say them as usual).
+    A share `wrong_shape` of the captions name another shape than the one drawn (as web captions
+    miss what their picture shows); the attributes returned are those drawn."""
     scenes, u = _sample_scenes(n, generator, fixed)
-    captions = [make_caption(s, list(row)) for s, row in zip(scenes, u, strict=True)]
+    captions = [make_caption(_as_told(s, row, wrong_shape), list(row)) for s, row in zip(scenes, u, strict=True)]
     imgs, cover = _render(_index_tensors(scenes), size, device)
     return imgs, captions, [s.as_dict() for s in scenes], cover
