@@ -42,6 +42,25 @@ def test_captions_match_what_is_drawn():
             assert a[k] == v, (c, a)
 
 
+def test_a_share_of_captions_told_wrong_names_another_shape_and_nothing_else_wrong():
+    g = torch.Generator().manual_seed(0)
+    _, caps, attrs, _ = world.sample_batch_with_masks(2000, 16, g, "cpu", wrong_shape=0.25)
+    wrong = []
+    for c, a in zip(caps, attrs, strict=True):
+        told = reading.parse_caption(c)
+        for k, v in told.items():
+            assert k == "shape" or a[k] == v, (c, a)
+        if c:
+            wrong.append(told["shape"] != a["shape"])
+    assert abs(sum(wrong) / len(wrong) - 0.25) < 0.04
+    told_instead = {(a["shape"], reading.parse_caption(c)["shape"]) for c, a in zip(caps, attrs, strict=True) if c}
+    assert len(told_instead) == len(world.SHAPES) ** 2  # every shape told as itself and as each of the others
+    # the same scenes and pictures as without caption noise: only the words change
+    g = torch.Generator().manual_seed(0)
+    _, clean, clean_attrs, _ = world.sample_batch_with_masks(2000, 16, g, "cpu")
+    assert clean_attrs == attrs and sum(a != b for a, b in zip(caps, clean, strict=True)) == sum(wrong)
+
+
 def test_parse_caption():
     p = reading.parse_caption("a large orange star in the center on a teal background")
     assert p == {"shape": "star", "color": "orange", "size": "large", "position": "center", "background": "teal"}
