@@ -19,6 +19,15 @@ def test_sample_batch_shapes_and_range():
     assert all(a["background"] != a["color"] for a in attrs)
 
 
+def test_pictures_of_the_world_have_no_clipped_values():
+    """The palette and the colour shift stay inside the range, so that a clipped value in a generated
+    picture is the model's overshoot (the guidance chapter measures it), never the world's."""
+    imgs, _, _ = _batch(400)
+    values = np.stack([world.to_uint8(im) for im in imgs])
+    assert values.min() > 0 and values.max() < 255
+    assert all(0 < v < 255 for rgb in world.COLORS.values() for v in rgb)
+
+
 def test_fresh_and_deterministic():
     a, ca, _ = _batch(16, seed=1)
     b, cb, _ = _batch(16, seed=1)

@@ -20,16 +20,19 @@ import torch
 from render.tiny_prx.devices import to_device
 from render.tiny_prx.shapes import SDFS, coverage
 
-# Well separated in RGB (minimum pairwise distance about 100).
+# Well separated in RGB (minimum pairwise distance about 100). Every channel lies inside 10..245, so that
+# an object's colour shifted by up to 3% (about 8 of 255) never reaches 0 or 255: a picture of this world
+# has no clipped values, and the clipped values of a generated one are the model's (the guidance
+# chapter's oversaturation), not the palette's.
 COLORS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 35),
-    "orange": (250, 135, 20),
+    "orange": (245, 135, 20),
     "yellow": (245, 225, 40),
     "green": (40, 170, 60),
-    "teal": (0, 140, 150),
+    "teal": (10, 140, 150),
     "blue": (35, 75, 225),
     "purple": (135, 45, 185),
-    "pink": (250, 140, 200),
+    "pink": (245, 140, 200),
     "white": (245, 245, 245),
     "black": (15, 15, 15),
     "brown": (125, 75, 30),
@@ -40,7 +43,7 @@ OBJECT_COLORS = COLOR_NAMES
 BACKGROUND_COLORS = COLOR_NAMES
 SHAPES = list(SDFS)  # circle, square, triangle, star, ring, heart
 # "radius" as a fraction of the width: at 64 px a small star's arms are still a few pixels wide
-SIZES = {"small": 0.15, "medium": 0.19, "large": 0.23}
+SIZES = {"small": 0.16, "medium": 0.19, "large": 0.23}
 SIZE_NAMES = list(SIZES)
 # (x, y) centre as a fraction of the image, y down: on the corners of the transformer's tokens (a
 # quarter of the width apart, for the cpu preset's 4x4 tokens), so that an object moved from one
