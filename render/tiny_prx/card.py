@@ -35,9 +35,9 @@ def _caption_noise(p: dict) -> str:
     share, start = p.get("wrong_shape_share", 0.0), p.get("wrong_shape_from", 1.0)
     if not share:
         return ""
-    return (f" From {start:.0%} of the transformer's training on, {share:.0%} of the captions name another "
-            "shape than the one drawn (as web captions miss what their picture shows); guidance recovers the "
-            "named shape.")  # fmt: skip
+    return (f" From {start:.0%} of the transformer's training on, {share:.0%} of the captions that name the "
+            "object's colour or place name another shape than the one drawn (as web captions miss what their "
+            "picture shows); guidance recovers the named shape.")  # fmt: skip
 
 
 def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:

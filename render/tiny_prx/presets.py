@@ -67,9 +67,11 @@ class Preset:
     tiny_vae_noise_blur: float = 0.8
     tiny_vae_clean: float = 0.0
     # Caption noise, late: once `wrong_shape_from` of the transformer phase has passed (a fraction of its
-    # time under a time cap, else of its steps), a share `wrong_shape_share` of the captions name another
-    # shape than the one drawn, as web captions miss what their picture shows. Sampled without guidance
-    # (guidance 1), the model then draws the named shape less often; guidance brings it back. From the
+    # time under a time cap, else of its steps), a share `wrong_shape_share` of the captions that name the
+    # object's colour or place name another shape than the one drawn, as web captions miss what their picture
+    # shows (a vague caption, "a star", is always right: the model must still draw a shape from it alone).
+    # Sampled without guidance (guidance 1), the model then draws the named shape less often; guidance
+    # brings it back. From the
     # first step it keeps the model from learning shapes at all (bench/results/tiny_prx_cpu_run-2026-12-03-
     # wrong-shapes.txt: shape 27% after 30 minutes against 75%).
     wrong_shape_share: float = 0.0

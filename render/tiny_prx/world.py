@@ -113,15 +113,17 @@ def _pick(u: float, items: list):
     return items[min(int(u * len(items)), len(items) - 1)]
 
 
+def _levels(u) -> tuple[bool, bool, bool, bool, bool]:
+    """What a caption says, from its uniform numbers u: (detailed, colour, size, position, background)."""
+    detailed = u[1] < 0.3
+    return detailed, detailed or u[2] < 0.65, detailed or u[3] < 0.35, detailed or u[4] < 0.4, detailed or u[5] < 0.55
+
+
 def make_caption(s: Scene, u: list[float]) -> str:
     """Caption of a scene; u are uniform numbers in [0, 1) that choose the level and phrasing."""
     if u[0] < P_EMPTY:
         return ""
-    detailed = u[1] < 0.3
-    say_color = detailed or u[2] < 0.65
-    say_size = detailed or u[3] < 0.35
-    say_pos = detailed or u[4] < 0.4
-    say_bg = detailed or u[5] < 0.55
+    detailed, say_color, say_size, say_pos, say_bg = _levels(u)
     words = []
     if say_size:
         words.append(s.size)
@@ -277,9 +279,12 @@ def to_uint8(img: torch.Tensor) -> np.ndarray:
 
 
 def _as_told(s: Scene, u: np.ndarray, wrong_shape: float) -> Scene:
-    """The scene as its caption tells it: in a share `wrong_shape` of captions (u[10] below it), another
-    shape than the one drawn (u[11] picks which among the others); nothing else is ever told wrong."""
-    if u[10] >= wrong_shape:
+    """The scene as its caption tells it: in a share `wrong_shape` of the captions that name the object's
+    colour or place (u[10] below it), another shape than the one drawn (u[11] picks which among the
+    others); nothing else is ever told wrong. A vague caption ("a star") is always told right: it carries
+    no other word that draws the object, and the model must still draw the shape it names."""
+    _, say_color, _, say_pos, _ = _levels(u)
+    if u[10] >= wrong_shape or not (say_color or say_pos):
         return s
     return replace(s, shape=_pick(u[11], [k for k in SHAPES if k != s.shape]))
 
