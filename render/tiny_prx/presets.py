@@ -71,9 +71,8 @@ class Preset:
     # object's colour or place name another shape than the one drawn, as web captions miss what their picture
     # shows (a vague caption, "a star", is always right: the model must still draw a shape from it alone).
     # Sampled without guidance (guidance 1), the model then draws the named shape less often; guidance
-    # brings it back. From the
-    # first step it keeps the model from learning shapes at all (bench/results/tiny_prx_cpu_run-2026-12-03-
-    # wrong-shapes.txt: shape 27% after 30 minutes against 75%).
+    # brings it back. From the first step it keeps the model from learning shapes at all
+    # (bench/results/tiny_prx_cpu_run-2026-12-03-wrong-shapes.txt: shape 27% after 30 minutes against 75%).
     wrong_shape_share: float = 0.0
     wrong_shape_from: float = 1.0
     # bfloat16 autocast: None chooses it where the hardware computes bfloat16 natively (CUDA, or a CPU
