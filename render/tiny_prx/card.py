@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,8 +23,6 @@ def folder_mb(folder: Path) -> float:
 def write_records(out: Path, meta: dict) -> None:
     """What a model folder says about its training: its size into `meta`, then training.json, the learning
     curves (learning_curves.svg) and the model card."""
-    import json
-
     meta["size_mb"] = folder_mb(out / "transformer") + folder_mb(out / "vae")
     (out / "training.json").write_text(json.dumps(meta, indent=1))
     (out / "learning_curves.svg").write_text(curves_svg(meta))
