@@ -278,3 +278,23 @@ def test_blurred_noise_keeps_unit_variance_and_correlates_neighbours():
 
     assert float(blurred.std()) == pytest.approx(1.0, abs=0.05)
     assert lag1(blurred) > 0.35 and abs(lag1(white)) < 0.05
+
+
+def test_captions_name_wrong_shapes_only_from_the_share_of_the_phase_the_preset_says(tmp_path, monkeypatch):
+    """`wrong_shape_from` 0.5 of 12 steps: the first six batches' captions are all right, the last six are
+    drawn with `wrong_shape_share` of them naming another shape; the card says so."""
+    told_wrong = []
+    sample = world.sample_batch_with_masks
+
+    def recording(*args, **kwargs):
+        told_wrong.append(args[5] if len(args) > 5 else kwargs.get("wrong_shape", 0.0))
+        return sample(*args, **kwargs)
+
+    monkeypatch.setattr(world, "sample_batch_with_masks", recording)
+    settings = {**SMOKE_TRAINING, "wrong_shape_share": 0.4, "wrong_shape_from": 0.5}
+    train.train_model("smoke", tmp_path, seed=0, resume=False, log=lambda _: None, device="cpu", overrides=settings)
+    autoencoder, transformer = told_wrong[:-SMOKE_STEPS], told_wrong[-SMOKE_STEPS:]  # the phases in turn
+    assert autoencoder and set(autoencoder) == {0.0}
+    assert transformer == [0.0] * (SMOKE_STEPS // 2) + [0.4] * (SMOKE_STEPS // 2)
+    card = (tmp_path / "model_card.md").read_text()
+    assert "40% of the captions that name the object's colour or place name another shape" in card

@@ -19,6 +19,15 @@ def test_sample_batch_shapes_and_range():
     assert all(a["background"] != a["color"] for a in attrs)
 
 
+def test_pictures_of_the_world_have_no_clipped_values():
+    """The palette and the colour shift stay inside the range, so that a clipped value in a generated
+    picture is the model's overshoot (the guidance chapter measures it), never the world's."""
+    imgs, _, _ = _batch(400)
+    values = np.stack([world.to_uint8(im) for im in imgs])
+    assert values.min() > 0 and values.max() < 255
+    assert all(0 < v < 255 for rgb in world.COLORS.values() for v in rgb)
+
+
 def test_fresh_and_deterministic():
     a, ca, _ = _batch(16, seed=1)
     b, cb, _ = _batch(16, seed=1)
@@ -40,6 +49,30 @@ def test_captions_match_what_is_drawn():
     for c, a in zip(caps, attrs, strict=True):
         for k, v in reading.parse_caption(c).items():
             assert a[k] == v, (c, a)
+
+
+def test_a_share_of_captions_told_wrong_names_another_shape_and_nothing_else_wrong():
+    """Of the captions that name the object's colour or place a quarter name another shape; a caption that
+    names neither ("a star", "a large star on teal") always names the shape drawn."""
+    g = torch.Generator().manual_seed(0)
+    _, caps, attrs, _ = world.sample_batch_with_masks(3000, 16, g, "cpu", wrong_shape=0.25)
+    wrong, vague = [], []
+    for c, a in zip(caps, attrs, strict=True):
+        told = reading.parse_caption(c)
+        for k, v in told.items():
+            assert k == "shape" or a[k] == v, (c, a)
+        if "color" in told or "position" in told:
+            wrong.append(told["shape"] != a["shape"])
+        elif c:
+            vague.append(told["shape"] != a["shape"])
+    assert abs(sum(wrong) / len(wrong) - 0.25) < 0.04
+    assert len(vague) > 200 and not any(vague)
+    told_instead = {(a["shape"], reading.parse_caption(c)["shape"]) for c, a in zip(caps, attrs, strict=True) if c}
+    assert len(told_instead) == len(world.SHAPES) ** 2  # every shape told as itself and as each of the others
+    # the same scenes and pictures as without caption noise: only the words change
+    g = torch.Generator().manual_seed(0)
+    _, clean, clean_attrs, _ = world.sample_batch_with_masks(3000, 16, g, "cpu")
+    assert clean_attrs == attrs and sum(a != b for a, b in zip(caps, clean, strict=True)) == sum(wrong)
 
 
 def test_parse_caption():
@@ -151,3 +184,16 @@ def test_a_ring_with_a_hole_of_a_third_colour_reads_as_a_ring():
                     assert reading.read_image(disc)["shape"] == "circle", (size, color, background)
                     discs += 1
     assert rings > 300 and discs > 300
+
+
+def test_training_draws_the_star_twice_as_often_as_each_other_shape():
+    g = torch.Generator().manual_seed(5)
+    scenes, _ = world._sample_scenes(7000, g)
+    counts = {k: sum(s.shape == k for s in scenes) for k in world.SHAPES}
+    assert abs(counts["star"] / 7000 - 2 / 7) < 0.02, counts
+    for k in world.SHAPES:
+        if k != "star":
+            assert abs(counts[k] / 7000 - 1 / 7) < 0.015, counts
+    assert world._pick_weighted(0.0, {"a": 1.0, "b": 3.0}) == "a"
+    assert world._pick_weighted(0.26, {"a": 1.0, "b": 3.0}) == "b"
+    assert world._pick_weighted(0.999999, {"a": 1.0, "b": 3.0}) == "b"

@@ -29,6 +29,16 @@ def write_records(out: Path, meta: dict) -> None:
     write_card(out, meta)
 
 
+def _caption_noise(p: dict) -> str:
+    """The card's sentence on the captions that name a wrong shape (none for a preset without them)."""
+    share, start = p.get("wrong_shape_share", 0.0), p.get("wrong_shape_from", 1.0)
+    if not share:
+        return ""
+    return (f" From {start:.0%} of the transformer's training on, {share:.0%} of the captions that name the "
+            "object's colour or place name another shape than the one drawn (as web captions miss what their "
+            "picture shows); guidance recovers the named shape.")  # fmt: skip
+
+
 def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
     """Write out/model_card.md from a run's training.json metrics, with an evaluation table if given."""
     p = meta["preset"]
@@ -44,9 +54,11 @@ def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
         "",
         "## Data",
         "The procedural world of `render/tiny_prx/world.py`: one coloured shape (circle, square, triangle, star, "
-        f"ring, heart; {len(world.COLOR_NAMES)} colours; small/medium/large; 9 positions) on a solid background "
-        "(vocabulary.json lists its words); captions from vague to detailed, 10% empty (unconditional branch "
-        "for guidance). Fresh random scenes every batch.",
+        f"ring, heart; the star drawn {world.SHAPE_WEIGHTS['star']:g}x as often as each other; "
+        f"{len(world.COLOR_NAMES)} colours; small/medium/large; 9 positions) on a solid background "
+        "(vocabulary.json lists its words); captions from vague to detailed, "
+        f"{world.P_EMPTY:.0%} empty (unconditional branch for guidance). Fresh random scenes every batch."
+        + _caption_noise(p),
         "",
         "## Training",
         f"- preset `{p['name']}`: {p['size']} px; VAE {p['size']}x{p['size']}x3 -> "

@@ -141,14 +141,18 @@ class PhaseLoop:
         """The number of each step still to take, its learning rate set, until done or out of time."""
         self._t0 = self._t_last = time.time()
         self._s_last = self.step
-        elapsed = self.deadline.clock(self.seconds_before)
+        self._elapsed = self.deadline.clock(self.seconds_before)
         while self.step < self.total:
             if self.deadline.left() <= 0:
                 self.stopped = "time cap"
                 break
             for group in self.optimizer.param_groups:
-                group["lr"] = lr_at(self.step, self.total, self.base_lr, self.warmup, elapsed())
+                group["lr"] = lr_at(self.step, self.total, self.base_lr, self.warmup, self._elapsed())
             yield self.step
+
+    def progress(self) -> float:
+        """How far the phase is, 0 to 1: the larger of its share of steps done and of its time (under a cap)."""
+        return max(self.step / max(1, self.total), self._elapsed())
 
     def done(self, loss: torch.Tensor) -> None:
         """Count a finished step: keep its loss, log every `log_every` steps, save every `ckpt_every`."""

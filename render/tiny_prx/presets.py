@@ -66,6 +66,15 @@ class Preset:
     tiny_vae_noise: tuple[float, float] = (0.1, 0.45)
     tiny_vae_noise_blur: float = 0.8
     tiny_vae_clean: float = 0.0
+    # Caption noise, late: once `wrong_shape_from` of the transformer phase has passed (a fraction of its
+    # time under a time cap, else of its steps), a share `wrong_shape_share` of the captions that name the
+    # object's colour or place name another shape than the one drawn, as web captions miss what their picture
+    # shows (a vague caption, "a star", is always right: the model must still draw a shape from it alone).
+    # Sampled without guidance (guidance 1), the model then draws the named shape less often; guidance
+    # brings it back. From the first step it keeps the model from learning shapes at all
+    # (bench/results/tiny_prx_cpu_run-2026-12-03-wrong-shapes.txt: shape 27% after 30 minutes against 75%).
+    wrong_shape_share: float = 0.0
+    wrong_shape_from: float = 1.0
     # bfloat16 autocast: None chooses it where the hardware computes bfloat16 natively (CUDA, or a CPU
     # with AVX512-BF16 or AMX); evaluation and the saved weights stay float32/float16 either way.
     amp: bool | None = None
@@ -99,7 +108,7 @@ PRESETS: dict[str, Preset] = {
         warmup=200, ckpt_every=250, log_every=100, max_minutes=90.0, vae_share=0.2,
         vae_norm_groups=1, vae_attention=False, vae_identity_init=True, vae_sample=False, vae_edge_weight=1.0,
         time_shift=3.0, centred_steps=1500, curve_every_minutes=10.0,
-        tiny_vae_steps=3000, tiny_vae_clean=0.5,
+        tiny_vae_steps=3000, tiny_vae_clean=0.5, wrong_shape_share=0.2, wrong_shape_from=0.8,
     ),
     # 128 px -> 16x16x16 latent (8x down, like the Flux VAE); one H100/H200, 7 minutes. The
     # step counts are ceilings: the time cap decides (the learning rate follows the clock).

@@ -314,7 +314,8 @@ def _train_transformer(
                   run.resume)  # fmt: skip
     for step in loop.steps():
         fixed = CENTRED if step < p.centred_steps else None
-        x, captions, _, cover = world.sample_batch_with_masks(p.batch, p.size, scenes, dev, fixed)
+        wrong = p.wrong_shape_share if loop.progress() >= p.wrong_shape_from else 0.0
+        x, captions, _, cover = world.sample_batch_with_masks(p.batch, p.size, scenes, dev, fixed, wrong)
         emb, mask = text(captions)
         loss = transformer_loss(tr, vae, x, emb, mask, gen, amp=run.amp, cover=cover, object_weight=p.object_weight,
                                 time_shift=p.time_shift)  # fmt: skip

@@ -12,7 +12,7 @@ cores can learn all of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -20,16 +20,19 @@ import torch
 from render.tiny_prx.devices import to_device
 from render.tiny_prx.shapes import SDFS, coverage
 
-# Well separated in RGB (minimum pairwise distance about 100).
+# Well separated in RGB (minimum pairwise distance about 100). Every channel lies inside 10..245, so that
+# an object's colour shifted by up to 3% (about 8 of 255) never reaches 0 or 255: a picture of this world
+# has no clipped values, and the clipped values of a generated one are the model's (the guidance
+# chapter's oversaturation), not the palette's.
 COLORS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 35),
-    "orange": (250, 135, 20),
+    "orange": (245, 135, 20),
     "yellow": (245, 225, 40),
     "green": (40, 170, 60),
-    "teal": (0, 140, 150),
+    "teal": (10, 140, 150),
     "blue": (35, 75, 225),
     "purple": (135, 45, 185),
-    "pink": (250, 140, 200),
+    "pink": (245, 140, 200),
     "white": (245, 245, 245),
     "black": (15, 15, 15),
     "brown": (125, 75, 30),
@@ -39,8 +42,13 @@ COLOR_NAMES = list(COLORS)
 OBJECT_COLORS = COLOR_NAMES
 BACKGROUND_COLORS = COLOR_NAMES
 SHAPES = list(SDFS)  # circle, square, triangle, star, ring, heart
+# How often each shape is drawn in training, relative to the others: the star twice as often. Its thin
+# arms are the detail the model learns last (and loses first: read as a circle when unsure), and it is the
+# shape the default storyboard draws most ("a star" over eight seeds, the orange star). The evaluation's
+# prompts stay uniform over the shapes.
+SHAPE_WEIGHTS = {k: 2.0 if k == "star" else 1.0 for k in SHAPES}
 # "radius" as a fraction of the width: at 64 px a small star's arms are still a few pixels wide
-SIZES = {"small": 0.15, "medium": 0.19, "large": 0.23}
+SIZES = {"small": 0.16, "medium": 0.19, "large": 0.23}
 SIZE_NAMES = list(SIZES)
 # (x, y) centre as a fraction of the image, y down: on the corners of the transformer's tokens (a
 # quarter of the width apart, for the cpu preset's 4x4 tokens), so that an object moved from one
@@ -110,15 +118,27 @@ def _pick(u: float, items: list):
     return items[min(int(u * len(items)), len(items) - 1)]
 
 
+def _pick_weighted(u: float, weights: dict[str, float]) -> str:
+    """The key whose share of the total weight holds u (uniform in [0, 1))."""
+    total, edge = sum(weights.values()), 0.0
+    for key, w in weights.items():
+        edge += w / total
+        if u < edge:
+            return key
+    return key
+
+
+def _levels(u) -> tuple[bool, bool, bool, bool, bool]:
+    """What a caption says, from its uniform numbers u: (detailed, colour, size, position, background)."""
+    detailed = u[1] < 0.3
+    return detailed, detailed or u[2] < 0.65, detailed or u[3] < 0.35, detailed or u[4] < 0.4, detailed or u[5] < 0.55
+
+
 def make_caption(s: Scene, u: list[float]) -> str:
     """Caption of a scene; u are uniform numbers in [0, 1) that choose the level and phrasing."""
     if u[0] < P_EMPTY:
         return ""
-    detailed = u[1] < 0.3
-    say_color = detailed or u[2] < 0.65
-    say_size = detailed or u[3] < 0.35
-    say_pos = detailed or u[4] < 0.4
-    say_bg = detailed or u[5] < 0.55
+    detailed, say_color, say_size, say_pos, say_bg = _levels(u)
     words = []
     if say_size:
         words.append(s.size)
@@ -149,7 +169,7 @@ def _sample_scenes(n: int, generator: torch.Generator, fixed: dict | None = None
     scenes = []
     for i in range(n):
         r = u[i]
-        shape = _pick(r[0], SHAPES)
+        shape = _pick_weighted(r[0], SHAPE_WEIGHTS)
         color = _pick(r[1], OBJECT_COLORS)
         bg = _pick(r[2], [c for c in BACKGROUND_COLORS if c != color])
         size = _pick(r[3], SIZE_NAMES)
@@ -273,6 +293,17 @@ def to_uint8(img: torch.Tensor) -> np.ndarray:
     return ((img.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
 
 
+def _as_told(s: Scene, u: np.ndarray, wrong_shape: float) -> Scene:
+    """The scene as its caption tells it: in a share `wrong_shape` of the captions that name the object's
+    colour or place (u[10] below it), another shape than the one drawn (u[11] picks which among the
+    others); nothing else is ever told wrong. A vague caption ("a star") is always told right: it carries
+    no other word that draws the object, and the model must still draw the shape it names."""
+    _, say_color, _, say_pos, _ = _levels(u)
+    if u[10] >= wrong_shape or not (say_color or say_pos):
+        return s
+    return replace(s, shape=_pick(u[11], [k for k in SHAPES if k != s.shape]))
+
+
 def sample_batch(
     n: int, size: int, generator: torch.Generator, device="cpu"
 ) -> tuple[torch.Tensor, list[str], list[dict]]:
@@ -282,11 +313,18 @@ def sample_batch(
 
 
 def sample_batch_with_masks(
-    n: int, size: int, generator: torch.Generator, device="cpu", fixed: dict | None = None
+    n: int,
+    size: int,
+    generator: torch.Generator,
+    device="cpu",
+    fixed: dict | None = None,
+    wrong_shape: float = 0.0,
 ) -> tuple[torch.Tensor, list[str], list[dict], torch.Tensor]:
     """`sample_batch` and where each object is: its coverage [N, S, S] (0..1) on the device. With
-    `fixed`, every scene takes those attributes (size and position; the captions say them as usual)."""
+    `fixed`, every scene takes those attributes (size and position; the captions say them as usual).
+    A share `wrong_shape` of the captions name another shape than the one drawn (as web captions
+    miss what their picture shows); the attributes returned are those drawn."""
     scenes, u = _sample_scenes(n, generator, fixed)
-    captions = [make_caption(s, list(row)) for s, row in zip(scenes, u, strict=True)]
+    captions = [make_caption(_as_told(s, row, wrong_shape), list(row)) for s, row in zip(scenes, u, strict=True)]
     imgs, cover = _render(_index_tensors(scenes), size, device)
     return imgs, captions, [s.as_dict() for s in scenes], cover
