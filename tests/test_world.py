@@ -184,3 +184,16 @@ def test_a_ring_with_a_hole_of_a_third_colour_reads_as_a_ring():
                     assert reading.read_image(disc)["shape"] == "circle", (size, color, background)
                     discs += 1
     assert rings > 300 and discs > 300
+
+
+def test_training_draws_the_star_twice_as_often_as_each_other_shape():
+    g = torch.Generator().manual_seed(5)
+    scenes, _ = world._sample_scenes(7000, g)
+    counts = {k: sum(s.shape == k for s in scenes) for k in world.SHAPES}
+    assert abs(counts["star"] / 7000 - 2 / 7) < 0.02, counts
+    for k in world.SHAPES:
+        if k != "star":
+            assert abs(counts[k] / 7000 - 1 / 7) < 0.015, counts
+    assert world._pick_weighted(0.0, {"a": 1.0, "b": 3.0}) == "a"
+    assert world._pick_weighted(0.26, {"a": 1.0, "b": 3.0}) == "b"
+    assert world._pick_weighted(0.999999, {"a": 1.0, "b": 3.0}) == "b"

@@ -55,7 +55,8 @@ def write_card(out: Path, meta: dict, eval_md: str | None = None) -> None:
         "",
         "## Data",
         "The procedural world of `render/tiny_prx/world.py`: one coloured shape (circle, square, triangle, star, "
-        f"ring, heart; {len(world.COLOR_NAMES)} colours; small/medium/large; 9 positions) on a solid background "
+        f"ring, heart; the star drawn {world.SHAPE_WEIGHTS['star']:g}x as often as each other; "
+        f"{len(world.COLOR_NAMES)} colours; small/medium/large; 9 positions) on a solid background "
         "(vocabulary.json lists its words); captions from vague to detailed, "
         f"{world.P_EMPTY:.0%} empty (unconditional branch for guidance). Fresh random scenes every batch."
         + _caption_noise(p),
