@@ -79,13 +79,26 @@ def _crop_resize(mask: np.ndarray, res: int = _TEMPLATE_RES) -> np.ndarray:
     return out[0, 0].numpy()
 
 
+# Edge softness (Gaussian sigma, pixels) of the templates an object is compared with: a generated
+# object's edge is often softer than the world's one-pixel anti-aliasing, and softness fills a small
+# star's notches, so a sharp star template would fit it worse than a sharp circle does.
+EDGE_SOFTNESS = (0.0, 0.5, 1.0)
+_TEMPLATE_MAX_EXTENT = 96
+
+
 @functools.cache
-def _templates() -> np.ndarray:
-    """Every shape's coverage, cropped and resized like `_crop_resize` does to an object [shapes, res, res]."""
-    n = len(SHAPES)
+def _templates(extent: int, softness: float) -> np.ndarray:
+    """Every shape drawn as an object of `extent` pixels (its bounding box's larger side) with edges
+    blurred by `softness`, cropped and resized like `_crop_resize` does to an object [shapes, res, res]."""
+    from scipy import ndimage
+
+    n, size = len(SHAPES), 2 * extent + 8
+    radius = torch.tensor([extent / (_unit_extent(s) * size) for s in SHAPES], dtype=torch.float32)
     half = torch.full((n,), 0.5)
-    cov = coverage(torch.arange(n), half, half, torch.full((n,), 0.3), 96, "cpu")
-    return np.stack([_crop_resize(c.numpy()) for c in cov])
+    cov = coverage(torch.arange(n), half, half, radius, size, "cpu").numpy()
+    if softness:
+        cov = np.stack([ndimage.gaussian_filter(c, softness, mode="constant") for c in cov])
+    return np.stack([_crop_resize(c) for c in cov])
 
 
 def _components(mask: np.ndarray):
@@ -130,18 +143,27 @@ def _shape_of(obj: np.ndarray, a: np.ndarray, fitted: np.ndarray, color: np.ndar
     its distance from the one over the sum of both distances. The world draws an edge pixel as
     such a blend, so the edge comes out as drawn; a patch of a third colour (a ring's hole darker
     than the background around it) counts by which of the two it is nearer, not as object merely
-    for being far from the background."""
+    for being far from the background. The templates are drawn at the object's own size, at each
+    of the `EDGE_SOFTNESS` blurs; a shape scores its best fit over them."""
     from scipy import ndimage
 
     to_bg = np.linalg.norm(a - fitted, axis=-1)
     to_obj = np.linalg.norm(a - color, axis=-1)
     # over the object and a one-pixel rim (the anti-aliased edge), cropped to its bounding box like the templates
     cov = to_bg / np.maximum(to_bg + to_obj, 1e-6) * (obj | ndimage.binary_dilation(obj))
+    ys, xs = np.nonzero(cov > 0.5)
+    if len(ys) == 0:
+        ys, xs = np.nonzero(obj)
+    extent = int(max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1))
+    drawn = min(extent, _TEMPLATE_MAX_EXTENT)  # a large object's templates drawn smaller, their blur with them
     tm = _crop_resize(cov)
-    temps = _templates()
-    inter = np.minimum(temps, tm[None]).sum((1, 2))
-    union = np.maximum(temps, tm[None]).sum((1, 2))
-    return SHAPES[int(np.argmax(inter / np.maximum(union, 1e-6)))]
+    best = np.zeros(len(SHAPES))
+    for softness in EDGE_SOFTNESS:
+        temps = _templates(drawn, softness * drawn / extent)
+        inter = np.minimum(temps, tm[None]).sum((1, 2))
+        union = np.maximum(temps, tm[None]).sum((1, 2))
+        best = np.maximum(best, inter / np.maximum(union, 1e-6))
+    return SHAPES[int(np.argmax(best))]
 
 
 def _position_of(obj: np.ndarray) -> str:

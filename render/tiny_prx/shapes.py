@@ -41,8 +41,9 @@ def _sd_triangle(x, y):
     return -torch.sqrt(nx * nx + ny * ny) * torch.sign(ny)
 
 
-def _sd_star(x, y):
-    r, rf = 1.1, 0.45
+def _sd_star(x, y, inner=0.45):
+    # `inner` sets how far in the notches between the arms lie (larger: plumper arms)
+    r, rf = 1.1, inner
     k1x, k1y = 0.809016994375, -0.587785252292
     k2x, k2y = -k1x, k1y
     x = x.abs()
