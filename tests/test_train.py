@@ -298,3 +298,13 @@ def test_captions_name_wrong_shapes_only_from_the_share_of_the_phase_the_preset_
     assert transformer == [0.0] * (SMOKE_STEPS // 2) + [0.4] * (SMOKE_STEPS // 2)
     card = (tmp_path / "model_card.md").read_text()
     assert "40% of the captions that name the object's colour or place name another shape" in card
+
+
+def test_a_deadline_keeps_its_reserve_for_what_follows(monkeypatch):
+    """The run's cap less a share kept for saving: 1% of 10 minutes leaves 594 s, after 300 s spent 294 s."""
+    from render.tiny_prx import loop
+
+    monkeypatch.setattr(loop.time, "monotonic", lambda: 1000.0)
+    assert loop.Deadline(10.0, reserve=0.01).left() == pytest.approx(594.0)
+    assert loop.Deadline(10.0, spent=300.0, reserve=0.01).left() == pytest.approx(294.0)
+    assert loop.Deadline(10.0).left() == pytest.approx(600.0)

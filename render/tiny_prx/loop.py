@@ -59,10 +59,12 @@ def seconds_in(path: Path) -> float:
 
 
 class Deadline:
-    """A wall-clock cap (None: no cap), less the seconds a resumed run `spent` before."""
+    """A wall-clock cap (None: no cap), less the seconds a resumed run `spent` before, and less a
+    `reserve` share of the cap kept for what follows the capped work (a run's last checkpoint and
+    saving), so that the whole run stays within the cap."""
 
-    def __init__(self, minutes: float | None, spent: float = 0.0):
-        self.t_end = None if minutes is None else time.monotonic() + minutes * 60 - spent
+    def __init__(self, minutes: float | None, spent: float = 0.0, reserve: float = 0.0):
+        self.t_end = None if minutes is None else time.monotonic() + minutes * 60 * (1 - reserve) - spent
 
     def left(self) -> float:
         """Seconds left until the cap (infinite without one)."""
